@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pool.c - packet buffer pool: one DMA region cut into equal power-of-two
+ * buffers, a LIFO free stack (recently used buffers are cache-warm) and a
+ * per-buffer "free" flag that makes a double put detectable.
+ */
+#include "pool.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+struct pkt_pool {
+	struct hal_dev *hw;
+	struct hal_dma  dma;
+	uint32_t        nbufs;
+	uint32_t        buf_size;
+	unsigned        shift;        /* log2(buf_size) */
+
+	pthread_mutex_t lock;         /* guards stack, top and is_free */
+	bool            lock_ready;
+	uint32_t       *stack;        /* free buffer indexes, [0, top) */
+	uint32_t        top;
+	uint8_t        *is_free;      /* 1 while the buffer is on the stack */
+
+	/* Mirrors of state kept under the lock, readable without it. */
+	atomic_uint     free_count;
+	atomic_ullong   bad_puts;
+};
+
+static bool is_pow2(uint32_t v)
+{
+	return v != 0 && (v & (v - 1)) == 0;
+}
+
+static unsigned log2_u32(uint32_t v)
+{
+	unsigned s = 0;
+
+	while ((1u << s) < v)
+		s++;
+	return s;
+}
+
+int pkt_pool_create(struct hal_dev *hw, uint32_t nbufs, uint32_t buf_size,
+                    struct pkt_pool **out)
+{
+	struct pkt_pool *p;
+	int err;
+
+	if (out)
+		*out = NULL;
+	if (!hw || !out || nbufs < 1 || nbufs > PKT_POOL_NBUFS_MAX ||
+	    !is_pow2(buf_size) || buf_size < PKT_POOL_BUF_MIN || buf_size > PKT_POOL_BUF_MAX)
+		return -EINVAL;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->hw = hw;
+	p->nbufs = nbufs;
+	p->buf_size = buf_size;
+	p->shift = log2_u32(buf_size);
+	p->stack = calloc(nbufs, sizeof(*p->stack));
+	p->is_free = calloc(nbufs, sizeof(*p->is_free));
+	if (!p->stack || !p->is_free) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = pthread_mutex_init(&p->lock, NULL);
+	if (err) {
+		err = -err;
+		goto fail;
+	}
+	p->lock_ready = true;
+	err = hal_dma_alloc(hw, (size_t)nbufs * buf_size, &p->dma);
+	if (err < 0)
+		goto fail;
+
+	/* Push in reverse so the first get hands out buffer 0, 1, 2 ... (makes
+	 * traces readable; nothing depends on it). */
+	for (uint32_t i = 0; i < nbufs; i++) {
+		p->stack[i] = nbufs - 1 - i;
+		p->is_free[i] = 1;
+	}
+	p->top = nbufs;
+	atomic_store_explicit(&p->free_count, nbufs, memory_order_relaxed);
+	*out = p;
+	return 0;
+
+fail:
+	pkt_pool_destroy(p);
+	return err;
+}
+
+void pkt_pool_destroy(struct pkt_pool *p)
+{
+	if (!p)
+		return;
+	hal_dma_free(p->hw, &p->dma);
+	if (p->lock_ready)
+		pthread_mutex_destroy(&p->lock);
+	free(p->is_free);
+	free(p->stack);
+	free(p);
+}
+
+unsigned pkt_pool_get(struct pkt_pool *p, uint32_t *bufs, unsigned n)
+{
+	unsigned got = 0;
+
+	if (!p || !bufs || n == 0)
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	while (got < n && p->top > 0) {
+		uint32_t b = p->stack[--p->top];
+
+		p->is_free[b] = 0;
+		bufs[got++] = b;
+	}
+	atomic_store_explicit(&p->free_count, p->top, memory_order_relaxed);
+	pthread_mutex_unlock(&p->lock);
+	return got;
+}
+
+void pkt_pool_put(struct pkt_pool *p, const uint32_t *bufs, unsigned n)
+{
+	unsigned bad = 0;
+
+	if (!p || !bufs || n == 0)
+		return;
+	pthread_mutex_lock(&p->lock);
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t b = bufs[i];
+
+		/* The flag, not the stack depth, is the proof of ownership: a
+		 * buffer already free (double put) or an index that was never
+		 * ours must not reach the stack, or two owners would share it. */
+		if (b >= p->nbufs || p->is_free[b]) {
+			bad++;
+			continue;
+		}
+		p->is_free[b] = 1;
+		p->stack[p->top++] = b;   /* cannot overflow: top counts free flags */
+	}
+	atomic_store_explicit(&p->free_count, p->top, memory_order_relaxed);
+	pthread_mutex_unlock(&p->lock);
+	if (bad)
+		atomic_fetch_add_explicit(&p->bad_puts, bad, memory_order_relaxed);
+}
+
+void *pkt_buf_va(const struct pkt_pool *p, uint32_t buf)
+{
+	if (!p || buf >= p->nbufs)
+		return NULL;
+	return (uint8_t *)p->dma.va + ((size_t)buf << p->shift);
+}
+
+uint64_t pkt_buf_iova(const struct pkt_pool *p, uint32_t buf)
+{
+	if (!p || buf >= p->nbufs)
+		return 0;
+	return p->dma.iova + ((uint64_t)buf << p->shift);
+}
+
+uint32_t pkt_buf_from_va(const struct pkt_pool *p, const void *va)
+{
+	uintptr_t base, a = (uintptr_t)va;
+
+	if (!p)
+		return PKT_BUF_NONE;
+	base = (uintptr_t)p->dma.va;
+	if (a < base || a - base >= (uintptr_t)p->nbufs << p->shift)
+		return PKT_BUF_NONE;
+	return (uint32_t)((a - base) >> p->shift);
+}
+
+uint32_t pkt_pool_buf_size(const struct pkt_pool *p)
+{
+	return p ? p->buf_size : 0;
+}
+
+uint32_t pkt_pool_size(const struct pkt_pool *p)
+{
+	return p ? p->nbufs : 0;
+}
+
+uint32_t pkt_pool_free_count(const struct pkt_pool *p)
+{
+	return p ? atomic_load_explicit(&p->free_count, memory_order_relaxed) : 0;
+}
+
+uint64_t pkt_pool_bad_puts(const struct pkt_pool *p)
+{
+	return p ? atomic_load_explicit(&p->bad_puts, memory_order_relaxed) : 0;
+}

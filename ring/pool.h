@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pool.h - fixed-size packet buffers carved from one DMA region.
+ *
+ * Lifecycle:  pkt_pool_create()  ->  get/put, buf_va/buf_iova ...  ->  pkt_pool_destroy()
+ *
+ * A buffer is named by its index (0 .. size-1).  Its host address and device
+ * address are fixed for the life of the pool, so a buffer index is all a
+ * descriptor ring or an upper layer needs to carry.
+ *
+ * Ownership: every buffer is either free (in the pool) or taken (owned by
+ * whoever took it: a TX ring, an RX ring, an upper layer).  pkt_pool_put()
+ * checks that a returned buffer is really taken: a double put or an index out
+ * of range is counted in bad_puts and ignored, so a buggy caller can never put
+ * one buffer on the free list twice (which would hand it to two owners).
+ *
+ * Threading: get, put and the accessors may be called from any thread at once
+ * (one mutex guards the free list; the accessors read fields fixed at create).
+ * create/destroy are control context; destroy must not race with any other
+ * call, and the device must no longer DMA into the buffers (rings stopped and
+ * destroyed first: the pool is freed after the rings, in reverse order of
+ * allocation).
+ */
+#ifndef E1K_POOL_H
+#define E1K_POOL_H
+
+#include <stdint.h>
+
+#include "hal.h"
+
+#define PKT_POOL_BUF_MIN   256u
+#define PKT_POOL_BUF_MAX   16384u
+#define PKT_POOL_NBUFS_MAX 65536u
+/* Returned by pkt_pool_get() never; used by callers as "no buffer". */
+#define PKT_BUF_NONE       UINT32_MAX
+
+struct pkt_pool;
+
+/*
+ * Create a pool of nbufs buffers of buf_size bytes each, in one hal_dma_alloc.
+ * buf_size must be a power of two in [256, 16384] and nbufs in [1, 65536],
+ * else -EINVAL.  -ENOMEM (or the backend's error) when an allocation fails; on
+ * failure nothing is left behind and *out is NULL.  All buffers start free.
+ * Context: control.  Locks: none.  May block: yes (allocation).
+ */
+int  pkt_pool_create(struct hal_dev *hw, uint32_t nbufs, uint32_t buf_size,
+                     struct pkt_pool **out);
+
+/*
+ * Unmap and free the DMA region and the pool.  Accepts NULL.  Buffers still
+ * taken are freed with it (the caller's ledger should have checked
+ * pkt_pool_free_count() == pkt_pool_size() first).
+ * Context: control.  Locks: none.  May block: yes.
+ */
+void pkt_pool_destroy(struct pkt_pool *p);
+
+/*
+ * Take up to n free buffers into bufs[]; returns how many were taken (may be
+ * less than n, 0 when the pool is empty).  One lock round trip per call.
+ * Context: any.  Locks: the pool mutex (internally).  May block: briefly.
+ */
+unsigned pkt_pool_get(struct pkt_pool *p, uint32_t *bufs, unsigned n);
+
+/*
+ * Return n buffers.  A buffer that is already free or an index >= size is
+ * counted in bad_puts and skipped; the rest are returned.
+ * Context: any.  Locks: the pool mutex (internally).  May block: briefly.
+ */
+void pkt_pool_put(struct pkt_pool *p, const uint32_t *bufs, unsigned n);
+
+/* Host address / device address of a buffer; NULL / 0 for an index out of
+ * range.  Context: any.  Locks: none.  May block: no. */
+void    *pkt_buf_va(const struct pkt_pool *p, uint32_t buf);
+uint64_t pkt_buf_iova(const struct pkt_pool *p, uint32_t buf);
+
+/* Context: any.  Locks: none.  May block: no.  free_count is a snapshot. */
+uint32_t pkt_pool_buf_size(const struct pkt_pool *p);
+uint32_t pkt_pool_size(const struct pkt_pool *p);
+uint32_t pkt_pool_free_count(const struct pkt_pool *p);
+uint64_t pkt_pool_bad_puts(const struct pkt_pool *p);
+/* Index of the buffer containing host address va, or PKT_BUF_NONE. */
+uint32_t pkt_buf_from_va(const struct pkt_pool *p, const void *va);
+
+#endif /* E1K_POOL_H */

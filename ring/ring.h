@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ring.h - legacy e1000 transmit and receive descriptor rings (SDM 3.2, 3.3).
+ *
+ * Lifecycle (TX):  tx_ring_create -> tx_ring_hw_setup -> [driver sets TCTL.EN]
+ *                  -> submit/reclaim ... -> [driver clears TCTL.EN, flushes]
+ *                  -> tx_ring_abort until 0 (or reclaim until in_flight == 0)
+ *                  -> tx_ring_destroy
+ * Lifecycle (RX):  pkt_pool_create -> rx_ring_create -> rx_ring_hw_setup
+ *                  -> rx_ring_refill -> [driver sets RCTL.EN] -> poll/refill ...
+ *                  -> [driver clears RCTL.EN, flushes] -> rx_ring_abort
+ *                  -> rx_ring_destroy -> (frames given to upper layers returned)
+ *                  -> pkt_pool_destroy
+ * A restart after a stop is hw_setup (+ refill) again: hw_setup resets the
+ * software indexes together with the device's head and tail.
+ *
+ * Threading: the caller serialises every call on one ring (one ring = one
+ * owner at a time: the DPC that services it, or the control thread while the
+ * device is stopped).  Different rings may be used concurrently, and the
+ * buffer pool is thread-safe, so a TX ring and an RX ring sharing one pool
+ * can run on different threads.  The *_get_stats, *_in_flight, *_free_slots
+ * and *_posted readers follow the same rule (they read unlocked fields).
+ *
+ * Memory ordering with the device:
+ *  - submit/refill write descriptor fields with relaxed atomic stores (so the
+ *    compiler can neither tear nor move them), then a release fence, then the
+ *    single tail write.  The fence pairs with the device reading descriptors
+ *    only after it observed the new tail.
+ *  - reclaim/poll load the status byte with acquire before reading length,
+ *    errors or the buffer contents.  This pairs with the device writing the
+ *    descriptor and the data first and the status (DD) last, with release.
+ * Device-written values are never trusted: RDH/TDH are not used for
+ * harvesting (the DD bits are), the buffer of a slot is the one software
+ * posted there (the write-back's address is ignored), lengths are range
+ * checked, and a DD on a slot software does not consider in flight is counted
+ * and ignored.
+ *
+ * Batching: the tail register is written at most once per submit/refill call
+ * (tail_writes counts them).  Nothing here allocates per packet.
+ */
+#ifndef E1K_RING_H
+#define E1K_RING_H
+
+#include <stdint.h>
+
+#include "hal.h"
+#include "pool.h"
+
+#define RING_NDESC_MIN   64u
+#define RING_NDESC_MAX   4096u
+/* Largest data length of one legacy TX descriptor (SDM 3.3.3: 16288 bytes). */
+#define TX_DESC_LEN_MAX  16288u
+
+struct pkt_ref {
+	uint32_t buf;   /* pool buffer index */
+	uint32_t len;   /* bytes of frame data at the start of the buffer */
+};
+
+struct tx_ring;
+struct rx_ring;
+
+struct tx_ring_stats {
+	uint64_t submitted;    /* descriptors handed to the device */
+	uint64_t completed;    /* returned by reclaim (DD seen) */
+	uint64_t aborted;      /* returned by abort (or parked by hw_setup) */
+	uint64_t tail_writes;  /* TDT writes by submit (hw_setup's TDT = 0 not counted) */
+	uint64_t full;         /* submit calls that stopped because the ring was full */
+	/* additions */
+	uint64_t rejected;     /* submit calls that stopped at a bad length / buffer */
+	uint64_t spurious_dd;  /* DD seen on a slot that was not in flight (ignored) */
+};
+
+struct rx_ring_stats {
+	uint64_t received;     /* good frames returned by poll */
+	uint64_t refilled;     /* descriptors posted by refill */
+	uint64_t tail_writes;  /* RDT writes by refill (hw_setup's RDT = 0 not counted) */
+	uint64_t bad_length;   /* EOP frames with length 0 or > buffer size (dropped) */
+	uint64_t bad_status;   /* EOP frames with frame error bits (dropped) */
+	uint64_t bad_frag;     /* frames spanning several descriptors (dropped) */
+	uint64_t dropped;      /* buffers recycled to the pool by poll, all reasons */
+	/* additions */
+	uint64_t aborted;      /* buffers returned to the pool by abort */
+};
+
+/* ---------------------------------------------------------------- TX ---- */
+
+/*
+ * Allocate a TX ring of ndesc legacy descriptors in one DMA region.  ndesc must
+ * be a power of two in [64, 4096], else -EINVAL.  On failure nothing is left
+ * behind and *out is NULL.  The device is not touched.
+ * Context: control.  Locks: none.  May block: yes (allocation).
+ */
+int  tx_ring_create(struct hal_dev *hw, unsigned ndesc, struct tx_ring **out);
+
+/*
+ * Free the descriptor DMA and the ring.  Accepts NULL.
+ * Precondition: TCTL.EN is clear (freeing descriptors the device may still
+ * fetch is a DMA fault), and every buffer was returned by reclaim or abort
+ * (tx_ring_in_flight() + tx_ring_pending_abort() == 0).  The ring does not own
+ * a pool, so buffers still in flight at destroy are NOT returned anywhere:
+ * they stay "taken" in their pool, where the leak is visible as
+ * pkt_pool_free_count() < pkt_pool_size().  Call tx_ring_abort until it
+ * returns 0 first.
+ * Context: control.  Locks: none.  May block: yes.
+ */
+void tx_ring_destroy(struct tx_ring *r);
+
+/*
+ * Program TDBAL/TDBAH/TDLEN and TDH = TDT = 0; does NOT touch TCTL.
+ * Precondition: TCTL.EN clear.  Software indexes restart at 0.  Buffers still
+ * in flight (the device never completed them) are parked and returned by the
+ * next tx_ring_abort(), counted as aborted.
+ * Context: control.  Locks: none.  May block: no.
+ */
+void tx_ring_hw_setup(struct tx_ring *r);
+
+/*
+ * Write up to n legacy descriptors (EOP | IFCS | RS), one per packet, then ONE
+ * TDT write (none when nothing was accepted).  Returns how many packets were
+ * accepted: ownership of those buffers passes to the ring until reclaim or
+ * abort returns them.  Stops at the first packet whose length is 0, larger
+ * than the pool's buffer size or larger than TX_DESC_LEN_MAX, or whose buffer
+ * index is out of range (counted in rejected), or when the ring is full
+ * (counted in full); that packet and the rest stay the caller's.
+ * Context: the ring's owner.  Locks: none.  May block: no.
+ */
+unsigned tx_ring_submit(struct tx_ring *r, struct pkt_pool *pool,
+                        const struct pkt_ref *pkts, unsigned n);
+
+/*
+ * Harvest completed descriptors (DD set), in ring order, stopping at the first
+ * one without DD or after max; their buffers go to bufs[] and back to the
+ * caller (to put in the pool or to complete to an upper layer).  Returns the
+ * count.  A DD on the first slot not in flight is counted in spurious_dd and
+ * cleared.
+ * Context: the ring's owner.  Locks: none.  May block: no.
+ */
+unsigned tx_ring_reclaim(struct tx_ring *r, uint32_t *bufs, unsigned max);
+
+/*
+ * Device stopped: return up to max in-flight buffers (parked ones first, then
+ * in ring order) without waiting for DD, and clear their descriptors.  Call
+ * until it returns 0.  Precondition: TCTL.EN clear (else the device may still
+ * read a buffer the caller reuses).  The device's TDH/TDT no longer match the
+ * software state afterwards: tx_ring_hw_setup before TCTL.EN is set again.
+ * Context: the ring's owner / control.  Locks: none.  May block: no.
+ */
+unsigned tx_ring_abort(struct tx_ring *r, uint32_t *bufs, unsigned max);
+
+/* Descriptors owned by the device (submitted, not yet reclaimed/aborted). */
+unsigned tx_ring_in_flight(const struct tx_ring *r);
+/* ndesc - 1 - in_flight (- pending_abort, normally 0): one slot always stays
+ * empty, so TDT == TDH means "nothing to send" to the device. */
+unsigned tx_ring_free_slots(const struct tx_ring *r);
+/* Buffers parked by hw_setup, waiting for tx_ring_abort. */
+unsigned tx_ring_pending_abort(const struct tx_ring *r);
+unsigned tx_ring_size(const struct tx_ring *r);
+/* Reads TDH (one MMIO read), for hang detection only.  Context: any. */
+uint32_t tx_ring_hw_head(struct tx_ring *r);
+void tx_ring_get_stats(const struct tx_ring *r, struct tx_ring_stats *st);
+/* Descriptor array and its device address (tests, diagnostics). */
+struct e1000_tx_desc *tx_ring_desc(const struct tx_ring *r);
+uint64_t tx_ring_desc_iova(const struct tx_ring *r);
+
+/* ---------------------------------------------------------------- RX ---- */
+
+/*
+ * Allocate an RX ring of ndesc descriptors (power of two in [64, 4096], else
+ * -EINVAL) fed from pool (which must outlive the ring).  The pool's buffer
+ * size must match what the driver programs in RCTL.BSIZE/BSEX.  On failure
+ * nothing is left behind and *out is NULL.  The device is not touched.
+ * Context: control.  Locks: none.  May block: yes.
+ */
+int  rx_ring_create(struct hal_dev *hw, struct pkt_pool *pool, unsigned ndesc,
+                    struct rx_ring **out);
+
+/*
+ * Return every posted buffer to the pool, free the descriptors and the ring.
+ * Accepts NULL.  Precondition: RCTL.EN clear and the pool still alive.
+ * Context: control.  Locks: none.  May block: yes.
+ */
+void rx_ring_destroy(struct rx_ring *r);
+
+/*
+ * Program RDBAL/RDBAH/RDLEN and RDH = RDT = 0; does NOT touch RCTL.
+ * Precondition: RCTL.EN clear.  Buffers still posted are returned to the pool
+ * first (as rx_ring_abort) and software indexes restart at 0; call
+ * rx_ring_refill afterwards.
+ * Context: control.  Locks: none.  May block: no.
+ */
+void rx_ring_hw_setup(struct rx_ring *r);
+
+/*
+ * Post free pool buffers to empty slots, leaving ONE slot empty so a full ring
+ * never has RDT == RDH (which the device reads as "no buffers").  ONE RDT
+ * write when anything was posted.  Returns the number posted (0 when the ring
+ * is full or the pool is empty).
+ * Context: the ring's owner.  Locks: the pool's (internally).  May block: no.
+ */
+unsigned rx_ring_refill(struct rx_ring *r);
+
+/*
+ * Harvest descriptors with DD in ring order and return up to max good frames
+ * in out[] (ownership of those buffers passes to the caller, who puts them
+ * back in the pool when done).  Dropped and recycled to the pool, counted:
+ * frames spanning several descriptors (a descriptor without EOP, and every
+ * descriptor up to and including the one with EOP: bad_frag once per frame),
+ * frames with a frame error bit (bad_status), a length of 0 or more than the
+ * buffer size (bad_length).  Each harvested descriptor is cleared.  Does not
+ * refill: call rx_ring_refill after.
+ * Context: the ring's owner.  Locks: the pool's (internally).  May block: no.
+ */
+unsigned rx_ring_poll(struct rx_ring *r, struct pkt_ref *out, unsigned max);
+
+/*
+ * Device stopped: return every posted buffer (including completed but not yet
+ * polled ones) to the pool and clear the descriptors; returns the count.
+ * Precondition: RCTL.EN clear.  The device's RDH/RDT no longer match the
+ * software state afterwards: rx_ring_hw_setup (then refill) before RCTL.EN is
+ * set again.
+ * Context: the ring's owner / control.  Locks: the pool's.  May block: no.
+ */
+unsigned rx_ring_abort(struct rx_ring *r);
+
+/* Buffers posted to the device (including completed, not yet polled). */
+unsigned rx_ring_posted(const struct rx_ring *r);
+unsigned rx_ring_size(const struct rx_ring *r);
+void rx_ring_get_stats(const struct rx_ring *r, struct rx_ring_stats *st);
+struct e1000_rx_desc *rx_ring_desc(const struct rx_ring *r);
+uint64_t rx_ring_desc_iova(const struct rx_ring *r);
+
+#endif /* E1K_RING_H */

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rx.c - legacy receive descriptor ring (SDM 3.2, 3.2.3).
+ *
+ * Software state: slots [next_clean, next_use) are posted (each holds the pool
+ * buffer slot_buf[] says, whatever address the device writes back), and one
+ * slot always stays empty so a full ring never has RDT == RDH, which the
+ * device would read as "no descriptors" (SDM 3.2.6).
+ */
+#include "ring_internal.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+struct rx_ring {
+	struct hal_dev       *hw;
+	struct pkt_pool      *pool;
+	struct hal_dma        dma;
+	struct e1000_rx_desc *desc;
+	unsigned              ndesc;
+	unsigned              mask;
+	uint32_t              buf_size;
+	unsigned              next_clean;   /* oldest posted slot */
+	unsigned              next_use;     /* next empty slot == RDT */
+	unsigned              posted;
+	bool                  in_frag;      /* inside a frame that spans descriptors */
+	uint32_t             *slot_buf;     /* [ndesc] buffer posted in each slot */
+	uint32_t             *scratch;      /* [ndesc] batch for pool get/put */
+	struct rx_ring_stats  st;
+};
+
+int rx_ring_create(struct hal_dev *hw, struct pkt_pool *pool, unsigned ndesc,
+                   struct rx_ring **out)
+{
+	struct rx_ring *r;
+	int err;
+
+	if (out)
+		*out = NULL;
+	if (!hw || !pool || !out || !ring_ndesc_valid(ndesc))
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->hw = hw;
+	r->pool = pool;
+	r->ndesc = ndesc;
+	r->mask = ndesc - 1;
+	r->buf_size = pkt_pool_buf_size(pool);
+	r->slot_buf = calloc(ndesc, sizeof(*r->slot_buf));
+	r->scratch = calloc(ndesc, sizeof(*r->scratch));
+	if (!r->slot_buf || !r->scratch) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = hal_dma_alloc(hw, (size_t)ndesc * sizeof(struct e1000_rx_desc), &r->dma);
+	if (err < 0)
+		goto fail;
+	r->desc = r->dma.va;
+	*out = r;
+	return 0;
+
+fail:
+	rx_ring_destroy(r);
+	return err;
+}
+
+static void rxd_clear(struct e1000_rx_desc *d)
+{
+	/* Address 0 too: a device that (wrongly) uses a slot we did not post
+	 * faults on IOVA 0 instead of scribbling over a recycled buffer. */
+	DESC_STORE(d->buffer_addr, 0);
+	DESC_STORE(d->length, 0);
+	DESC_STORE(d->csum, 0);
+	DESC_STORE(d->errors, 0);
+	DESC_STORE(d->special, 0);
+	DESC_STORE(d->status, 0);
+}
+
+void rx_ring_destroy(struct rx_ring *r)
+{
+	if (!r)
+		return;
+	if (r->desc)
+		(void)rx_ring_abort(r);
+	hal_dma_free(r->hw, &r->dma);
+	r->desc = NULL;
+	free(r->scratch);
+	free(r->slot_buf);
+	free(r);
+}
+
+void rx_ring_hw_setup(struct rx_ring *r)
+{
+	if (!r)
+		return;
+	(void)rx_ring_abort(r);
+	for (unsigned i = 0; i < r->ndesc; i++)
+		rxd_clear(&r->desc[i]);
+	r->next_clean = 0;
+	r->next_use = 0;
+
+	/* SDM 14.4: base, length, head = tail = 0 (no buffers yet). */
+	hal_wr32(r->hw, E1000_RDBAL, lo32(r->dma.iova));
+	hal_wr32(r->hw, E1000_RDBAH, hi32(r->dma.iova));
+	hal_wr32(r->hw, E1000_RDLEN, r->ndesc * (uint32_t)sizeof(struct e1000_rx_desc));
+	hal_wr32(r->hw, E1000_RDH, 0);
+	hal_wr32(r->hw, E1000_RDT, 0);
+}
+
+unsigned rx_ring_refill(struct rx_ring *r)
+{
+	unsigned want, got;
+
+	if (!r)
+		return 0;
+	want = r->ndesc - 1 - r->posted;
+	if (want == 0)
+		return 0;
+	got = pkt_pool_get(r->pool, r->scratch, want);
+	if (got == 0)
+		return 0;
+
+	for (unsigned i = 0; i < got; i++) {
+		struct e1000_rx_desc *d = &r->desc[r->next_use];
+
+		r->slot_buf[r->next_use] = r->scratch[i];
+		DESC_STORE(d->buffer_addr, pkt_buf_iova(r->pool, r->scratch[i]));
+		DESC_STORE(d->length, 0);
+		DESC_STORE(d->csum, 0);
+		DESC_STORE(d->errors, 0);
+		DESC_STORE(d->special, 0);
+		DESC_STORE(d->status, 0);
+		r->next_use = (r->next_use + 1) & r->mask;
+	}
+	r->posted += got;
+	r->st.refilled += got;
+	/* Descriptors (address, DD clear) before the tail that hands them over:
+	 * pairs with the device reading descriptors only below the RDT it saw. */
+	atomic_thread_fence(memory_order_release);
+	hal_wr32(r->hw, E1000_RDT, r->next_use);
+	r->st.tail_writes++;
+	return got;
+}
+
+unsigned rx_ring_poll(struct rx_ring *r, struct pkt_ref *out, unsigned max)
+{
+	unsigned got = 0, ndrop = 0;
+
+	if (!r || !out)
+		return 0;
+	while (got < max && r->posted > 0) {
+		struct e1000_rx_desc *d = &r->desc[r->next_clean];
+		uint32_t buf = r->slot_buf[r->next_clean];
+		uint8_t status, errors;
+		uint16_t len;
+
+		/* Acquire: pairs with the device's release store of the status
+		 * after it wrote the frame data, length and errors. */
+		status = DESC_LOAD_STATUS(d->status);
+		if (!(status & E1000_RXD_STAT_DD))
+			break;
+		len = DESC_LOAD(d->length);
+		errors = DESC_LOAD(d->errors);
+		rxd_clear(d);
+		r->slot_buf[r->next_clean] = PKT_BUF_NONE;
+		r->next_clean = (r->next_clean + 1) & r->mask;
+		r->posted--;
+
+		/* A frame larger than one buffer arrives as several descriptors,
+		 * only the last with EOP (SDM 3.2.3).  We post one buffer per
+		 * frame and do not reassemble: drop all its pieces, count it once. */
+		if (!(status & E1000_RXD_STAT_EOP)) {
+			if (!r->in_frag)
+				r->st.bad_frag++;
+			r->in_frag = true;
+			r->scratch[ndrop++] = buf;
+			continue;
+		}
+		if (r->in_frag) {               /* last piece of a dropped frame */
+			r->in_frag = false;
+			r->scratch[ndrop++] = buf;
+			continue;
+		}
+		if (errors & E1000_RXD_ERR_FRAME) {
+			r->st.bad_status++;
+			r->scratch[ndrop++] = buf;
+			continue;
+		}
+		if (len == 0 || len > r->buf_size) {
+			r->st.bad_length++;
+			r->scratch[ndrop++] = buf;
+			continue;
+		}
+		out[got].buf = buf;
+		out[got].len = len;
+		got++;
+	}
+	r->st.received += got;
+	/* ndrop <= posted <= ndesc - 1: scratch cannot overflow. */
+	if (ndrop) {
+		pkt_pool_put(r->pool, r->scratch, ndrop);
+		r->st.dropped += ndrop;
+	}
+	return got;
+}
+
+unsigned rx_ring_abort(struct rx_ring *r)
+{
+	unsigned n = 0;
+
+	if (!r)
+		return 0;
+	while (r->posted > 0) {
+		r->scratch[n++] = r->slot_buf[r->next_clean];
+		r->slot_buf[r->next_clean] = PKT_BUF_NONE;
+		rxd_clear(&r->desc[r->next_clean]);
+		r->next_clean = (r->next_clean + 1) & r->mask;
+		r->posted--;
+	}
+	r->in_frag = false;
+	if (n) {
+		pkt_pool_put(r->pool, r->scratch, n);
+		r->st.aborted += n;
+	}
+	return n;
+}
+
+unsigned rx_ring_posted(const struct rx_ring *r)
+{
+	return r ? r->posted : 0;
+}
+
+unsigned rx_ring_size(const struct rx_ring *r)
+{
+	return r ? r->ndesc : 0;
+}
+
+void rx_ring_get_stats(const struct rx_ring *r, struct rx_ring_stats *st)
+{
+	if (!st)
+		return;
+	if (!r) {
+		*st = (struct rx_ring_stats){ 0 };
+		return;
+	}
+	*st = r->st;
+}
+
+struct e1000_rx_desc *rx_ring_desc(const struct rx_ring *r)
+{
+	return r ? r->desc : NULL;
+}
+
+uint64_t rx_ring_desc_iova(const struct rx_ring *r)
+{
+	return r ? r->dma.iova : 0;
+}
