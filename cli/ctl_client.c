@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+#include "ctl_client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl_proto.h"
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Wait for ev on fd until deadline: 1 ready, -ETIMEDOUT, or -errno. */
+static int wait_fd(int fd, short ev, uint64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = ev };
+		uint64_t now = now_ms();
+		int rc;
+
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		rc = poll(&p, 1, (int)(deadline - now > INT32_MAX ? INT32_MAX : deadline - now));
+		if (rc > 0)
+			return 1;
+		if (rc < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+static int do_connect(const char *path, uint64_t deadline, int *fdp)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	uint64_t now = now_ms(), left = deadline > now ? deadline - now : 1;
+	struct timeval tv = { .tv_sec = (time_t)(left / 1000), .tv_usec = (suseconds_t)(left % 1000) * 1000 };
+	int fd, e;
+
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* A blocking UNIX connect() waits for backlog room at most SO_SNDTIMEO. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
+		goto fail;
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		if (errno == EINTR && now_ms() < deadline)
+			continue;
+		if (errno == EAGAIN || errno == EINPROGRESS || errno == EINTR)
+			errno = ETIMEDOUT;
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0)
+		goto fail;
+	*fdp = fd;
+	return 0;
+
+fail:
+	e = errno;
+	close(fd);
+	return -e;
+}
+
+/* Send all of buf.  A server that refuses us may close before reading: on
+ * EPIPE/ECONNRESET stop sending and let the caller read its answer. */
+static int send_all(int fd, const char *buf, size_t len, uint64_t deadline)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
+		int rc;
+
+		if (n >= 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EPIPE || errno == ECONNRESET)
+			return 0;
+		if (errno != EAGAIN)
+			return -errno;
+		rc = wait_fd(fd, POLLOUT, deadline);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int recv_line(int fd, uint64_t deadline, char **resp_out)
+{
+	size_t len = 0, cap = 1024;
+	char *buf = malloc(cap), *nl;
+	int rc;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (len > CTL_MAX_RESPONSE) {
+			/* More than the longest response line without its newline. */
+			rc = -EMSGSIZE;
+			goto fail;
+		}
+		if (len + 1 >= cap) {
+			char *p;
+
+			p = realloc(buf, cap * 2);
+			if (!p) {
+				rc = -ENOMEM;
+				goto fail;
+			}
+			buf = p;
+			cap *= 2;
+		}
+		n = recv(fd, buf + len, cap - len - 1, 0);
+		if (n > 0) {
+			buf[len + (size_t)n] = '\0';
+			nl = memchr(buf + len, '\n', (size_t)n);
+			len += (size_t)n;
+			if (nl) {
+				*nl = '\0';
+				*resp_out = buf;
+				return 0;
+			}
+			continue;
+		}
+		if (n == 0 || errno == ECONNRESET || errno == EPIPE) {
+			rc = len ? -EPROTO : -ECONNRESET;
+			goto fail;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN) {
+			rc = -errno;
+			goto fail;
+		}
+		rc = wait_fd(fd, POLLIN, deadline);
+		if (rc < 0)
+			goto fail;
+	}
+
+fail:
+	free(buf);
+	return rc;
+}
+
+int ctl_client_call(const char *path, const char *line, unsigned timeout_ms, char **resp_out)
+{
+	uint64_t deadline;
+	size_t len;
+	char *req;
+	int fd = -1, rc;
+
+	if (!resp_out)
+		return -EINVAL;
+	*resp_out = NULL;
+	if (!path || !*path || !line)
+		return -EINVAL;
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return -ENAMETOOLONG;
+	len = strlen(line);
+	if (len && line[len - 1] == '\n')
+		len--;
+	if (memchr(line, '\n', len))
+		return -EINVAL;
+	req = malloc(len + 1);
+	if (!req)
+		return -ENOMEM;
+	memcpy(req, line, len);
+	req[len] = '\n';
+
+	deadline = now_ms() + (timeout_ms ? timeout_ms : CTL_CLIENT_DEFAULT_TIMEOUT_MS);
+	rc = do_connect(path, deadline, &fd);
+	if (rc == 0)
+		rc = send_all(fd, req, len + 1, deadline);
+	if (rc == 0)
+		rc = recv_line(fd, deadline, resp_out);
+	if (fd >= 0)
+		close(fd);
+	free(req);
+	return rc;
+}

@@ -1,0 +1,804 @@
+/* SPDX-License-Identifier: MIT */
+#include "ctl_server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CTL_LISTEN_BACKLOG 16
+#define CTL_ACCEPT_BATCH 32
+/* A client's output buffer larger than this is freed once flushed. */
+#define CTL_OUT_KEEP (64u * 1024)
+#define CTL_ERRMSG_LEN 256
+
+struct ctl_client {
+	int fd;                    /* -1: slot free */
+	char in[CTL_MAX_LINE];
+	size_t in_len;
+	struct jbuf out;           /* response bytes not yet written */
+	size_t out_off;
+	uint64_t deadline_ns;      /* line must complete / response must be taken by then */
+	bool eof;                  /* the peer shut down its sending side */
+	bool closing;              /* close once out is flushed */
+};
+
+struct ctl_server {
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	ctl_handler_fn fn;
+	void *ctx;
+	struct e1k_thread_hooks hooks;
+	struct ctl_server_opts opts;
+	uid_t euid;
+
+	int lfd;                   /* listening socket */
+	int stop_efd;              /* written by ctl_server_stop() */
+	dev_t sock_dev;            /* identity of the socket file we bound, so */
+	ino_t sock_ino;            /* destroy never unlinks a successor's socket */
+	bool bound;
+
+	pthread_t thread;
+	bool thread_started;
+	pthread_mutex_t stop_lock; /* serialises stop/join between control threads */
+	bool joined;
+	/* Set by stop (any thread), read by the server thread each loop: relaxed is
+	 * enough because the eventfd write/read that follows orders the wake-up. */
+	atomic_bool stopping;
+
+	/* Server-thread only from here on. */
+	struct ctl_client clients[CTL_SERVER_MAX_CLIENTS];
+	struct ctl_request req;    /* the request being handled */
+	struct jbuf resp;          /* handler output */
+	char errmsg[CTL_ERRMSG_LEN];
+
+	/* Statistics: relaxed atomics, read by ctl_server_get_stats() from any thread. */
+	atomic_uint_least64_t st_accepted, st_requests, st_bad, st_busy, st_uid,
+		st_idle, st_slow, st_oversize;
+};
+
+static void set_msg(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_msg(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!buf || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void stat_inc(atomic_uint_least64_t *c)
+{
+	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+/* ---- socket path preparation (control context, before the thread) ---- */
+
+/*
+ * The directory that will hold the socket: create it 0700 if missing (one
+ * level), then insist that nobody but us (or root) could replace files in it.
+ */
+static int prepare_dir(const char *path, char *errmsg, size_t errlen)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (!slash) {
+		snprintf(dir, sizeof(dir), ".");
+	} else if (slash == path) {
+		snprintf(dir, sizeof(dir), "/");
+	} else {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+	}
+	if (mkdir(dir, 0700) == 0) {
+		/* mkdir's mode is filtered by the umask; say exactly what we mean. */
+		if (chmod(dir, 0700) != 0) {
+			int e = errno;
+
+			set_msg(errmsg, errlen, "cannot chmod %s: %s", dir, strerror(e));
+			return -e;
+		}
+	} else if (errno != EEXIST) {
+		int e = errno;
+
+		set_msg(errmsg, errlen, "cannot create directory %s: %s%s", dir, strerror(e),
+		        e == ENOENT ? " (its parent does not exist)" : "");
+		return -e;
+	}
+	if (stat(dir, &st) != 0) {
+		int e = errno;
+
+		set_msg(errmsg, errlen, "cannot stat %s: %s", dir, strerror(e));
+		return -e;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		set_msg(errmsg, errlen, "%s is not a directory", dir);
+		return -ENOTDIR;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		set_msg(errmsg, errlen,
+		        "refusing %s: directory %s is writable by group or others (mode %04o); "
+		        "use a private directory such as /run/e1kd",
+		        path, dir, (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		set_msg(errmsg, errlen, "refusing %s: directory %s is owned by uid %u, not by us (%u) or root",
+		        path, dir, (unsigned)st.st_uid, (unsigned)geteuid());
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Deal with whatever is at path already: nothing, a stale socket, a live one. */
+static int check_existing(const char *path, char *errmsg, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, rc, e;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		e = errno;
+		set_msg(errmsg, errlen, "cannot stat %s: %s", path, strerror(e));
+		return -e;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		set_msg(errmsg, errlen, "%s exists and is not a socket; not touching it", path);
+		return -EEXIST;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		e = errno;
+		set_msg(errmsg, errlen, "socket: %s", strerror(e));
+		return -e;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	e = rc == 0 ? 0 : errno;
+	close(fd);
+	if (rc == 0 || e == EAGAIN || e == EINPROGRESS) {
+		/* Someone accepts (or has a full backlog): a live daemon. */
+		set_msg(errmsg, errlen, "another e1kd is using %s", path);
+		return -EADDRINUSE;
+	}
+	if (e == ECONNREFUSED) {
+		/* Nobody listens: left behind by a daemon that died.  Take it over. */
+		if (unlink(path) != 0 && errno != ENOENT) {
+			e = errno;
+			set_msg(errmsg, errlen, "cannot remove stale socket %s: %s", path, strerror(e));
+			return -e;
+		}
+		return 0;
+	}
+	if (e == ENOENT)
+		return 0;   /* it went away meanwhile */
+	set_msg(errmsg, errlen, "cannot probe existing socket %s: %s", path, strerror(e));
+	return -e;
+}
+
+static int bind_listen(struct ctl_server *s, char *errmsg, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	mode_t old;
+	int rc, e;
+
+	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->lfd < 0) {
+		e = errno;
+		set_msg(errmsg, errlen, "socket: %s", strerror(e));
+		return -e;
+	}
+	memcpy(sa.sun_path, s->path, strlen(s->path) + 1);
+	/*
+	 * Linux creates the socket file with the socket inode's mode minus the
+	 * umask: fchmod the unbound socket to 0600 and bind under umask 077, so the
+	 * file is never, even for an instant, reachable by anyone else.  (umask is
+	 * process-wide; the daemon creates the server during start-up, before other
+	 * threads create files.)
+	 */
+	(void)fchmod(s->lfd, 0600);
+	old = umask(077);
+	rc = bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa));
+	e = errno;
+	umask(old);
+	if (rc != 0) {
+		if (e == EADDRINUSE)
+			set_msg(errmsg, errlen, "another e1kd is using %s", s->path);
+		else
+			set_msg(errmsg, errlen, "cannot bind %s: %s", s->path, strerror(e));
+		return -e;
+	}
+	/* Remember which file is ours at once, so a failure below still removes it. */
+	if (lstat(s->path, &st) != 0) {
+		e = errno;
+		set_msg(errmsg, errlen, "cannot stat %s: %s", s->path, strerror(e));
+		unlink(s->path);
+		return -e;
+	}
+	s->sock_dev = st.st_dev;
+	s->sock_ino = st.st_ino;
+	s->bound = true;
+	if (chmod(s->path, 0600) != 0) {
+		e = errno;
+		set_msg(errmsg, errlen, "cannot chmod %s: %s", s->path, strerror(e));
+		return -e;
+	}
+	if (listen(s->lfd, CTL_LISTEN_BACKLOG) != 0) {
+		e = errno;
+		set_msg(errmsg, errlen, "listen %s: %s", s->path, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/* ---- the server thread ---- */
+
+static void client_close(struct ctl_client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->in_len = 0;
+	c->out_off = 0;
+	c->eof = false;
+	c->closing = false;
+	jb_free(&c->out);
+}
+
+static uint64_t ms_to_ns(unsigned ms)
+{
+	return (uint64_t)ms * 1000000ull;
+}
+
+/* Write what the socket takes now.  Returns <0 if the client must be dropped. */
+static int client_flush(struct ctl_server *s, struct ctl_client *c)
+{
+	while (c->out_off < c->out.len) {
+		ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
+		                 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			return -errno;
+		}
+		c->out_off += (size_t)n;
+	}
+	/* All out: the client has idle_ms for its next line. */
+	if (c->out.cap > CTL_OUT_KEEP)
+		jb_free(&c->out);
+	else
+		jb_reset(&c->out);
+	c->out_off = 0;
+	c->deadline_ns = now_ns() + ms_to_ns(s->opts.idle_ms);
+	return 0;
+}
+
+static bool client_pending(const struct ctl_client *c)
+{
+	return c->out_off < c->out.len;
+}
+
+/* Queue a response on c; the write deadline starts now. */
+static void client_queue_err(struct ctl_server *s, struct ctl_client *c, int err, const char *msg)
+{
+	ctl_format_err(&c->out, err, msg);
+	c->deadline_ns = now_ns() + ms_to_ns(s->opts.write_ms);
+}
+
+/* One refused connection: one line, best effort (a fresh socket's buffer is empty), close. */
+static void refuse(int fd, int err, const char *msg)
+{
+	struct jbuf b;
+
+	jb_init(&b);
+	ctl_format_err(&b, err, msg);
+	if (!b.err) {
+		ssize_t n = send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		(void)n;
+	}
+	jb_free(&b);
+	close(fd);
+}
+
+/*
+ * The table is full: close clients whose peer has already hung up but whose
+ * hang-up this loop has not processed yet, so a client that just left never
+ * makes a newcomer see EBUSY.  Only a peer with no request left unserved is
+ * reaped (it can read no answer, so nothing is lost).  Returns a free slot or NULL.
+ */
+static struct ctl_client *reap_hung_up(struct ctl_server *s)
+{
+	struct ctl_client *slot = NULL;
+
+	for (unsigned i = 0; i < s->opts.max_clients; i++) {
+		struct ctl_client *c = &s->clients[i];
+		struct pollfd p = { .fd = c->fd };
+		int unread = -1;
+
+		if (c->fd < 0 || poll(&p, 1, 0) <= 0 || !(p.revents & (POLLHUP | POLLERR)))
+			continue;
+		/* A request it sent before hanging up is still served, on the normal path. */
+		if (ioctl(c->fd, FIONREAD, &unread) == 0 && unread == 0 &&
+		    !memchr(c->in, '\n', c->in_len)) {
+			client_close(c);
+			if (!slot)
+				slot = c;
+		}
+	}
+	return slot;
+}
+
+static void do_accept(struct ctl_server *s)
+{
+	for (int k = 0; k < CTL_ACCEPT_BATCH; k++) {
+		struct ucred cred;
+		socklen_t clen = sizeof(cred);
+		struct ctl_client *slot = NULL;
+		int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0)
+			return;   /* EAGAIN, or a connection that died before we got it */
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
+		    cred.uid != s->euid) {
+			stat_inc(&s->st_uid);
+			refuse(fd, EPERM, "permission denied: the control socket serves only its owner's uid");
+			continue;
+		}
+		for (unsigned i = 0; i < s->opts.max_clients; i++) {
+			if (s->clients[i].fd < 0) {
+				slot = &s->clients[i];
+				break;
+			}
+		}
+		if (!slot)
+			slot = reap_hung_up(s);
+		if (!slot) {
+			stat_inc(&s->st_busy);
+			refuse(fd, EBUSY, "too many control connections; try again");
+			continue;
+		}
+		stat_inc(&s->st_accepted);
+		slot->fd = fd;
+		slot->in_len = 0;
+		slot->out_off = 0;
+		slot->eof = false;
+		slot->closing = false;
+		jb_init(&slot->out);
+		slot->deadline_ns = now_ns() + ms_to_ns(s->opts.idle_ms);
+	}
+}
+
+/* Run the handler for one complete line and queue the response. */
+static void handle_line(struct ctl_server *s, struct ctl_client *c, const char *line, size_t len)
+{
+	struct ctl_request *req = &s->req;
+	int rc;
+
+	rc = ctl_parse_request(line, len, req);
+	if (rc != 0) {
+		stat_inc(&s->st_bad);
+		client_queue_err(s, c, -rc, rc == -EMSGSIZE ? "request line too long"
+		                 : "malformed request: expected VERB [ARG ...] in printable ASCII, "
+		                   "at most 16 arguments");
+		return;
+	}
+	stat_inc(&s->st_requests);
+	jb_reset(&s->resp);
+	s->errmsg[0] = '\0';
+	/* No server lock exists to hold: the handler may block as long as it must. */
+	rc = s->fn(s->ctx, req, &s->resp, s->errmsg, sizeof(s->errmsg));
+	s->errmsg[sizeof(s->errmsg) - 1] = '\0';
+	if (rc < 0) {
+		client_queue_err(s, c, rc, s->errmsg);
+	} else if (s->resp.len == 0 && !s->resp.err) {
+		ctl_format_ok(&c->out, "{}", 2);
+	} else if (jb_finish(&s->resp) != 0) {
+		client_queue_err(s, c, s->resp.err == -ENOMEM ? ENOMEM : EPROTO,
+		                 s->resp.err == -ENOMEM ? "out of memory building the response"
+		                 : "internal error: the handler produced invalid JSON");
+	} else if (s->resp.len + 4 > CTL_MAX_RESPONSE) {
+		client_queue_err(s, c, EMSGSIZE, "response too large");
+	} else {
+		ctl_format_ok(&c->out, s->resp.data, s->resp.len);
+	}
+	if (c->out.err) {
+		/* Could not even build the error line: drop the client. */
+		c->closing = true;
+		jb_reset(&c->out);
+		return;
+	}
+	c->deadline_ns = now_ns() + ms_to_ns(s->opts.write_ms);
+	/* Cap what one client can make us keep in memory while the peer is slow. */
+	if (s->resp.cap > CTL_OUT_KEEP)
+		jb_free(&s->resp);
+}
+
+/*
+ * Serve at most one complete buffered line of c (fairness: one request per
+ * client per loop).
+ */
+static void client_serve_one(struct ctl_server *s, struct ctl_client *c)
+{
+	char *nl;
+	size_t len;
+
+	if (c->closing || client_pending(c))
+		return;
+	nl = memchr(c->in, '\n', c->in_len);
+	if (!nl) {
+		if (c->in_len == CTL_MAX_LINE) {
+			/* The buffer is full and holds no line end: it cannot be a valid request. */
+			stat_inc(&s->st_oversize);
+			client_queue_err(s, c, EMSGSIZE, "request line too long (limit 4096 bytes)");
+			c->closing = true;
+		}
+		return;
+	}
+	len = (size_t)(nl - c->in) + 1;
+	handle_line(s, c, c->in, len);
+	memmove(c->in, c->in + len, c->in_len - len);
+	c->in_len -= len;
+}
+
+static bool client_has_line(const struct ctl_client *c)
+{
+	return !c->closing && !client_pending(c) && memchr(c->in, '\n', c->in_len);
+}
+
+static void client_read(struct ctl_server *s, struct ctl_client *c)
+{
+	while (c->in_len < CTL_MAX_LINE) {
+		ssize_t n = recv(c->fd, c->in + c->in_len, CTL_MAX_LINE - c->in_len, MSG_DONTWAIT);
+
+		if (n > 0) {
+			c->in_len += (size_t)n;
+			continue;
+		}
+		if (n == 0) {
+			c->eof = true;
+			return;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			c->eof = true;   /* ECONNRESET and friends: nothing more will come */
+		return;
+	}
+}
+
+/* After I/O: flush, serve, flush, and close what is finished.  Returns false if c was closed. */
+static bool client_progress(struct ctl_server *s, struct ctl_client *c)
+{
+	if (client_pending(c) && client_flush(s, c) < 0)
+		goto drop;
+	client_serve_one(s, c);
+	if (client_pending(c) && client_flush(s, c) < 0)
+		goto drop;
+	/* Nothing owed: a closing client, or a finished peer with no whole line left, can go. */
+	if (!client_pending(c) && (c->closing || (c->eof && !memchr(c->in, '\n', c->in_len))))
+		goto drop;
+	return true;
+
+drop:
+	client_close(c);
+	return false;
+}
+
+static void server_loop(struct ctl_server *s)
+{
+	struct pollfd pfd[2 + CTL_SERVER_MAX_CLIENTS];
+	int map[2 + CTL_SERVER_MAX_CLIENTS];
+
+	while (!atomic_load_explicit(&s->stopping, memory_order_relaxed)) {
+		uint64_t now = now_ns(), next = UINT64_MAX;
+		int nfds = 2, timeout, rc;
+		bool ready = false;
+
+		pfd[0] = (struct pollfd){ .fd = s->stop_efd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = s->lfd, .events = POLLIN };
+		for (unsigned i = 0; i < s->opts.max_clients; i++) {
+			struct ctl_client *c = &s->clients[i];
+			short ev = 0;
+
+			if (c->fd < 0)
+				continue;
+			if (now >= c->deadline_ns) {
+				/* Silent, stalled mid-line, or not reading its response. */
+				stat_inc(client_pending(c) ? &s->st_slow : &s->st_idle);
+				client_close(c);
+				continue;
+			}
+			if (client_pending(c))
+				ev = POLLOUT;
+			else if (!c->eof && !c->closing && c->in_len < CTL_MAX_LINE)
+				ev = POLLIN;
+			if (client_has_line(c))
+				ready = true;
+			if (c->deadline_ns < next)
+				next = c->deadline_ns;
+			pfd[nfds] = (struct pollfd){ .fd = c->fd, .events = ev };
+			map[nfds++] = (int)i;
+		}
+		if (ready)
+			timeout = 0;
+		else if (next == UINT64_MAX)
+			timeout = -1;
+		else
+			timeout = (int)((next - now + 999999) / 1000000);
+		rc = poll(pfd, (nfds_t)nfds, timeout);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			break;   /* EFAULT/EINVAL/ENOMEM: nothing sensible left to do */
+		}
+		if (pfd[0].revents)
+			break;
+		for (int k = 2; k < nfds; k++) {
+			struct ctl_client *c = &s->clients[map[k]];
+
+			if (c->fd < 0)
+				continue;
+			if (pfd[k].revents & POLLIN)
+				client_read(s, c);
+			else if ((pfd[k].revents & (POLLHUP | POLLERR)) && !client_pending(c))
+				c->eof = true;
+			if ((pfd[k].revents & (POLLHUP | POLLERR)) && client_pending(c) &&
+			    !(pfd[k].revents & POLLOUT)) {
+				client_close(c);
+				continue;
+			}
+			client_progress(s, c);
+			if (atomic_load_explicit(&s->stopping, memory_order_relaxed))
+				break;
+		}
+		if (pfd[1].revents & POLLIN)
+			do_accept(s);
+	}
+	/* Stopping: one last attempt to hand over what is owed, then close. */
+	for (unsigned i = 0; i < CTL_SERVER_MAX_CLIENTS; i++) {
+		struct ctl_client *c = &s->clients[i];
+
+		if (c->fd < 0)
+			continue;
+		if (client_pending(c))
+			(void)client_flush(s, c);
+		client_close(c);
+	}
+}
+
+/* The server this thread runs, so stop/destroy can tell they are called from the handler. */
+static _Thread_local const struct ctl_server *tls_server;
+
+static void *server_thread(void *arg)
+{
+	struct ctl_server *s = arg;
+
+	tls_server = s;
+	if (s->hooks.on_start)
+		s->hooks.on_start(s->hooks.ctx);
+	pthread_setname_np(pthread_self(), "e1k-ctl");
+	server_loop(s);
+	if (s->hooks.on_stop)
+		s->hooks.on_stop(s->hooks.ctx);
+	return NULL;
+}
+
+/* ---- lifecycle ---- */
+
+static void server_free(struct ctl_server *s)
+{
+	if (s->lfd >= 0)
+		close(s->lfd);
+	if (s->stop_efd >= 0)
+		close(s->stop_efd);
+	for (unsigned i = 0; i < CTL_SERVER_MAX_CLIENTS; i++)
+		client_close(&s->clients[i]);
+	jb_free(&s->resp);
+	pthread_mutex_destroy(&s->stop_lock);
+	free(s);
+}
+
+/* Unlink the socket file only if it is still the one we bound. */
+static void unlink_ours(struct ctl_server *s)
+{
+	struct stat st;
+
+	if (!s->bound)
+		return;
+	if (lstat(s->path, &st) == 0 && st.st_dev == s->sock_dev && st.st_ino == s->sock_ino)
+		unlink(s->path);
+	s->bound = false;
+}
+
+int ctl_server_create_opts(const char *path, ctl_handler_fn fn, void *ctx,
+                           const struct e1k_thread_hooks *hooks,
+                           const struct ctl_server_opts *opts, struct ctl_server **out,
+                           char *errmsg, size_t errlen)
+{
+	struct ctl_server *s;
+	sigset_t all, old;
+	int rc;
+
+	if (errmsg && errlen)
+		errmsg[0] = '\0';
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!path || !*path || !fn) {
+		set_msg(errmsg, errlen, "no control socket path or handler");
+		return -EINVAL;
+	}
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		set_msg(errmsg, errlen, "control socket path too long (max %zu bytes): %s",
+		        sizeof(((struct sockaddr_un *)0)->sun_path) - 1, path);
+		return -ENAMETOOLONG;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		set_msg(errmsg, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	s->lfd = -1;
+	s->stop_efd = -1;
+	for (unsigned i = 0; i < CTL_SERVER_MAX_CLIENTS; i++)
+		s->clients[i].fd = -1;
+	pthread_mutex_init(&s->stop_lock, NULL);
+	jb_init(&s->resp);
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	s->fn = fn;
+	s->ctx = ctx;
+	if (hooks)
+		s->hooks = *hooks;
+	if (opts)
+		s->opts = *opts;
+	if (!s->opts.idle_ms)
+		s->opts.idle_ms = CTL_SERVER_IDLE_MS;
+	if (!s->opts.write_ms)
+		s->opts.write_ms = CTL_SERVER_WRITE_MS;
+	if (!s->opts.max_clients || s->opts.max_clients > CTL_SERVER_MAX_CLIENTS)
+		s->opts.max_clients = CTL_SERVER_MAX_CLIENTS;
+	s->euid = geteuid();
+	atomic_init(&s->stopping, false);
+
+	rc = prepare_dir(path, errmsg, errlen);
+	if (rc)
+		goto fail;
+	rc = check_existing(path, errmsg, errlen);
+	if (rc)
+		goto fail;
+	rc = bind_listen(s, errmsg, errlen);
+	if (rc)
+		goto fail;
+	s->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->stop_efd < 0) {
+		rc = -errno;
+		set_msg(errmsg, errlen, "eventfd: %s", strerror(-rc));
+		goto fail;
+	}
+	/* The thread inherits a fully blocked mask: signals go to the daemon's threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = -pthread_create(&s->thread, NULL, server_thread, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		set_msg(errmsg, errlen, "cannot start the control thread: %s", strerror(-rc));
+		goto fail;
+	}
+	s->thread_started = true;
+	*out = s;
+	return 0;
+
+fail:
+	unlink_ours(s);
+	server_free(s);
+	return rc;
+}
+
+int ctl_server_create(const char *path, ctl_handler_fn fn, void *ctx,
+                      const struct e1k_thread_hooks *hooks, struct ctl_server **out)
+{
+	char msg[512];
+	int rc = ctl_server_create_opts(path, fn, ctx, hooks, NULL, out, msg, sizeof(msg));
+
+	if (rc)
+		fprintf(stderr, "ctl: %s\n", msg[0] ? msg : strerror(-rc));
+	return rc;
+}
+
+static bool on_server_thread(const struct ctl_server *s)
+{
+	return tls_server == s;
+}
+
+void ctl_server_stop(struct ctl_server *s)
+{
+	uint64_t one = 1;
+	ssize_t n = 0;
+
+	if (!s)
+		return;
+	atomic_store_explicit(&s->stopping, true, memory_order_relaxed);
+	/* Wakes the poll(); pairs with the thread's poll on stop_efd. */
+	if (s->stop_efd >= 0)
+		n = write(s->stop_efd, &one, sizeof(one));
+	(void)n;
+	if (on_server_thread(s))
+		return;   /* from the handler: the loop sees stopping when it returns */
+	pthread_mutex_lock(&s->stop_lock);
+	if (s->thread_started && !s->joined) {
+		pthread_join(s->thread, NULL);
+		s->joined = true;
+	}
+	if (s->lfd >= 0) {
+		close(s->lfd);
+		s->lfd = -1;
+	}
+	pthread_mutex_unlock(&s->stop_lock);
+}
+
+void ctl_server_destroy(struct ctl_server *s)
+{
+	if (!s)
+		return;
+	if (on_server_thread(s)) {
+		ctl_server_stop(s);
+		return;
+	}
+	ctl_server_stop(s);
+	unlink_ours(s);
+	server_free(s);
+}
+
+const char *ctl_server_path(const struct ctl_server *s)
+{
+	return s ? s->path : NULL;
+}
+
+void ctl_server_get_stats(const struct ctl_server *s, struct ctl_server_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!s)
+		return;
+	st->accepted = atomic_load_explicit(&s->st_accepted, memory_order_relaxed);
+	st->requests = atomic_load_explicit(&s->st_requests, memory_order_relaxed);
+	st->bad_requests = atomic_load_explicit(&s->st_bad, memory_order_relaxed);
+	st->refused_busy = atomic_load_explicit(&s->st_busy, memory_order_relaxed);
+	st->refused_uid = atomic_load_explicit(&s->st_uid, memory_order_relaxed);
+	st->closed_idle = atomic_load_explicit(&s->st_idle, memory_order_relaxed);
+	st->dropped_slow = atomic_load_explicit(&s->st_slow, memory_order_relaxed);
+	st->dropped_oversize = atomic_load_explicit(&s->st_oversize, memory_order_relaxed);
+}
