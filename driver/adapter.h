@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * adapter.h - the e1kd miniport adapter: lifecycle, state machine, datapath,
+ * control requests and the upper-edge binding API.
+ *
+ * Lifecycle (NDIS miniport adapter states):
+ *
+ *   e1k_adapter_initialize()            Halted -> Initializing -> Paused
+ *                                       (Initializing -> Halted on failure,
+ *                                        every step undone in reverse)
+ *   e1k_adapter_restart()               Paused -> Restarting -> Running
+ *   e1k_adapter_pause()                 Running -> Pausing -> Paused
+ *   e1k_adapter_shutdown()              Paused|Restarting|Running|Pausing -> Shutdown
+ *   e1k_adapter_halt()                  any state after initialize -> Halted
+ *   e1k_adapter_destroy()               frees the (Halted) adapter object
+ *
+ * Threads the adapter owns: one interrupt thread (ISR), a pool of DPC workers,
+ * one timer thread (watchdog).  All of them are registered with RCU.
+ *
+ * Concurrency:
+ *   - Control calls (restart, pause, filters, halt ...) may come from any
+ *     thread; they are serialised by the adapter's control lock.
+ *   - e1k_adapter_send() may be called from any thread at any time; it fails
+ *     with -ENETDOWN unless the adapter is Running.
+ *   - Receive indications run on DPC workers; a binding owns every indicated
+ *     buffer until it calls e1k_adapter_return_rx() (from any thread).
+ *   - After e1k_adapter_halt() returns, no callback of any kind runs.
+ */
+#ifndef E1K_ADAPTER_H
+#define E1K_ADAPTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hal.h"
+#include "reasons.h"
+
+struct e1k_adapter;
+
+enum e1k_state {
+	E1K_STATE_HALTED,
+	E1K_STATE_INITIALIZING,
+	E1K_STATE_PAUSED,
+	E1K_STATE_RESTARTING,
+	E1K_STATE_RUNNING,
+	E1K_STATE_PAUSING,
+	E1K_STATE_SHUTDOWN,
+	E1K_STATE_HALTING,     /* transient: the staged halt is in progress */
+};
+const char *e1k_state_name(enum e1k_state s);
+
+enum e1k_irq_mode { E1K_IRQ_AUTO, E1K_IRQ_INTX, E1K_IRQ_MSI, E1K_IRQ_MSIX };
+int e1k_irq_mode_parse(const char *s, enum e1k_irq_mode *out);
+const char *e1k_irq_mode_name(enum e1k_irq_mode m);
+
+/* Initialization steps, in order; used by failure injection and error text. */
+enum e1k_init_step {
+	E1K_STEP_IDENTIFY = 1,   /* read ids from config space */
+	E1K_STEP_BUS_MASTER,     /* enable memory decoding and bus mastering */
+	E1K_STEP_RESET,          /* CTRL.RST, mask interrupts */
+	E1K_STEP_MAC,            /* read the MAC address */
+	E1K_STEP_LINK,           /* set link up */
+	E1K_STEP_POOL,           /* packet buffer pool (DMA) */
+	E1K_STEP_TX_RING,        /* TX descriptor ring (DMA) */
+	E1K_STEP_RX_RING,        /* RX descriptor ring (DMA) */
+	E1K_STEP_PROGRAM,        /* program rings, filters, moderation */
+	E1K_STEP_TIMERS,         /* timer service thread + watchdog */
+	E1K_STEP_DPC_POOL,       /* DPC worker threads */
+	E1K_STEP_EVENTFDS,       /* interrupt eventfds */
+	E1K_STEP_IRQ_THREAD,     /* interrupt thread (created, sources added) */
+	E1K_STEP_IRQ_REGISTER,   /* VFIO triggers: route vectors to eventfds */
+	E1K_STEP_IRQ_START,      /* start the interrupt thread */
+	E1K_STEP_COUNT
+};
+const char *e1k_init_step_name(enum e1k_init_step s);
+
+struct e1k_config {
+	unsigned dpc_workers;        /* 1..64, default 2 */
+	unsigned tx_ring_size;       /* power of two 64..4096, default 256 */
+	unsigned rx_ring_size;       /* power of two 64..4096, default 256 */
+	unsigned pool_size;          /* packet buffers, default 2048 */
+	enum e1k_irq_mode irq_mode;  /* default auto: MSI-X, then MSI, then INTx */
+	unsigned itr_ns;             /* interrupt throttle interval, default 50000 (20k/s) */
+	unsigned rx_delay_us;        /* RDTR, default 0 */
+	unsigned rx_abs_delay_us;    /* RADV, default 0 */
+	unsigned watchdog_ms;        /* default 500 */
+	/* Test only: make initialization fail at this step with this error. */
+	enum e1k_init_step fail_at_step;
+	int fail_errno;
+};
+void e1k_config_defaults(struct e1k_config *cfg);
+/* -EINVAL with a message in err when a value is out of range. */
+int e1k_config_validate(const struct e1k_config *cfg, char *err, size_t errlen);
+
+/* ---- upper-edge binding ---- */
+struct e1k_rx_frame {
+	uint32_t       buf;    /* handle: give it back with e1k_adapter_return_rx */
+	uint32_t       len;
+	const uint8_t *data;
+};
+
+struct e1k_binding_ops {
+	const char *name;
+	/* Context: DPC worker, inside an RCU read-side section.  Must not block
+	 * for long.  The binding owns every frame's buffer until it returns it. */
+	void (*receive)(void *ctx, const struct e1k_rx_frame *frames, unsigned n);
+	/* Context: DPC or timer thread.  Link state changed.  May be NULL. */
+	void (*link)(void *ctx, bool up, unsigned mbps);
+	/* Context: control.  The adapter is going away (halt): stop sending and
+	 * return held buffers soon.  May be NULL. */
+	void (*unbind)(void *ctx);
+};
+
+/* Attach a binding (at most E1K_MAX_BINDINGS).  Context: control. */
+#define E1K_MAX_BINDINGS 4
+int  e1k_adapter_bind(struct e1k_adapter *ad, const struct e1k_binding_ops *ops, void *ctx);
+/* Detach; waits for a grace period so no receive call to it is in progress
+ * after it returns.  Its outstanding buffers stay outstanding until returned. */
+int  e1k_adapter_unbind(struct e1k_adapter *ad, const struct e1k_binding_ops *ops, void *ctx);
+
+/* Record a resource an upper layer acquired for this adapter (its TAP, its
+ * thread) in the adapter's ledger: the halt's unbind-upper stage releases it,
+ * after the binding's unbind callback, in reverse order.  Context: control. */
+int  e1k_adapter_ledger_add(struct e1k_adapter *ad, int kind, const char *name,
+                            void (*release)(void *arg), void *arg);
+
+/* Give buffers back.  Context: any RCU-registered thread. */
+void e1k_adapter_return_rx(struct e1k_adapter *ad, const uint32_t *bufs, unsigned n);
+
+/* ---- datapath ---- */
+struct e1k_frame {
+	const void *data;
+	uint32_t    len;     /* 14 .. MTU + 14 */
+};
+/* Copy frames into DMA buffers and post them with one tail write.  Returns the
+ * number accepted (0..n; fewer when the ring or pool is full: retry later),
+ * -ENETDOWN when not Running, -EINVAL for a bad length (nothing sent from
+ * that frame on).  Context: any. */
+int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, unsigned n);
+
+/* ---- lifecycle ---- */
+/* Callbacks from the adapter to its owner (the daemon). */
+struct e1k_owner_ops {
+	/* Context: irq thread or timer thread.  The device asked for removal
+	 * (REQ eventfd) or was found gone (reads of all ones): the owner should
+	 * halt with the given reason from its own (control) thread. */
+	void (*halt_needed)(void *ctx, enum e1k_halt_reason reason, const char *why);
+	void *ctx;
+};
+
+/* Initialize the adapter on an opened device.  On success the adapter is
+ * Paused and owns hw (closed by halt); on failure hw is left open for the
+ * caller, nothing else is left behind, and err holds a readable reason. */
+int e1k_adapter_initialize(struct hal_dev *hw, const struct e1k_config *cfg,
+                           const struct e1k_owner_ops *owner,
+                           struct e1k_adapter **out, char *err, size_t errlen);
+int e1k_adapter_restart(struct e1k_adapter *ad);   /* Paused -> Running */
+int e1k_adapter_pause(struct e1k_adapter *ad);     /* Running -> Paused */
+int e1k_adapter_shutdown(struct e1k_adapter *ad);  /* -> Shutdown */
+enum e1k_state e1k_adapter_state(struct e1k_adapter *ad);
+/* Frees the adapter object.  It must be Halted (or never initialized). */
+void e1k_adapter_destroy(struct e1k_adapter *ad);
+
+/* ---- control requests ---- */
+int e1k_adapter_get_mac(struct e1k_adapter *ad, uint8_t mac[6]);
+int e1k_adapter_filter_add(struct e1k_adapter *ad, const uint8_t mac[6]);   /* RAL/RAH 1..15 */
+int e1k_adapter_filter_del(struct e1k_adapter *ad, const uint8_t mac[6]);
+/* Copies up to max addresses; returns how many are set. */
+int e1k_adapter_filter_list(struct e1k_adapter *ad, uint8_t (*macs)[6], unsigned max);
+int e1k_adapter_mcast_add(struct e1k_adapter *ad, const uint8_t mac[6]);
+int e1k_adapter_mcast_del(struct e1k_adapter *ad, const uint8_t mac[6]);
+int e1k_adapter_set_promisc(struct e1k_adapter *ad, bool on);
+int e1k_adapter_set_mtu(struct e1k_adapter *ad, unsigned mtu);             /* 68..1500 */
+int e1k_adapter_get_mtu(struct e1k_adapter *ad);
+
+struct e1k_stats {
+	/* driver counters */
+	uint64_t tx_packets, tx_bytes, tx_completed, tx_aborted, tx_busy, tx_hangs;
+	uint64_t rx_packets, rx_bytes, rx_indicated, rx_returned, rx_no_binding, rx_dropped_paused;
+	uint64_t rx_bad_length, rx_bad_status, rx_bad_frag;
+	uint64_t interrupts, isr_not_ours, dpc_runs, link_changes, watchdog_runs;
+	uint64_t rx_outstanding;   /* indicated and not yet returned */
+	uint64_t tx_in_flight;
+	uint64_t pool_free, pool_size, pool_bad_puts;
+	/* device statistics registers, accumulated (they clear on read) */
+	uint64_t dev_gprc, dev_gptc, dev_gorc, dev_gotc, dev_mpc, dev_rnbc, dev_crcerrs,
+	         dev_ruc, dev_roc, dev_tpr, dev_tpt, dev_bprc, dev_mprc;
+	bool     link_up;
+	unsigned link_mbps;
+};
+int e1k_adapter_get_stats(struct e1k_adapter *ad, struct e1k_stats *st);
+
+/* For tests and the halt: counters of the verifier. */
+struct e1k_verifier {
+	uint64_t isr_after_deregister;
+	uint64_t dpc_after_drain;
+	uint64_t callbacks_after_halted;
+	uint64_t mmio_after_removal;
+};
+void e1k_adapter_get_verifier(struct e1k_adapter *ad, struct e1k_verifier *v);
+
+struct hal_dev *e1k_adapter_hal(struct e1k_adapter *ad);
+enum e1k_irq_mode e1k_adapter_irq_mode(struct e1k_adapter *ad);
+
+#endif /* E1K_ADAPTER_H */

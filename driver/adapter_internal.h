@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * adapter_internal.h - the adapter object, shared by the driver and halt modules.
+ * Not a public interface.
+ */
+#ifndef E1K_ADAPTER_INTERNAL_H
+#define E1K_ADAPTER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "adapter.h"
+#include "dpc.h"
+#include "e1k_rcu.h"
+#include "irq_thread.h"
+#include "isr.h"
+#include "ledger.h"
+#include "pool.h"
+#include "ring.h"
+#include "stages.h"
+#include "timer.h"
+
+#define E1K_UC_MAX  (E1000_RAR_ENTRIES - 1)  /* RAR 0 is the station address */
+#define E1K_MC_MAX  64u
+#define E1K_MAX_VECTORS 3u                   /* MSI-X: RXQ0, TXQ0, OTHER */
+
+/*
+ * What the datapath, the ISR, the DPCs and the timers read.  Published as a
+ * whole with e1k_rcu_publish and never modified after publication: an update
+ * copies, changes the copy, publishes it and frees the old one with call_rcu.
+ * Updaters hold ad->ctl_lock.
+ */
+struct e1k_pub {
+	enum e1k_state state;
+	bool     halting;      /* set with HALTING: DPCs must not re-enable interrupts */
+	unsigned mtu;
+	bool     promisc;
+	unsigned nuc, nmc;
+	uint8_t  uc[E1K_UC_MAX][6];
+	uint8_t  mc[E1K_MC_MAX][6];
+	unsigned nbind;
+	struct {
+		const struct e1k_binding_ops *ops;
+		void *ctx;
+	} bind[E1K_MAX_BINDINGS];
+	struct e1k_rcu_head rcu;
+};
+
+struct e1k_adapter {
+	struct hal_dev     *hw;
+	struct e1k_config   cfg;
+	struct e1k_owner_ops owner;
+	uint8_t             mac[6];
+	enum e1k_irq_mode   irq_mode;
+
+	/* Control path: serialises state changes and publication. */
+	pthread_mutex_t     ctl_lock;
+	struct e1k_pub *_Atomic pub;
+
+	/* Resources, each recorded in the ledger right after acquisition. */
+	struct ledger       ledger;
+	struct pkt_pool    *pool;
+	struct tx_ring     *tx;
+	struct rx_ring     *rx;
+	struct timer_svc   *timers;
+	struct ktimer       watchdog;
+	struct dpc_pool    *dpcs;
+	struct dpc          dpc_intr;     /* RX + TX completion + link */
+	struct irq_thread  *irqt;
+	int                 efd[E1K_MAX_VECTORS];
+	unsigned            nvec;
+	int                 req_efd;
+	struct isr_ctx      isr;
+	bool                irq_registered;
+	bool                req_registered;
+
+	/* TX: e1k_adapter_send and TX reclaim in the DPC serialise on tx_lock. */
+	pthread_mutex_t     tx_lock;
+
+	/* Device statistics are clear-on-read: accumulated under stats_lock. */
+	pthread_mutex_t     stats_lock;
+	struct e1k_stats    dev;          /* only the dev_* fields are used */
+
+	/* Link as last seen (watchdog / LSC). */
+	atomic_bool         link_up;
+	atomic_uint         link_mbps;
+
+	/* Watchdog TX hang detection (timer thread only). */
+	uint32_t            wd_last_tdh;
+	uint64_t            wd_last_completed;
+	unsigned            wd_stuck;
+
+	/* Driver counters. */
+	atomic_ulong tx_packets, tx_bytes, tx_completed, tx_aborted, tx_busy, tx_hangs;
+	atomic_ulong rx_packets, rx_bytes, rx_indicated, rx_returned, rx_no_binding;
+	atomic_ulong rx_dropped_paused, dpc_runs, link_changes, watchdog_runs;
+	/* The RX ring's own counters, published by its owner (the DPC) so other
+	 * threads never read the ring's plain fields. */
+	atomic_ulong rx_bad_length, rx_bad_status, rx_bad_frag;
+
+	/* Verifier: callbacks that ran when they must not have. */
+	atomic_bool  dpcs_drained;
+	atomic_bool  halted;
+	atomic_bool  rx_starved;     /* DPC: RX ring low, return_rx should queue us */
+	atomic_bool  pool_closing;   /* set by halt before the pool is freed */
+	atomic_ulong rx_late_returns;
+	atomic_ulong dpc_after_drain;
+	atomic_ulong callbacks_after_halted;
+
+	/* Removal / failure notification to the owner, at most once. */
+	atomic_bool  halt_requested;
+
+	/* The first halt's report (halt/halt.c); a second halt returns it. */
+	struct e1k_halt_report *halt_report;
+	int          halt_rc;
+};
+
+/* Publish a modified copy of the current state (caller holds ctl_lock). */
+struct e1k_pub *e1k_pub_copy(struct e1k_adapter *ad);
+void e1k_pub_commit(struct e1k_adapter *ad, struct e1k_pub *np);
+/* Current state, read by the control thread (holding ctl_lock). */
+struct e1k_pub *e1k_pub_locked(struct e1k_adapter *ad);
+/* Publish a state change and wait for a grace period. */
+void e1k_set_state(struct e1k_adapter *ad, enum e1k_state s, bool halting);
+
+/* Datapath (datapath.c). */
+void e1k_dpc_intr(struct dpc *d);
+void e1k_rx_publish_stats(struct e1k_adapter *ad);
+unsigned e1k_tx_reclaim_locked(struct e1k_adapter *ad);
+unsigned e1k_tx_abort_locked(struct e1k_adapter *ad);
+void e1k_device_stop_rx_tx(struct e1k_adapter *ad);
+void e1k_interrupts_enable(struct e1k_adapter *ad);
+void e1k_interrupts_mask(struct e1k_adapter *ad);
+void e1k_request_halt(struct e1k_adapter *ad, enum e1k_halt_reason r, const char *why);
+bool e1k_check_removed(struct e1k_adapter *ad, uint32_t val);
+
+/* Filters and statistics (control.c). */
+void e1k_program_filters(struct e1k_adapter *ad, const struct e1k_pub *p);
+void e1k_stats_accumulate(struct e1k_adapter *ad);
+void e1k_watchdog(struct ktimer *t);
+void e1k_link_update(struct e1k_adapter *ad, bool notify);
+
+/* Teardown pieces used by the init unwind and the staged halt. */
+int  e1k_device_reset(struct e1k_adapter *ad, unsigned timeout_us);
+int  e1k_unbind_locked(struct e1k_adapter *ad, const struct e1k_binding_ops *ops, void *ctx);
+
+#endif /* E1K_ADAPTER_INTERNAL_H */

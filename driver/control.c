@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * control.c - control requests (filters, promiscuous, MTU, statistics),
+ * bindings, and the watchdog timer.
+ *
+ * Every request takes ctl_lock, validates against the current published
+ * state, publishes a modified copy (RCU copy-update), then programs the
+ * device.  Requests are refused (-EPERM) once the adapter is halting or
+ * halted, and (-ENODEV) once the device is gone.
+ */
+#include "adapter_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+/* SDM 13.4.22 / 13.5.1: with RCTL.MO = 0 the MTA index is bits 47:36. */
+static unsigned mta_hash(const uint8_t mac[6])
+{
+	return (((unsigned)mac[4] >> 4) | ((unsigned)mac[5] << 4)) & 0xfffu;
+}
+
+void e1k_program_filters(struct e1k_adapter *ad, const struct e1k_pub *p)
+{
+	struct hal_dev *hw = ad->hw;
+	uint32_t mta[E1000_MTA_WORDS] = { 0 };
+	uint32_t rctl;
+
+	for (unsigned i = 0; i < E1K_UC_MAX; i++) {
+		if (i < p->nuc) {
+			const uint8_t *m = p->uc[i];
+
+			hal_wr32(hw, E1000_RAL(i + 1), (uint32_t)m[0] | (uint32_t)m[1] << 8 |
+			         (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24);
+			hal_wr32(hw, E1000_RAH(i + 1), (uint32_t)m[4] | (uint32_t)m[5] << 8 | E1000_RAH_AV);
+		} else {
+			/* Clear AV first so the filter is never half-written. */
+			hal_wr32(hw, E1000_RAH(i + 1), 0);
+			hal_wr32(hw, E1000_RAL(i + 1), 0);
+		}
+	}
+	for (unsigned i = 0; i < p->nmc; i++) {
+		unsigned h = mta_hash(p->mc[i]);
+
+		mta[h >> 5] |= 1u << (h & 31);
+	}
+	for (unsigned i = 0; i < E1000_MTA_WORDS; i++)
+		hal_wr32(hw, E1000_MTA + 4 * i, mta[i]);
+
+	rctl = hal_rd32(hw, E1000_RCTL);
+	rctl &= ~(E1000_RCTL_UPE | E1000_RCTL_MPE | E1000_RCTL_MO_MASK | E1000_RCTL_BSIZE_MASK |
+	          E1000_RCTL_BSEX | E1000_RCTL_LPE | E1000_RCTL_LBM_MASK);
+	rctl |= E1000_RCTL_BAM | E1000_RCTL_BSIZE_2048 | E1000_RCTL_SECRC;
+	if (p->promisc)
+		rctl |= E1000_RCTL_UPE | E1000_RCTL_MPE;
+	if (p->state == E1K_STATE_RUNNING || p->state == E1K_STATE_RESTARTING)
+		rctl |= E1000_RCTL_EN;
+	hal_wr32(hw, E1000_RCTL, rctl);
+}
+
+static int begin_request(struct e1k_adapter *ad)
+{
+	enum e1k_state s;
+
+	pthread_mutex_lock(&ad->ctl_lock);
+	s = e1k_pub_locked(ad)->state;
+	if (s == E1K_STATE_HALTING || s == E1K_STATE_HALTED || s == E1K_STATE_INITIALIZING) {
+		pthread_mutex_unlock(&ad->ctl_lock);
+		return -EPERM;
+	}
+	if (hal_is_gone(ad->hw)) {
+		pthread_mutex_unlock(&ad->ctl_lock);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int commit_request(struct e1k_adapter *ad, struct e1k_pub *np)
+{
+	e1k_pub_commit(ad, np);
+	e1k_program_filters(ad, np);
+	pthread_mutex_unlock(&ad->ctl_lock);
+	return 0;
+}
+
+static int find_mac(uint8_t (*list)[6], unsigned n, const uint8_t mac[6])
+{
+	for (unsigned i = 0; i < n; i++)
+		if (memcmp(list[i], mac, 6) == 0)
+			return (int)i;
+	return -1;
+}
+
+int e1k_adapter_filter_add(struct e1k_adapter *ad, const uint8_t mac[6])
+{
+	struct e1k_pub *np;
+	int rc;
+
+	if (mac[0] & 1)
+		return -EINVAL;   /* a multicast address is not a unicast filter */
+	if ((rc = begin_request(ad)) < 0)
+		return rc;
+	if (memcmp(mac, ad->mac, 6) == 0 || find_mac(e1k_pub_locked(ad)->uc, e1k_pub_locked(ad)->nuc, mac) >= 0) {
+		pthread_mutex_unlock(&ad->ctl_lock);
+		return -EEXIST;
+	}
+	if (e1k_pub_locked(ad)->nuc >= E1K_UC_MAX) {
+		pthread_mutex_unlock(&ad->ctl_lock);
+		return -ENOSPC;
+	}
+	if (!(np = e1k_pub_copy(ad))) {
+		pthread_mutex_unlock(&ad->ctl_lock);
+		return -ENOMEM;
+	}
+	memcpy(np->uc[np->nuc++], mac, 6);
+	return commit_request(ad, np);
+}
+
+int e1k_adapter_filter_del(struct e1k_adapter *ad, const uint8_t mac[6])
+{
+	struct e1k_pub *np;
+	int rc, i;
+
+	if ((rc = begin_request(ad)) < 0)
+		return rc;
+	i = find_mac(e1k_pub_locked(ad)->uc, e1k_pub_locked(ad)->nuc, mac);
+	if (i < 0) {
+		pthread_mutex_unlock(&ad->ctl_lock);
+		return -ENOENT;
+	}
+	if (!(np = e1k_pub_copy(ad))) {
+		pthread_mutex_unlock(&ad->ctl_lock);
+		return -ENOMEM;
+	}
+	memmove(np->uc[i], np->uc[i + 1], 6u * (np->nuc - (unsigned)i - 1));
+	np->nuc--;
+	return commit_request(ad, np);
+}
+
+int e1k_adapter_filter_list(struct e1k_adapter *ad, uint8_t (*macs)[6], unsigned max)
+{
+	const struct e1k_pub *p;
+	unsigned n;
+
+	pthread_mutex_lock(&ad->ctl_lock);
+	p = e1k_pub_locked(ad);
+	n = p->nuc;
+	for (unsigned i = 0; i < n && i < max; i++)
+		memcpy(macs[i], p->uc[i], 6);
+	pthread_mutex_unlock(&ad->ctl_lock);
+	return (int)n;
+}
+
+int e1k_adapter_mcast_add(struct e1k_adapter *ad, const uint8_t mac[6])
+{
+	struct e1k_pub *np;
+	int rc;
+
+	if (!(mac[0] & 1))
+		return -EINVAL;
+	if ((rc = begin_request(ad)) < 0)
+		return rc;
+	if (find_mac(e1k_pub_locked(ad)->mc, e1k_pub_locked(ad)->nmc, mac) >= 0) {
+		pthread_mutex_unlock(&ad->ctl_lock);
+		return -EEXIST;
+	}
+	if (e1k_pub_locked(ad)->nmc >= E1K_MC_MAX) {
+		pthread_mutex_unlock(&ad->ctl_lock);
+		return -ENOSPC;
+	}
+	if (!(np = e1k_pub_copy(ad))) {
+		pthread_mutex_unlock(&ad->ctl_lock);
+		return -ENOMEM;
+	}
+	memcpy(np->mc[np->nmc++], mac, 6);
+	return commit_request(ad, np);
+}
+
+int e1k_adapter_mcast_del(struct e1k_adapter *ad, const uint8_t mac[6])
+{
+	struct e1k_pub *np;
+	int rc, i;
+
+	if ((rc = begin_request(ad)) < 0)
+		return rc;
+	i = find_mac(e1k_pub_locked(ad)->mc, e1k_pub_locked(ad)->nmc, mac);
+	if (i < 0) {
+		pthread_mutex_unlock(&ad->ctl_lock);
+		return -ENOENT;
+	}
+	if (!(np = e1k_pub_copy(ad))) {
+		pthread_mutex_unlock(&ad->ctl_lock);
+		return -ENOMEM;
+	}
+	memmove(np->mc[i], np->mc[i + 1], 6u * (np->nmc - (unsigned)i - 1));
+	np->nmc--;
+	return commit_request(ad, np);
+}
+
+int e1k_adapter_set_promisc(struct e1k_adapter *ad, bool on)
+{
+	struct e1k_pub *np;
+	int rc;
+
+	if ((rc = begin_request(ad)) < 0)
+		return rc;
+	if (!(np = e1k_pub_copy(ad))) {
+		pthread_mutex_unlock(&ad->ctl_lock);
+		return -ENOMEM;
+	}
+	np->promisc = on;
+	return commit_request(ad, np);
+}
+
+int e1k_adapter_set_mtu(struct e1k_adapter *ad, unsigned mtu)
+{
+	struct e1k_pub *np;
+	int rc;
+
+	/* 2 KiB receive buffers hold 1500 + header + VLAN tag; jumbo frames
+	 * would need multi-descriptor receive, which the ring refuses. */
+	if (mtu < 68 || mtu > 1500)
+		return -EINVAL;
+	if ((rc = begin_request(ad)) < 0)
+		return rc;
+	if (!(np = e1k_pub_copy(ad))) {
+		pthread_mutex_unlock(&ad->ctl_lock);
+		return -ENOMEM;
+	}
+	np->mtu = mtu;
+	return commit_request(ad, np);
+}
+
+int e1k_adapter_get_mtu(struct e1k_adapter *ad)
+{
+	int mtu;
+
+	pthread_mutex_lock(&ad->ctl_lock);
+	mtu = (int)e1k_pub_locked(ad)->mtu;
+	pthread_mutex_unlock(&ad->ctl_lock);
+	return mtu;
+}
+
+int e1k_adapter_bind(struct e1k_adapter *ad, const struct e1k_binding_ops *ops, void *ctx)
+{
+	struct e1k_pub *np;
+	int rc;
+
+	if (!ops || !ops->receive)
+		return -EINVAL;
+	if ((rc = begin_request(ad)) < 0)
+		return rc;
+	if (e1k_pub_locked(ad)->nbind >= E1K_MAX_BINDINGS) {
+		pthread_mutex_unlock(&ad->ctl_lock);
+		return -ENOSPC;
+	}
+	if (!(np = e1k_pub_copy(ad))) {
+		pthread_mutex_unlock(&ad->ctl_lock);
+		return -ENOMEM;
+	}
+	np->bind[np->nbind].ops = ops;
+	np->bind[np->nbind].ctx = ctx;
+	np->nbind++;
+	e1k_pub_commit(ad, np);
+	pthread_mutex_unlock(&ad->ctl_lock);
+	return 0;
+}
+
+/* Caller holds ctl_lock. */
+int e1k_unbind_locked(struct e1k_adapter *ad, const struct e1k_binding_ops *ops, void *ctx)
+{
+	struct e1k_pub *np = e1k_pub_copy(ad);
+	unsigned j = 0;
+	bool found = false;
+
+	if (!np)
+		return -ENOMEM;
+	for (unsigned i = 0; i < np->nbind; i++) {
+		if (!found && np->bind[i].ops == ops && np->bind[i].ctx == ctx) {
+			found = true;
+			continue;
+		}
+		np->bind[j++] = np->bind[i];
+	}
+	if (!found) {
+		free(np);
+		return -ENOENT;
+	}
+	np->nbind = j;
+	e1k_pub_commit(ad, np);
+	/* No DPC is still inside receive() of the removed binding. */
+	e1k_rcu_synchronize();
+	return 0;
+}
+
+int e1k_adapter_unbind(struct e1k_adapter *ad, const struct e1k_binding_ops *ops, void *ctx)
+{
+	int rc;
+
+	pthread_mutex_lock(&ad->ctl_lock);
+	rc = e1k_unbind_locked(ad, ops, ctx);
+	pthread_mutex_unlock(&ad->ctl_lock);
+	return rc;
+}
+
+/* Read the clear-on-read statistics registers into the accumulators.
+ * Context: timer thread or control; takes stats_lock. */
+void e1k_stats_accumulate(struct e1k_adapter *ad)
+{
+	struct hal_dev *hw = ad->hw;
+	struct e1k_stats *d = &ad->dev;
+
+	if (hal_is_gone(hw))
+		return;
+	pthread_mutex_lock(&ad->stats_lock);
+	d->dev_gprc += hal_rd32(hw, E1000_GPRC);
+	d->dev_gptc += hal_rd32(hw, E1000_GPTC);
+	/* 64-bit octet counters: read low first (SDM 13.7). */
+	d->dev_gorc += hal_rd32(hw, E1000_GORCL);
+	d->dev_gorc += (uint64_t)hal_rd32(hw, E1000_GORCH) << 32;
+	d->dev_gotc += hal_rd32(hw, E1000_GOTCL);
+	d->dev_gotc += (uint64_t)hal_rd32(hw, E1000_GOTCH) << 32;
+	d->dev_mpc += hal_rd32(hw, E1000_MPC);
+	d->dev_rnbc += hal_rd32(hw, E1000_RNBC);
+	d->dev_crcerrs += hal_rd32(hw, E1000_CRCERRS);
+	d->dev_ruc += hal_rd32(hw, E1000_RUC);
+	d->dev_roc += hal_rd32(hw, E1000_ROC);
+	d->dev_tpr += hal_rd32(hw, E1000_TPR);
+	d->dev_tpt += hal_rd32(hw, E1000_TPT);
+	d->dev_bprc += hal_rd32(hw, E1000_BPRC);
+	d->dev_mprc += hal_rd32(hw, E1000_MPRC);
+	pthread_mutex_unlock(&ad->stats_lock);
+}
+
+int e1k_adapter_get_stats(struct e1k_adapter *ad, struct e1k_stats *st)
+{
+	enum e1k_state s;
+
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&ad->ctl_lock);
+	s = e1k_pub_locked(ad)->state;
+	if (s != E1K_STATE_HALTED && s != E1K_STATE_HALTING)
+		e1k_stats_accumulate(ad);
+	pthread_mutex_lock(&ad->stats_lock);
+	*st = ad->dev;
+	pthread_mutex_unlock(&ad->stats_lock);
+#define LD(x) st->x = atomic_load_explicit(&ad->x, memory_order_relaxed)
+	LD(tx_packets); LD(tx_bytes); LD(tx_completed); LD(tx_aborted); LD(tx_busy); LD(tx_hangs);
+	LD(rx_packets); LD(rx_bytes); LD(rx_indicated); LD(rx_returned); LD(rx_no_binding);
+	LD(rx_dropped_paused); LD(dpc_runs); LD(link_changes); LD(watchdog_runs);
+#undef LD
+	st->rx_outstanding = st->rx_indicated - st->rx_returned;
+	st->interrupts = atomic_load(&ad->isr.runs);
+	st->isr_not_ours = atomic_load(&ad->isr.not_ours);
+	st->rx_bad_length = atomic_load_explicit(&ad->rx_bad_length, memory_order_relaxed);
+	st->rx_bad_status = atomic_load_explicit(&ad->rx_bad_status, memory_order_relaxed);
+	st->rx_bad_frag = atomic_load_explicit(&ad->rx_bad_frag, memory_order_relaxed);
+	if (ad->tx) {
+		pthread_mutex_lock(&ad->tx_lock);
+		st->tx_in_flight = tx_ring_in_flight(ad->tx);
+		pthread_mutex_unlock(&ad->tx_lock);
+	}
+	if (ad->pool) {
+		st->pool_free = pkt_pool_free_count(ad->pool);
+		st->pool_size = pkt_pool_size(ad->pool);
+		st->pool_bad_puts = pkt_pool_bad_puts(ad->pool);
+	}
+	st->link_up = atomic_load(&ad->link_up);
+	st->link_mbps = atomic_load(&ad->link_mbps);
+	pthread_mutex_unlock(&ad->ctl_lock);
+	return 0;
+}
+
+/*
+ * Watchdog (timer thread, periodic while Running): link state, statistics,
+ * removal detection, TX hang detection.  A TX ring with frames in flight whose
+ * head has not moved and that completed nothing for three periods is hung:
+ * the owner is asked to halt with reason `failed`.
+ */
+void e1k_watchdog(struct ktimer *t)
+{
+	struct e1k_adapter *ad = container_of(t, struct e1k_adapter, watchdog);
+	const struct e1k_pub *p;
+	uint32_t status;
+
+	if (atomic_load_explicit(&ad->halted, memory_order_acquire))
+		atomic_fetch_add_explicit(&ad->callbacks_after_halted, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ad->watchdog_runs, 1, memory_order_relaxed);
+	if (hal_is_gone(ad->hw))
+		return;
+
+	e1k_rcu_read_lock();
+	p = e1k_rcu_deref(&ad->pub);
+	if (p->state == E1K_STATE_RUNNING) {
+		status = hal_rd32(ad->hw, E1000_STATUS);
+		if (e1k_check_removed(ad, status)) {
+			e1k_rcu_read_unlock();
+			return;
+		}
+		e1k_link_update(ad, true);
+		e1k_stats_accumulate(ad);
+		if (pthread_mutex_trylock(&ad->tx_lock) == 0) {
+			unsigned inflight = tx_ring_in_flight(ad->tx);
+			uint32_t tdh = tx_ring_hw_head(ad->tx);
+			uint64_t done = atomic_load_explicit(&ad->tx_completed, memory_order_relaxed);
+
+			if (inflight && tdh == ad->wd_last_tdh && done == ad->wd_last_completed) {
+				if (++ad->wd_stuck == 3) {
+					atomic_fetch_add_explicit(&ad->tx_hangs, 1, memory_order_relaxed);
+					e1k_log(E1K_LOG_ERROR, "%s: transmit unit hang (%u frames in flight, TDH %u)",
+					        ad->hw->name, inflight, tdh);
+					e1k_request_halt(ad, E1K_HALT_FAILED, "transmit hang detected by the watchdog");
+				}
+			} else {
+				ad->wd_stuck = 0;
+			}
+			ad->wd_last_tdh = tdh;
+			ad->wd_last_completed = done;
+			pthread_mutex_unlock(&ad->tx_lock);
+		}
+	}
+	e1k_rcu_read_unlock();
+}

@@ -1,0 +1,724 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * e1kd - the e1kd driver daemon.  Runs in the foreground.
+ *
+ * Threads: main (signals, halt triggers, exit), the adapter's irq/DPC/timer
+ * threads, the control socket's server thread, and the TAP bridge's thread.
+ * Every halt trigger -- SIGTERM/SIGINT (stopped), a VFIO removal request
+ * (disabled), a device found gone (surprise-removed), a transmit hang
+ * (failed), `e1kctl halt --reason R` -- ends in one e1k_adapter_halt() call;
+ * the halt is idempotent, so racing triggers get the first one's report.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "adapter.h"
+#include "ctl_proto.h"
+#include "ctl_server.h"
+#include "e1k_rcu.h"
+#include "halt.h"
+#include "json.h"
+#include "log.h"
+#include "reasons.h"
+#include "sim.h"
+#include "tap_bridge.h"
+
+#define E1KD_VERSION "0.1.0"
+#define DEFAULT_CTL "/run/e1kd/e1kd.sock"
+
+struct daemon {
+	const char *device;
+	const char *tap;
+	const char *sim_wire;
+	const char *ctl_path;
+	const char *report_path;
+	struct e1k_config cfg;
+
+	struct hal_dev *hw;
+	struct e1k_adapter *ad;
+	struct e1k_tap_bridge *bridge;
+	struct ctl_server *ctl;
+	uint64_t start_ns;
+
+	/* Halt triggers from other threads: reason + 1 (0 = none), and why. */
+	int trigger_efd;
+	atomic_int trigger_reason;
+	char trigger_why[128];
+	pthread_mutex_t trigger_lock;
+
+	/* Set once the halt ran (by whichever thread); protected by halt_lock. */
+	pthread_mutex_t halt_lock;
+	bool halted;
+	int halt_rc;
+	struct e1k_halt_report report;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: e1kd --device DEV [options]\n"
+"\n"
+"A userspace driver for Intel e1000-class NICs (82540EM, 82545EM, 82574L) with\n"
+"a staged NDIS-style halt.  Runs in the foreground until halted.\n"
+"\n"
+"  --device DEV         the NIC: a PCI address bound to vfio-pci (0000:01:00.0),\n"
+"                       or the software model: sim:82540em | sim:82574l\n"
+"  --tap NAME           create TAP NAME on this host and bridge it to the NIC\n"
+"                       (the kernel's traffic goes out through the driver)\n"
+"  --sim-wire W         the model's wire: loopback | tap:NAME | none\n"
+"                       (default none; sim devices only)\n"
+"  --ctl PATH           control socket (default " DEFAULT_CTL ",\n"
+"                       or $E1KD_CTL); created 0600 in a 0700 directory\n"
+"  --dpc-workers N      DPC worker threads, 1..64 (default 2)\n"
+"  --irq-mode M         auto | intx | msi | msix (default auto)\n"
+"  --tx-ring N          TX descriptors, power of two 64..4096 (default 256)\n"
+"  --rx-ring N          RX descriptors, power of two 64..4096 (default 256)\n"
+"  --itr-ns N           interrupt throttle interval in ns (default 50000; 0 = off)\n"
+"  --report PATH        write the halt report (JSON) to PATH, whatever caused the halt\n"
+"  --log-level L        error | warn | info | debug (default info)\n"
+"  -h, --help           this text\n"
+"  -V, --version        version\n"
+"\n"
+"Halt triggers: SIGTERM or SIGINT -> stopped; a VFIO removal request -> disabled;\n"
+"the device reading all ones -> surprise-removed; a transmit hang -> failed;\n"
+"`e1kctl halt --reason R` -> R.\n"
+"\n"
+"Exit status: 0 after a clean halt, 1 on an error or a halt with a failed or\n"
+"timed-out stage, 2 on a usage error.\n");
+}
+
+static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) {
+		fprintf(stderr, "e1kd: %s must be a number in %u..%u (got '%s')\n", opt, lo, hi, s);
+		return -EINVAL;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static bool bdf_valid(const char *s)
+{
+	unsigned dom, bus, dev, fn;
+	char tail;
+
+	return sscanf(s, "%4x:%2x:%2x.%1x%c", &dom, &bus, &dev, &fn, &tail) == 4 &&
+	       strlen(s) == 12 && dev < 32 && fn < 8;
+}
+
+/* ---- halt ---- */
+
+static int do_halt(struct daemon *d, enum e1k_halt_reason reason, const char *why)
+{
+	int rc;
+
+	pthread_mutex_lock(&d->halt_lock);
+	if (!d->halted) {
+		e1k_log(E1K_LOG_INFO, "halting (%s): %s", e1k_halt_reason_name(reason), why);
+		d->halt_rc = e1k_adapter_halt(d->ad, reason, &d->report);
+		d->halted = true;
+		e1k_log(d->halt_rc ? E1K_LOG_WARN : E1K_LOG_INFO, "halted in %.1f ms%s",
+		        (double)d->report.total_ns / 1e6,
+		        d->halt_rc ? ": a stage failed or timed out (see the report)" : "");
+	}
+	rc = d->halt_rc;
+	pthread_mutex_unlock(&d->halt_lock);
+	return rc;
+}
+
+/* Context: irq or timer thread.  Never halts here (the halt joins those
+ * threads): hand the reason to the main thread. */
+static void halt_needed(void *ctx, enum e1k_halt_reason reason, const char *why)
+{
+	struct daemon *d = ctx;
+	uint64_t one = 1;
+	int expected = 0;
+
+	pthread_mutex_lock(&d->trigger_lock);
+	if (atomic_compare_exchange_strong(&d->trigger_reason, &expected, (int)reason + 1))
+		snprintf(d->trigger_why, sizeof(d->trigger_why), "%s", why);
+	pthread_mutex_unlock(&d->trigger_lock);
+	if (write(d->trigger_efd, &one, sizeof(one)) != sizeof(one))
+		e1k_log(E1K_LOG_ERROR, "cannot wake the main thread: %s", strerror(errno));
+}
+
+static void wake_main(struct daemon *d)
+{
+	uint64_t one = 1;
+
+	if (write(d->trigger_efd, &one, sizeof(one)) != sizeof(one))
+		e1k_log(E1K_LOG_ERROR, "cannot wake the main thread: %s", strerror(errno));
+}
+
+/* ---- control requests ---- */
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char tail;
+
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return 0;
+}
+
+static void mac_str(const uint8_t m[6], char out[18])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+static void status_json(struct daemon *d, struct jbuf *o)
+{
+	uint8_t mac[6];
+	char ms[18];
+	struct e1k_stats st;
+
+	e1k_adapter_get_mac(d->ad, mac);
+	mac_str(mac, ms);
+	e1k_adapter_get_stats(d->ad, &st);
+	jb_obj_begin(o, NULL);
+	jb_str(o, "device", d->device);
+	jb_str(o, "state", e1k_state_name(e1k_adapter_state(d->ad)));
+	jb_str(o, "mac", ms);
+	jb_str(o, "irq_mode", e1k_irq_mode_name(e1k_adapter_irq_mode(d->ad)));
+	jb_bool(o, "link_up", st.link_up);
+	jb_u64(o, "link_mbps", st.link_mbps);
+	jb_i64(o, "mtu", e1k_adapter_get_mtu(d->ad));
+	jb_u64(o, "dpc_workers", d->cfg.dpc_workers);
+	jb_str(o, "tap", d->bridge ? e1k_tap_bridge_name(d->bridge) : NULL);
+	jb_u64(o, "pid", (uint64_t)getpid());
+	jb_u64(o, "uptime_ms", (mono_ns() - d->start_ns) / 1000000u);
+	jb_obj_end(o);
+}
+
+static void stats_json(struct daemon *d, struct jbuf *o)
+{
+	struct e1k_stats s;
+
+	e1k_adapter_get_stats(d->ad, &s);
+	jb_obj_begin(o, NULL);
+	jb_obj_begin(o, "tx");
+#define U(k, v) jb_u64(o, k, s.v)
+	U("packets", tx_packets); U("bytes", tx_bytes); U("completed", tx_completed);
+	U("aborted", tx_aborted); U("busy", tx_busy); U("hangs", tx_hangs); U("in_flight", tx_in_flight);
+	jb_obj_end(o);
+	jb_obj_begin(o, "rx");
+	U("packets", rx_packets); U("bytes", rx_bytes); U("indicated", rx_indicated);
+	U("returned", rx_returned); U("outstanding", rx_outstanding); U("no_binding", rx_no_binding);
+	U("dropped_paused", rx_dropped_paused); U("bad_length", rx_bad_length);
+	U("bad_status", rx_bad_status); U("bad_frag", rx_bad_frag);
+	jb_obj_end(o);
+	jb_obj_begin(o, "irq");
+	U("interrupts", interrupts); U("not_ours", isr_not_ours); U("dpc_runs", dpc_runs);
+	U("link_changes", link_changes); U("watchdog_runs", watchdog_runs);
+	jb_obj_end(o);
+	jb_obj_begin(o, "pool");
+	U("size", pool_size); U("free", pool_free); U("bad_puts", pool_bad_puts);
+	jb_obj_end(o);
+	jb_obj_begin(o, "device");
+	U("gprc", dev_gprc); U("gptc", dev_gptc); U("gorc", dev_gorc); U("gotc", dev_gotc);
+	U("mpc", dev_mpc); U("rnbc", dev_rnbc); U("crcerrs", dev_crcerrs); U("ruc", dev_ruc);
+	U("roc", dev_roc); U("tpr", dev_tpr); U("tpt", dev_tpt); U("bprc", dev_bprc); U("mprc", dev_mprc);
+	jb_obj_end(o);
+#undef U
+	if (d->bridge) {
+		struct e1k_tap_bridge_stats b;
+
+		e1k_tap_bridge_get_stats(d->bridge, &b);
+		jb_obj_begin(o, "tap");
+		jb_u64(o, "to_nic", b.to_nic);
+		jb_u64(o, "to_nic_busy_drops", b.to_nic_busy_drops);
+		jb_u64(o, "to_nic_bad", b.to_nic_bad);
+		jb_u64(o, "to_host", b.to_host);
+		jb_u64(o, "to_host_drops", b.to_host_drops);
+		jb_obj_end(o);
+	}
+	jb_obj_end(o);
+}
+
+static int need_args(const struct ctl_request *r, int n, char *err, size_t errlen)
+{
+	if (r->argc != n) {
+		snprintf(err, errlen, "%s takes %d argument%s", r->verb, n, n == 1 ? "" : "s");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int ctl_handler(void *ctx, const struct ctl_request *r, struct jbuf *o,
+                       char *err, size_t errlen)
+{
+	struct daemon *d = ctx;
+	uint8_t mac[6];
+	int rc;
+
+	if (strcmp(r->verb, "HALT") == 0) {
+		int reason;
+
+		if ((rc = need_args(r, 1, err, errlen)) < 0)
+			return rc;
+		reason = e1k_halt_reason_parse(r->argv[0]);
+		if (reason < 0) {
+			snprintf(err, errlen, "unknown halt reason '%s'", r->argv[0]);
+			return -EINVAL;
+		}
+		do_halt(d, (enum e1k_halt_reason)reason, "requested through the control socket");
+		e1k_halt_report_json(&d->report, o);
+		wake_main(d);
+		return 0;
+	}
+
+	pthread_mutex_lock(&d->halt_lock);
+	rc = d->halted ? -ESHUTDOWN : 0;
+	pthread_mutex_unlock(&d->halt_lock);
+	if (rc < 0) {
+		snprintf(err, errlen, "the adapter is halted");
+		return rc;
+	}
+
+	if (strcmp(r->verb, "STATUS") == 0) {
+		status_json(d, o);
+		return 0;
+	}
+	if (strcmp(r->verb, "STATS") == 0) {
+		stats_json(d, o);
+		return 0;
+	}
+	if (strcmp(r->verb, "PAUSE") == 0 || strcmp(r->verb, "RESTART") == 0) {
+		bool pause = r->verb[0] == 'P';
+
+		rc = pause ? e1k_adapter_pause(d->ad) : e1k_adapter_restart(d->ad);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot %s in state %s: %s", pause ? "pause" : "restart",
+			         e1k_state_name(e1k_adapter_state(d->ad)),
+			         rc == -EALREADY ? "already there" : strerror(-rc));
+			return rc;
+		}
+		jb_obj_begin(o, NULL);
+		jb_str(o, "state", e1k_state_name(e1k_adapter_state(d->ad)));
+		jb_obj_end(o);
+		return 0;
+	}
+	if (strcmp(r->verb, "FILTER") == 0 || strcmp(r->verb, "MCAST") == 0) {
+		bool mc = r->verb[0] == 'M';
+
+		if (r->argc == 1 && ctl_arg_is(r, 0, "LIST") && !mc) {
+			uint8_t macs[16][6];
+			int n = e1k_adapter_filter_list(d->ad, macs, 16);
+			char ms[18];
+
+			jb_obj_begin(o, NULL);
+			e1k_adapter_get_mac(d->ad, mac);
+			mac_str(mac, ms);
+			jb_str(o, "station", ms);
+			jb_arr_begin(o, "unicast");
+			for (int i = 0; i < n && i < 16; i++) {
+				mac_str(macs[i], ms);
+				jb_str(o, NULL, ms);
+			}
+			jb_arr_end(o);
+			jb_obj_end(o);
+			return 0;
+		}
+		if (r->argc != 2 || (!ctl_arg_is(r, 0, "ADD") && !ctl_arg_is(r, 0, "DEL"))) {
+			snprintf(err, errlen, "usage: %s ADD|DEL MAC%s", r->verb, mc ? "" : " | FILTER LIST");
+			return -EINVAL;
+		}
+		if (parse_mac(r->argv[1], mac) < 0) {
+			snprintf(err, errlen, "bad MAC address '%s' (want xx:xx:xx:xx:xx:xx)", r->argv[1]);
+			return -EINVAL;
+		}
+		if (ctl_arg_is(r, 0, "ADD"))
+			rc = mc ? e1k_adapter_mcast_add(d->ad, mac) : e1k_adapter_filter_add(d->ad, mac);
+		else
+			rc = mc ? e1k_adapter_mcast_del(d->ad, mac) : e1k_adapter_filter_del(d->ad, mac);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s %s %s: %s", r->verb, r->argv[0], r->argv[1],
+			         rc == -EINVAL ? (mc ? "not a multicast address" : "not a unicast address") :
+			         rc == -ENOSPC ? "table full" : rc == -EEXIST ? "already present" :
+			         rc == -ENOENT ? "not present" : strerror(-rc));
+			return rc;
+		}
+		jb_obj_begin(o, NULL);
+		jb_str(o, "result", "ok");
+		jb_obj_end(o);
+		return 0;
+	}
+	if (strcmp(r->verb, "PROMISC") == 0) {
+		if (r->argc != 1 || (!ctl_arg_is(r, 0, "ON") && !ctl_arg_is(r, 0, "OFF"))) {
+			snprintf(err, errlen, "usage: PROMISC ON|OFF");
+			return -EINVAL;
+		}
+		rc = e1k_adapter_set_promisc(d->ad, ctl_arg_is(r, 0, "ON"));
+		if (rc < 0) {
+			snprintf(err, errlen, "promiscuous mode: %s", strerror(-rc));
+			return rc;
+		}
+		jb_obj_begin(o, NULL);
+		jb_bool(o, "promiscuous", ctl_arg_is(r, 0, "ON"));
+		jb_obj_end(o);
+		return 0;
+	}
+	if (strcmp(r->verb, "MTU") == 0) {
+		unsigned mtu;
+		char *end;
+
+		if ((rc = need_args(r, 1, err, errlen)) < 0)
+			return rc;
+		mtu = (unsigned)strtoul(r->argv[0], &end, 10);
+		if (*end || (rc = e1k_adapter_set_mtu(d->ad, mtu)) < 0) {
+			snprintf(err, errlen, "MTU must be 68..1500 (got '%s')", r->argv[0]);
+			return -EINVAL;
+		}
+		jb_obj_begin(o, NULL);
+		jb_u64(o, "mtu", mtu);
+		jb_obj_end(o);
+		return 0;
+	}
+	if (strcmp(r->verb, "FAULT") == 0) {
+		enum sim_fault f;
+		bool on = true;
+
+		if (r->argc < 1 || r->argc > 2 || sim_fault_parse(r->argv[0], &f) < 0 ||
+		    (r->argc == 2 && !ctl_arg_is(r, 1, "ON") && !ctl_arg_is(r, 1, "OFF"))) {
+			snprintf(err, errlen, "usage: FAULT surprise-remove|remove-request|hang|storm|link-down|corrupt-wb|hostile [ON|OFF]");
+			return -EINVAL;
+		}
+		if (r->argc == 2)
+			on = ctl_arg_is(r, 1, "ON");
+		if (!sim_is_sim(e1k_adapter_hal(d->ad))) {
+			snprintf(err, errlen, "fault injection needs a sim device (this is %s)", d->device);
+			return -ENOTSUP;
+		}
+		rc = sim_fault(e1k_adapter_hal(d->ad), f, on);
+		if (rc < 0) {
+			snprintf(err, errlen, "fault %s: %s", r->argv[0], strerror(-rc));
+			return rc;
+		}
+		jb_obj_begin(o, NULL);
+		jb_str(o, "fault", sim_fault_name(f));
+		jb_bool(o, "on", on);
+		jb_obj_end(o);
+		return 0;
+	}
+	snprintf(err, errlen, "unknown request '%s'", r->verb);
+	return -EINVAL;
+}
+
+/* ---- main ---- */
+
+static int open_device(struct daemon *d, char *err, size_t errlen)
+{
+	if (strncasecmp(d->device, "sim:", 4) == 0) {
+		struct sim_config sc = { .fail_irq_set_index = HAL_IRQ_NINDEX };
+		const char *w = d->sim_wire ? d->sim_wire : "none";
+		int rc;
+
+		if (sim_model_parse(d->device + 4, &sc.model) < 0) {
+			snprintf(err, errlen, "unknown sim model '%s' (sim:82540em or sim:82574l)", d->device + 4);
+			return -EINVAL;
+		}
+		if (strcmp(w, "none") == 0) {
+			sc.wire = SIM_WIRE_NONE;
+		} else if (strcmp(w, "loopback") == 0) {
+			sc.wire = SIM_WIRE_LOOPBACK;
+		} else if (strncmp(w, "tap:", 4) == 0 && w[4]) {
+			sc.wire = SIM_WIRE_TAP;
+			sc.tap_name = w + 4;
+		} else {
+			snprintf(err, errlen, "--sim-wire must be loopback, none or tap:NAME (got '%s')", w);
+			return -EINVAL;
+		}
+		rc = sim_open(&sc, &d->hw);
+		if (rc < 0)
+			snprintf(err, errlen, "cannot start the device model: %s", strerror(-rc));
+		return rc;
+	}
+	if (d->sim_wire) {
+		snprintf(err, errlen, "--sim-wire applies to sim devices only");
+		return -EINVAL;
+	}
+	if (!bdf_valid(d->device)) {
+		snprintf(err, errlen, "'%s' is neither a PCI address (DDDD:BB:DD.F) nor sim:MODEL", d->device);
+		return -EINVAL;
+	}
+	snprintf(err, errlen, "%s: the VFIO backend is not part of this build yet; use --device sim:82540em|sim:82574l",
+	         d->device);
+	return -ENOTSUP;
+}
+
+static int write_report(struct daemon *d)
+{
+	struct jbuf b;
+	FILE *f;
+	int rc = 0;
+
+	if (!d->report_path)
+		return 0;
+	jb_init(&b);
+	e1k_halt_report_json(&d->report, &b);
+	f = fopen(d->report_path, "w");
+	if (!f || jb_finish(&b) < 0 || fwrite(b.data, 1, b.len, f) != b.len || fputc('\n', f) == EOF) {
+		e1k_log(E1K_LOG_ERROR, "cannot write the report to %s: %s", d->report_path, strerror(errno));
+		rc = -EIO;
+	}
+	if (f && fclose(f) != 0)
+		rc = -EIO;
+	jb_free(&b);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "tap", required_argument, NULL, 't' },
+		{ "sim-wire", required_argument, NULL, 'w' },
+		{ "ctl", required_argument, NULL, 'c' },
+		{ "dpc-workers", required_argument, NULL, 'p' },
+		{ "irq-mode", required_argument, NULL, 'i' },
+		{ "tx-ring", required_argument, NULL, 'T' },
+		{ "rx-ring", required_argument, NULL, 'R' },
+		{ "itr-ns", required_argument, NULL, 'I' },
+		{ "report", required_argument, NULL, 'r' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0, 0, 0, 0 },
+	};
+	struct daemon d = { .trigger_efd = -1 };
+	char err[512];
+	enum e1k_log_level lvl = E1K_LOG_INFO;
+	struct e1k_owner_ops owner = { .halt_needed = halt_needed, .ctx = &d };
+	sigset_t sigs;
+	int sfd = -1, c, rc, exit_code = 1;
+
+	e1k_config_defaults(&d.cfg);
+	d.ctl_path = getenv("E1KD_CTL") ? getenv("E1KD_CTL") : DEFAULT_CTL;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': d.device = optarg; break;
+		case 't': d.tap = optarg; break;
+		case 'w': d.sim_wire = optarg; break;
+		case 'c': d.ctl_path = optarg; break;
+		case 'r': d.report_path = optarg; break;
+		case 'p':
+			if (parse_uint("--dpc-workers", optarg, 1, 64, &d.cfg.dpc_workers) < 0)
+				return 2;
+			break;
+		case 'T':
+			if (parse_uint("--tx-ring", optarg, 0, 1u << 20, &d.cfg.tx_ring_size) < 0)
+				return 2;
+			break;
+		case 'R':
+			if (parse_uint("--rx-ring", optarg, 0, 1u << 20, &d.cfg.rx_ring_size) < 0)
+				return 2;
+			break;
+		case 'I':
+			if (parse_uint("--itr-ns", optarg, 0, 65535u * 256u, &d.cfg.itr_ns) < 0)
+				return 2;
+			break;
+		case 'i':
+			if (e1k_irq_mode_parse(optarg, &d.cfg.irq_mode) < 0) {
+				fprintf(stderr, "e1kd: --irq-mode must be auto, intx, msi or msix (got '%s')\n", optarg);
+				return 2;
+			}
+			break;
+		case 'l':
+			if (e1k_log_level_parse(optarg, &lvl) < 0) {
+				fprintf(stderr, "e1kd: --log-level must be error, warn, info or debug (got '%s')\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("e1kd %s\n", E1KD_VERSION);
+			return 0;
+		default:
+			if (optopt)
+				fprintf(stderr, "e1kd: option '-%c' is unknown or needs an argument\n", optopt);
+			else
+				fprintf(stderr, "e1kd: unknown option or missing argument: '%s'\n", argv[optind - 1]);
+			fprintf(stderr, "Try 'e1kd --help'.\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "e1kd: unexpected argument '%s'\nTry 'e1kd --help'.\n", argv[optind]);
+		return 2;
+	}
+	if (!d.device) {
+		fprintf(stderr, "e1kd: --device is required\nTry 'e1kd --help'.\n");
+		return 2;
+	}
+	d.cfg.pool_size = 4 * (d.cfg.tx_ring_size + d.cfg.rx_ring_size);
+	if (d.cfg.pool_size < 2048)
+		d.cfg.pool_size = 2048;
+	if (e1k_config_validate(&d.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "e1kd: %s\n", err);
+		return 2;
+	}
+	e1k_log_set_level(lvl);
+
+	/* Signals go to the main thread only, through a signalfd: every other
+	 * thread inherits the blocked mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	d.trigger_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sfd < 0 || d.trigger_efd < 0) {
+		fprintf(stderr, "e1kd: signalfd/eventfd: %s\n", strerror(errno));
+		goto out;
+	}
+	pthread_mutex_init(&d.trigger_lock, NULL);
+	pthread_mutex_init(&d.halt_lock, NULL);
+	e1k_rcu_thread_online();
+	d.start_ns = mono_ns();
+
+	rc = open_device(&d, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "e1kd: %s\n", err);
+		exit_code = rc == -EINVAL ? 2 : 1;
+		goto out_rcu;
+	}
+	rc = e1k_adapter_initialize(d.hw, &d.cfg, &owner, &d.ad, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "e1kd: %s: %s\n", d.device, err);
+		hal_close(d.hw);
+		goto out_rcu;
+	}
+	/* From here every exit path goes through the halt. */
+	if (d.tap) {
+		rc = e1k_tap_bridge_start(d.ad, d.tap, &d.bridge, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "e1kd: --tap %s: %s\n", d.tap, err);
+			do_halt(&d, E1K_HALT_INITIALIZATION_FAILED, "TAP bridge could not start");
+			goto out_halted;
+		}
+	}
+	rc = e1k_adapter_restart(d.ad);
+	if (rc < 0) {
+		fprintf(stderr, "e1kd: cannot start the adapter: %s\n", strerror(-rc));
+		do_halt(&d, E1K_HALT_INITIALIZATION_FAILED, "restart after initialize failed");
+		goto out_halted;
+	}
+	rc = ctl_server_create_opts(d.ctl_path, ctl_handler, &d, &e1k_rcu_hooks, NULL, &d.ctl,
+	                            err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "e1kd: control socket %s: %s\n", d.ctl_path, err);
+		do_halt(&d, E1K_HALT_INITIALIZATION_FAILED, "control socket could not be created");
+		goto out_halted;
+	}
+	e1k_log(E1K_LOG_INFO, "%s running; control socket %s%s%s", d.device, d.ctl_path,
+	        d.bridge ? "; tap " : "", d.bridge ? e1k_tap_bridge_name(d.bridge) : "");
+
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = d.trigger_efd, .events = POLLIN },
+		};
+		bool halted;
+
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
+			e1k_log(E1K_LOG_ERROR, "poll: %s", strerror(errno));
+			do_halt(&d, E1K_HALT_FAILED, "main loop failed");
+			break;
+		}
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				char why[64];
+
+				snprintf(why, sizeof(why), "signal %s", strsignal((int)si.ssi_signo));
+				do_halt(&d, E1K_HALT_STOPPED, why);
+				break;
+			}
+		}
+		if (pfd[1].revents & POLLIN) {
+			uint64_t v;
+			int r;
+
+			if (read(d.trigger_efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				e1k_log(E1K_LOG_ERROR, "eventfd read: %s", strerror(errno));
+			r = atomic_load(&d.trigger_reason);
+			if (r > 0) {
+				char why[128];
+
+				pthread_mutex_lock(&d.trigger_lock);
+				snprintf(why, sizeof(why), "%s", d.trigger_why);
+				pthread_mutex_unlock(&d.trigger_lock);
+				do_halt(&d, (enum e1k_halt_reason)(r - 1), why);
+				break;
+			}
+			pthread_mutex_lock(&d.halt_lock);
+			halted = d.halted;
+			pthread_mutex_unlock(&d.halt_lock);
+			if (halted)
+				break;   /* halted through the control socket */
+		}
+	}
+
+out_halted:
+	/* The control server stays up until here so `e1kctl halt` gets its
+	 * report; its pending response gets a last write on stop. */
+	ctl_server_destroy(d.ctl);
+	d.ctl = NULL;
+	exit_code = d.halt_rc == 0 && d.halted ? 0 : 1;
+	if (write_report(&d) < 0)
+		exit_code = 1;
+	if (d.report.final_state == E1K_STATE_HALTED) {
+		struct jbuf b;
+
+		jb_init(&b);
+		e1k_halt_report_json(&d.report, &b);
+		if (e1k_log_get_level() >= E1K_LOG_DEBUG && jb_finish(&b) == 0)
+			e1k_log(E1K_LOG_DEBUG, "report: %.*s", (int)b.len, b.data);
+		jb_free(&b);
+	}
+	e1k_adapter_destroy(d.ad);
+	e1k_tap_bridge_free(d.bridge);
+out_rcu:
+	e1k_rcu_thread_offline();
+out:
+	if (sfd >= 0)
+		close(sfd);
+	if (d.trigger_efd >= 0)
+		close(d.trigger_efd);
+	return exit_code;
+}

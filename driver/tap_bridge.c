@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+#include "tap_bridge.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "e1k_rcu.h"
+#include "ledger.h"
+#include "log.h"
+#include "netlink.h"
+#include "tapdev.h"
+
+#define BRIDGE_BATCH 32u
+#define FRAME_MAX    2048u
+
+struct e1k_tap_bridge {
+	struct e1k_adapter *ad;
+	struct e1k_nl      *nl;
+	char                name[TAPDEV_NAMESIZ];
+	int                 fd;
+	int                 stop_efd;
+	pthread_t           thread;
+	bool                thread_started;
+	atomic_bool         unbound;
+	atomic_ulong        to_nic, to_nic_busy_drops, to_nic_bad, to_host, to_host_drops;
+};
+
+static const struct e1k_binding_ops bridge_ops;
+
+/* Context: DPC (inside an RCU read-side section).  Write each frame to the
+ * kernel and give the buffers straight back. */
+static void bridge_receive(void *ctx, const struct e1k_rx_frame *f, unsigned n)
+{
+	struct e1k_tap_bridge *b = ctx;
+	uint32_t bufs[64];
+	unsigned nb = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		int rc = tapdev_write(b->fd, f[i].data, f[i].len);
+
+		if (rc < 0)
+			atomic_fetch_add_explicit(&b->to_host_drops, 1, memory_order_relaxed);
+		else
+			atomic_fetch_add_explicit(&b->to_host, 1, memory_order_relaxed);
+		bufs[nb++] = f[i].buf;
+		if (nb == 64) {
+			e1k_adapter_return_rx(b->ad, bufs, nb);
+			nb = 0;
+		}
+	}
+	e1k_adapter_return_rx(b->ad, bufs, nb);
+}
+
+static void bridge_link(void *ctx, bool up, unsigned mbps)
+{
+	struct e1k_tap_bridge *b = ctx;
+
+	(void)mbps;
+	(void)e1k_nl_tap_set_carrier(b->nl, b->fd, b->name, up, NULL);
+}
+
+static void bridge_unbind(void *ctx)
+{
+	struct e1k_tap_bridge *b = ctx;
+
+	atomic_store_explicit(&b->unbound, true, memory_order_release);
+}
+
+static const struct e1k_binding_ops bridge_ops = {
+	.name = "tap-bridge",
+	.receive = bridge_receive,
+	.link = bridge_link,
+	.unbind = bridge_unbind,
+};
+
+/* Send a batch, retrying briefly while the ring is full (the TX completion
+ * DPC frees slots); frames that still do not fit are dropped and counted, as
+ * a NIC queue would. */
+static void send_batch(struct e1k_tap_bridge *b, struct e1k_frame *fr, unsigned n)
+{
+	unsigned sent = 0, tries = 0;
+
+	while (sent < n && !atomic_load_explicit(&b->unbound, memory_order_acquire)) {
+		int rc = e1k_adapter_send(b->ad, fr + sent, n - sent);
+
+		if (rc == -EINVAL) {
+			/* Longer than the MTU allows: drop this one, go on. */
+			atomic_fetch_add_explicit(&b->to_nic_bad, 1, memory_order_relaxed);
+			sent++;
+			continue;
+		}
+		if (rc < 0)
+			break;             /* -ENETDOWN: paused or halting */
+		sent += (unsigned)rc;
+		atomic_fetch_add_explicit(&b->to_nic, (unsigned)rc, memory_order_relaxed);
+		if (sent < n) {
+			struct timespec ts = { 0, 50000 };
+
+			if (++tries > 200)
+				break;
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (sent < n)
+		atomic_fetch_add_explicit(&b->to_nic_busy_drops, n - sent, memory_order_relaxed);
+}
+
+static void *bridge_thread(void *arg)
+{
+	struct e1k_tap_bridge *b = arg;
+	static _Thread_local uint8_t frames[BRIDGE_BATCH][FRAME_MAX];
+	struct e1k_frame fr[BRIDGE_BATCH];
+
+	e1k_rcu_thread_online();
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = b->fd, .events = POLLIN },
+			{ .fd = b->stop_efd, .events = POLLIN },
+		};
+		unsigned n = 0;
+
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents)
+			break;
+		while (n < BRIDGE_BATCH) {
+			ssize_t len = tapdev_read(b->fd, frames[n], FRAME_MAX);
+
+			if (len == -EMSGSIZE) {
+				atomic_fetch_add_explicit(&b->to_nic_bad, 1, memory_order_relaxed);
+				continue;
+			}
+			if (len < 0)
+				break;
+			fr[n].data = frames[n];
+			fr[n].len = (uint32_t)len;
+			n++;
+		}
+		if (n && !atomic_load_explicit(&b->unbound, memory_order_acquire))
+			send_batch(b, fr, n);
+	}
+	e1k_rcu_thread_offline();
+	return NULL;
+}
+
+/* Ledger release: stop and join the thread. */
+static void rel_thread(void *arg)
+{
+	struct e1k_tap_bridge *b = arg;
+	uint64_t one = 1;
+
+	if (!b->thread_started)
+		return;
+	if (write(b->stop_efd, &one, sizeof(one)) != sizeof(one))
+		e1k_log(E1K_LOG_ERROR, "tap bridge: cannot signal the thread: %s", strerror(errno));
+	pthread_join(b->thread, NULL);
+	b->thread_started = false;
+}
+
+/* Ledger release: close the TAP (the kernel removes the interface). */
+static void rel_tap(void *arg)
+{
+	struct e1k_tap_bridge *b = arg;
+
+	tapdev_close(b->fd);
+	b->fd = -1;
+	e1k_nl_close(b->nl);
+	b->nl = NULL;
+}
+
+int e1k_tap_bridge_start(struct e1k_adapter *ad, const char *name,
+                         struct e1k_tap_bridge **out, char *err, size_t errlen)
+{
+	struct e1k_tap_bridge *b;
+	uint8_t mac[6];
+	int rc;
+
+	*out = NULL;
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	b->ad = ad;
+	b->fd = -1;
+	b->stop_efd = -1;
+
+	rc = tapdev_open(name, b->name);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot create TAP '%s': %s", name, tapdev_strerror(rc));
+		goto fail;
+	}
+	b->fd = rc;
+	rc = e1k_nl_open(&b->nl);
+	if (rc < 0) {
+		snprintf(err, errlen, "netlink: %s", e1k_nl_strerror(rc));
+		goto fail;
+	}
+	e1k_adapter_get_mac(ad, mac);
+	rc = e1k_nl_link_set(b->nl, b->name, mac, e1k_adapter_get_mtu(ad), 1);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot configure TAP '%s': %s", b->name, e1k_nl_strerror(rc));
+		goto fail;
+	}
+	b->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (b->stop_efd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	/* The TAP first: released after the thread that reads it. */
+	rc = e1k_adapter_ledger_add(ad, LEDGER_TAP, "tap", rel_tap, b);
+	if (rc < 0) {
+		snprintf(err, errlen, "adapter refused the TAP: %s", strerror(-rc));
+		goto fail;
+	}
+	rc = -pthread_create(&b->thread, NULL, bridge_thread, b);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot start the TAP thread: %s", strerror(-rc));
+		goto fail_ledger;
+	}
+	b->thread_started = true;
+	pthread_setname_np(b->thread, "e1k-tap");
+	rc = e1k_adapter_ledger_add(ad, LEDGER_THREAD, "tap thread", rel_thread, b);
+	if (rc < 0) {
+		rel_thread(b);
+		snprintf(err, errlen, "adapter refused the TAP thread: %s", strerror(-rc));
+		goto fail_ledger;
+	}
+	rc = e1k_adapter_bind(ad, &bridge_ops, b);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot bind to the adapter: %s", strerror(-rc));
+		goto fail_ledger;
+	}
+	/* Carrier follows the NIC's link from here on. */
+	{
+		struct e1k_stats st;
+
+		e1k_adapter_get_stats(ad, &st);
+		(void)e1k_nl_tap_set_carrier(b->nl, b->fd, b->name, st.link_up, NULL);
+	}
+	e1k_log(E1K_LOG_INFO, "tap bridge: %s up", b->name);
+	*out = b;
+	return 0;
+
+fail_ledger:
+	/* The entries are on the ledger; the halt that follows a failed start
+	 * releases them.  Mark so the receive path is never entered. */
+	atomic_store(&b->unbound, true);
+	*out = b;   /* the caller frees it after the halt */
+	return rc;
+fail:
+	if (b->stop_efd >= 0)
+		close(b->stop_efd);
+	e1k_nl_close(b->nl);
+	tapdev_close(b->fd);
+	free(b);
+	return rc;
+}
+
+void e1k_tap_bridge_get_stats(struct e1k_tap_bridge *b, struct e1k_tap_bridge_stats *st)
+{
+	st->to_nic = atomic_load(&b->to_nic);
+	st->to_nic_busy_drops = atomic_load(&b->to_nic_busy_drops);
+	st->to_nic_bad = atomic_load(&b->to_nic_bad);
+	st->to_host = atomic_load(&b->to_host);
+	st->to_host_drops = atomic_load(&b->to_host_drops);
+}
+
+const char *e1k_tap_bridge_name(const struct e1k_tap_bridge *b)
+{
+	return b->name;
+}
+
+void e1k_tap_bridge_free(struct e1k_tap_bridge *b)
+{
+	if (!b)
+		return;
+	/* Normally the halt released both; be safe if it did not run. */
+	rel_thread(b);
+	if (b->fd >= 0)
+		rel_tap(b);
+	if (b->stop_efd >= 0)
+		close(b->stop_efd);
+	free(b);
+}

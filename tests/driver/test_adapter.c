@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_adapter.c - the adapter on the software model: traffic through every
+ * interrupt mode, pause/restart, control requests, RCU updates under load,
+ * interrupt storms, removal/hang detection.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "e1k_rcu.h"
+#include "rig.h"
+#include "testlib.h"
+
+static bool all_returned(void *ctx)
+{
+	struct e1k_stats st;
+
+	e1k_adapter_get_stats(ctx, &st);
+	return st.rx_outstanding == 0;
+}
+
+static void traffic(enum sim_model m, enum e1k_irq_mode mode, unsigned workers)
+{
+	struct rig r;
+	struct e1k_config c;
+	struct e1k_stats st;
+	struct e1k_halt_report rep;
+	uint64_t n = tl_scaled(100000, 3000);
+
+	e1k_config_defaults(&c);
+	c.irq_mode = mode;
+	c.dpc_workers = workers;
+	REQUIRE(rig_up(&r, m, SIM_WIRE_LOOPBACK, &c) == 0);
+	CHECK_EQ(e1k_adapter_irq_mode(r.ad), mode);
+	CHECK_EQ(rig_send_paced(&r, 0, n, 128, 60000), (long)n);
+	CHECK(rig_wait_received(&r, n, 20000));
+	CHECK_EQ(r.b.received, n);
+	CHECK_EQ(r.b.lost, 0);
+	CHECK_EQ(r.b.dup_or_reordered, 0);
+	CHECK_EQ(r.b.corrupt, 0);
+	CHECK_EQ(r.b.foreign, 0);
+	/* The binding returns its buffers right after counting them. */
+	CHECK(tl_wait_until(all_returned, r.ad, 5000));
+	CHECK_OK(e1k_adapter_get_stats(r.ad, &st));
+	if (r.b.lost || r.b.received != n) {
+		struct sim_stats ss;
+
+		sim_get_stats(r.hw, &ss);
+		fprintf(stderr, "  diag: sim tx %llu rx %llu missed %llu filtered %llu faults %llu; "
+		        "drv tx %llu completed %llu rx %llu bad_len %llu bad_status %llu bad_frag %llu "
+		        "dev_mpc %llu rnbc %llu\n",
+		        (unsigned long long)ss.tx_frames, (unsigned long long)ss.rx_frames,
+		        (unsigned long long)ss.rx_missed, (unsigned long long)ss.rx_filtered,
+		        (unsigned long long)ss.dma_faults, (unsigned long long)st.tx_packets,
+		        (unsigned long long)st.tx_completed, (unsigned long long)st.rx_packets,
+		        (unsigned long long)st.rx_bad_length, (unsigned long long)st.rx_bad_status,
+		        (unsigned long long)st.rx_bad_frag, (unsigned long long)st.dev_mpc,
+		        (unsigned long long)st.dev_rnbc);
+	}
+	CHECK_EQ(st.tx_packets, n);
+	CHECK_EQ(st.rx_indicated, n);
+	CHECK_EQ(st.rx_outstanding, 0);
+	/* More than one interrupt: for INTx that proves the unmask after each. */
+	CHECK(st.interrupts > 1);
+	CHECK(st.link_up);
+	rig_down(&r, E1K_HALT_STOPPED, &rep);
+	CHECK_EQ(e1k_halt_report_clean(&rep), 0);
+	CHECK_EQ(rep.dma_faults, 0);
+}
+
+static void test_traffic_82540em_intx(void) { traffic(SIM_82540EM, E1K_IRQ_INTX, 2); }
+static void test_traffic_82574l_msix(void) { traffic(SIM_82574L, E1K_IRQ_MSIX, 2); }
+static void test_traffic_82574l_msi(void) { traffic(SIM_82574L, E1K_IRQ_MSI, 1); }
+static void test_traffic_82574l_intx_4workers(void) { traffic(SIM_82574L, E1K_IRQ_INTX, 4); }
+
+static void test_auto_irq_mode(void)
+{
+	struct rig r;
+
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, NULL) == 0);
+	CHECK_EQ(e1k_adapter_irq_mode(r.ad), E1K_IRQ_INTX);   /* 82540EM: INTx only */
+	rig_down(&r, E1K_HALT_STOPPED, NULL);
+	REQUIRE(rig_up(&r, SIM_82574L, SIM_WIRE_NONE, NULL) == 0);
+	CHECK_EQ(e1k_adapter_irq_mode(r.ad), E1K_IRQ_MSIX);
+	rig_down(&r, E1K_HALT_STOPPED, NULL);
+}
+
+static void test_msix_refused_on_82540em(void)
+{
+	struct sim_config sc = { .model = SIM_82540EM, .fail_irq_set_index = HAL_IRQ_NINDEX };
+	struct hal_dev *hw;
+	struct e1k_adapter *ad;
+	struct e1k_config c;
+	char err[256];
+
+	e1k_config_defaults(&c);
+	c.irq_mode = E1K_IRQ_MSIX;
+	REQUIRE(sim_open(&sc, &hw) == 0);
+	CHECK_EQ(e1k_adapter_initialize(hw, &c, NULL, &ad, err, sizeof(err)), -ENOTSUP);
+	CHECK(strstr(err, "MSI-X") != NULL);
+	hal_close(hw);
+}
+
+/* Pause: sends refused, in-flight sends completed or aborted, no indication
+ * after pause returned; restart: traffic again. */
+static void test_pause_restart(void)
+{
+	struct rig r;
+	struct e1k_stats st;
+	struct e1k_frame fr;
+	uint8_t buf[128];
+	uint64_t seen;
+
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_LOOPBACK, NULL) == 0);
+	CHECK_EQ(rig_send_paced(&r, 0, 2000, 128, 20000), 2000);
+	/* Leave frames in flight, then pause at once. */
+	rig_frame(&r, buf, sizeof(buf), 2000);
+	fr.data = buf;
+	fr.len = sizeof(buf);
+	for (int i = 0; i < 50; i++)
+		(void)e1k_adapter_send(r.ad, &fr, 1);
+	CHECK_EQ(e1k_adapter_pause(r.ad), 0);
+	CHECK_EQ(e1k_adapter_state(r.ad), E1K_STATE_PAUSED);
+	CHECK_EQ(e1k_adapter_send(r.ad, &fr, 1), -ENETDOWN);
+	CHECK_EQ(e1k_adapter_pause(r.ad), -EALREADY);
+	CHECK_OK(e1k_adapter_get_stats(r.ad, &st));
+	CHECK_EQ(st.tx_in_flight, 0);
+	CHECK_EQ(st.tx_completed + st.tx_aborted, st.tx_packets);
+	CHECK_EQ(st.pool_free, st.pool_size);   /* nothing posted, nothing held */
+	pthread_mutex_lock(&r.b.lock);
+	seen = r.b.received;
+	pthread_mutex_unlock(&r.b.lock);
+	/* Frames arriving while paused are not indicated. */
+	for (int i = 0; i < 20; i++)
+		CHECK_OK(sim_wire_inject(r.hw, buf, sizeof(buf)));
+	sim_sync(r.hw);
+	pthread_mutex_lock(&r.b.lock);
+	CHECK_EQ(r.b.received, seen);
+	r.b.next_seq = 1u << 20;   /* restart with a fresh sequence */
+	pthread_mutex_unlock(&r.b.lock);
+
+	CHECK_EQ(e1k_adapter_restart(r.ad), 0);
+	CHECK_EQ(e1k_adapter_restart(r.ad), -EALREADY);
+	CHECK_EQ(rig_send_paced(&r, 1u << 20, 1000, 128, 20000), 1000);
+	CHECK(rig_wait_received(&r, seen + 1000, 10000));
+	rig_down(&r, E1K_HALT_STOPPED, NULL);
+}
+
+static void test_illegal_transitions(void)
+{
+	struct rig r;
+
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, NULL) == 0);
+	CHECK_EQ(e1k_adapter_shutdown(r.ad), 0);
+	CHECK_EQ(e1k_adapter_state(r.ad), E1K_STATE_SHUTDOWN);
+	CHECK_EQ(e1k_adapter_restart(r.ad), -EPERM);
+	CHECK_EQ(e1k_adapter_pause(r.ad), -EPERM);
+	CHECK_EQ(e1k_adapter_shutdown(r.ad), -EALREADY);
+	rig_down(&r, E1K_HALT_STOPPED, NULL);
+}
+
+static void test_control_requests(void)
+{
+	struct rig r;
+	uint8_t a[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+	uint8_t mc[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+	uint8_t list[16][6];
+
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, NULL) == 0);
+	CHECK_EQ(e1k_adapter_filter_add(r.ad, a), 0);
+	CHECK_EQ(e1k_adapter_filter_add(r.ad, a), -EEXIST);
+	CHECK_EQ(e1k_adapter_filter_add(r.ad, mc), -EINVAL);
+	CHECK_EQ(e1k_adapter_filter_add(r.ad, r.mac), -EEXIST);
+	CHECK_EQ(e1k_adapter_filter_list(r.ad, list, 16), 1);
+	CHECK(memcmp(list[0], a, 6) == 0);
+	/* RAR 1 holds it, valid. */
+	CHECK_U64(hal_rd32(r.hw, E1000_RAH(1)), (uint32_t)a[4] | (uint32_t)a[5] << 8 | E1000_RAH_AV);
+	for (unsigned i = 1; i < 15; i++) {
+		a[5] = (uint8_t)(0x55 + i);
+		CHECK_EQ(e1k_adapter_filter_add(r.ad, a), 0);
+	}
+	a[5] = 0xee;
+	CHECK_EQ(e1k_adapter_filter_add(r.ad, a), -ENOSPC);
+	a[5] = 0x55;
+	CHECK_EQ(e1k_adapter_filter_del(r.ad, a), 0);
+	CHECK_EQ(e1k_adapter_filter_del(r.ad, a), -ENOENT);
+	CHECK_EQ(e1k_adapter_mcast_add(r.ad, mc), 0);
+	CHECK_EQ(e1k_adapter_mcast_add(r.ad, a), -EINVAL);
+	CHECK_EQ(e1k_adapter_set_promisc(r.ad, true), 0);
+	CHECK(hal_rd32(r.hw, E1000_RCTL) & E1000_RCTL_UPE);
+	CHECK_EQ(e1k_adapter_set_promisc(r.ad, false), 0);
+	CHECK(!(hal_rd32(r.hw, E1000_RCTL) & E1000_RCTL_UPE));
+	CHECK_EQ(e1k_adapter_set_mtu(r.ad, 9000), -EINVAL);
+	CHECK_EQ(e1k_adapter_set_mtu(r.ad, 67), -EINVAL);
+	CHECK_EQ(e1k_adapter_set_mtu(r.ad, 1280), 0);
+	CHECK_EQ(e1k_adapter_get_mtu(r.ad), 1280);
+	rig_down(&r, E1K_HALT_STOPPED, NULL);
+	/* After the halt: refused. */
+}
+
+struct updater {
+	struct rig *r;
+	atomic_bool stop;
+	unsigned long updates;
+};
+
+static void *updater_thread(void *arg)
+{
+	struct updater *u = arg;
+	uint8_t mc[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x00 };
+	uint8_t uc[6] = { 0x02, 0x99, 0x00, 0x00, 0x00, 0x00 };
+
+	e1k_rcu_thread_online();
+	while (!atomic_load(&u->stop)) {
+		mc[5] = (uint8_t)u->updates;
+		uc[5] = (uint8_t)u->updates;
+		(void)e1k_adapter_mcast_add(u->r->ad, mc);
+		(void)e1k_adapter_filter_add(u->r->ad, uc);
+		(void)e1k_adapter_set_promisc(u->r->ad, u->updates & 1);
+		(void)e1k_adapter_set_mtu(u->r->ad, 1500);
+		(void)e1k_adapter_mcast_del(u->r->ad, mc);
+		(void)e1k_adapter_filter_del(u->r->ad, uc);
+		u->updates++;
+	}
+	e1k_rcu_thread_offline();
+	return NULL;
+}
+
+/* RCU copy-update of the adapter state while the datapath reads it. */
+static void test_rcu_update_under_load(void)
+{
+	struct rig r;
+	struct updater u = { .r = &r };
+	pthread_t t;
+	uint64_t n = tl_scaled(60000, 3000);
+
+	REQUIRE(rig_up(&r, SIM_82574L, SIM_WIRE_LOOPBACK, NULL) == 0);
+	REQUIRE(pthread_create(&t, NULL, updater_thread, &u) == 0);
+	CHECK_EQ(rig_send_paced(&r, 0, n, 128, 60000), (long)n);
+	CHECK(rig_wait_received(&r, n, 20000));
+	atomic_store(&u.stop, true);
+	pthread_join(t, NULL);
+	CHECK(u.updates > 10);
+	CHECK_EQ(r.b.lost, 0);
+	CHECK_EQ(r.b.dup_or_reordered, 0);
+	CHECK_EQ(r.b.corrupt, 0);
+	rig_down(&r, E1K_HALT_STOPPED, NULL);
+}
+
+/* An interrupt storm must not starve the control path: control requests keep
+ * completing, each within a bound, while the storm delivers interrupts. */
+static void test_storm(void)
+{
+	struct rig r;
+	struct e1k_stats st0, st;
+	uint64_t t_end, worst = 0, requests = 0;
+	uint8_t a[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x66 };
+	uint64_t want = tl_scaled(2000, 200);
+
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_LOOPBACK, NULL) == 0);
+	CHECK_OK(e1k_adapter_get_stats(r.ad, &st0));
+	CHECK_OK(sim_fault(r.hw, SIM_FAULT_STORM, true));
+	t_end = tl_now_ns() + 30ull * 1000000000ull;
+	do {
+		uint64_t t0 = tl_now_ns(), dt;
+
+		CHECK_EQ(e1k_adapter_filter_add(r.ad, a), 0);
+		CHECK_EQ(e1k_adapter_filter_del(r.ad, a), 0);
+		CHECK_OK(e1k_adapter_get_stats(r.ad, &st));
+		dt = tl_now_ns() - t0;
+		if (dt > worst)
+			worst = dt;
+		requests++;
+	} while (st.interrupts < st0.interrupts + want && tl_now_ns() < t_end);
+	CHECK(st.interrupts >= st0.interrupts + want);
+	CHECK(worst < 2000000000ull);    /* no request waited 2 s behind the storm */
+	printf("  storm: %llu interrupts, %llu control rounds, worst %.2f ms\n",
+	       (unsigned long long)(st.interrupts - st0.interrupts), (unsigned long long)requests,
+	       (double)worst / 1e6);
+	CHECK_EQ(e1k_adapter_pause(r.ad), 0);
+	CHECK_EQ(e1k_adapter_restart(r.ad), 0);
+	CHECK_OK(sim_fault(r.hw, SIM_FAULT_STORM, false));
+	/* Traffic still flows after the storm. */
+	CHECK_EQ(rig_send_paced(&r, 0, 500, 128, 20000), 500);
+	CHECK(rig_wait_received(&r, 500, 10000));
+	CHECK_EQ(r.b.lost, 0);
+	rig_down(&r, E1K_HALT_STOPPED, NULL);
+}
+
+static void test_surprise_removal_detected(void)
+{
+	struct rig r;
+	struct e1k_config c;
+	struct e1k_halt_report rep;
+
+	e1k_config_defaults(&c);
+	c.watchdog_ms = 20;
+	REQUIRE(rig_up(&r, SIM_82574L, SIM_WIRE_LOOPBACK, &c) == 0);
+	CHECK_EQ(rig_send_paced(&r, 0, 300, 64, 10000), 300);
+	CHECK_OK(sim_fault(r.hw, SIM_FAULT_SURPRISE_REMOVE, true));
+	CHECK(rig_wait_halt_needed(&r, 10000));
+	CHECK(r.halt_reason == E1K_HALT_SURPRISE_REMOVED || r.halt_reason == E1K_HALT_DISABLED);
+	rig_down(&r, E1K_HALT_SURPRISE_REMOVED, &rep);
+	CHECK_EQ(rep.final_state, E1K_STATE_HALTED);
+	CHECK_EQ(rep.mmio_after_removal, 0);
+	CHECK_EQ(rep.stages[E1K_HS_STOP_RX_TX].result, E1K_SR_SKIPPED);
+	CHECK_EQ(rep.stages[E1K_HS_RESET_DEVICE].result, E1K_SR_SKIPPED);
+	CHECK_EQ(ledger_outstanding(&rep.ledger), 0);
+	CHECK_EQ(rep.dma_faults, 0);
+}
+
+static void test_remove_request(void)
+{
+	struct rig r;
+
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, NULL) == 0);
+	CHECK_OK(sim_fault(r.hw, SIM_FAULT_REMOVE_REQUEST, true));
+	CHECK(rig_wait_halt_needed(&r, 10000));
+	CHECK_EQ(r.halt_reason, E1K_HALT_DISABLED);
+	rig_down(&r, E1K_HALT_DISABLED, NULL);
+}
+
+static void test_tx_hang_detected(void)
+{
+	struct rig r;
+	struct e1k_config c;
+	struct e1k_frame fr;
+	uint8_t buf[64];
+	struct e1k_halt_report rep;
+
+	e1k_config_defaults(&c);
+	c.watchdog_ms = 10;
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, &c) == 0);
+	CHECK_OK(sim_fault(r.hw, SIM_FAULT_HANG, true));
+	rig_frame(&r, buf, sizeof(buf), 0);
+	fr.data = buf;
+	fr.len = sizeof(buf);
+	CHECK_EQ(e1k_adapter_send(r.ad, &fr, 1), 1);
+	CHECK(rig_wait_halt_needed(&r, 10000));
+	CHECK_EQ(r.halt_reason, E1K_HALT_FAILED);
+	rig_down(&r, E1K_HALT_FAILED, &rep);
+	CHECK_EQ(rep.final_state, E1K_STATE_HALTED);
+	CHECK_EQ(ledger_outstanding(&rep.ledger), 0);
+	CHECK_EQ(rep.dma_faults, 0);
+}
+
+static void test_bad_frames_refused(void)
+{
+	struct rig r;
+	struct e1k_frame fr;
+	uint8_t buf[1600] = { 0 };
+
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, NULL) == 0);
+	fr.data = buf;
+	fr.len = 13;
+	CHECK_EQ(e1k_adapter_send(r.ad, &fr, 1), -EINVAL);
+	fr.len = 1515;
+	CHECK_EQ(e1k_adapter_send(r.ad, &fr, 1), -EINVAL);
+	fr.len = 1514;
+	CHECK_EQ(e1k_adapter_send(r.ad, &fr, 1), 1);
+	rig_down(&r, E1K_HALT_STOPPED, NULL);
+}
+
+/* The device writes back garbage: the driver drops and counts, keeps running. */
+static void test_corrupt_writeback(void)
+{
+	struct rig r;
+	struct e1k_stats st;
+	struct e1k_halt_report rep;
+
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_LOOPBACK, NULL) == 0);
+	CHECK_OK(sim_fault(r.hw, SIM_FAULT_CORRUPT_WB, true));
+	(void)rig_send_paced(&r, 0, 200, 64, 3000);
+	sim_sync(r.hw);
+	CHECK_OK(sim_fault(r.hw, SIM_FAULT_CORRUPT_WB, false));
+	CHECK_OK(e1k_adapter_get_stats(r.ad, &st));
+	CHECK(st.rx_bad_length + st.rx_bad_status + st.rx_bad_frag > 0);
+	CHECK_EQ(r.b.corrupt, 0);   /* nothing bad was indicated */
+	rig_down(&r, E1K_HALT_STOPPED, &rep);
+	CHECK_EQ(rep.dma_faults, 0);
+	CHECK_EQ(ledger_outstanding(&rep.ledger), 0);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct tl_case cases[] = {
+		TL_CASE(test_traffic_82540em_intx),
+		TL_CASE(test_traffic_82574l_msix),
+		TL_CASE(test_traffic_82574l_msi),
+		TL_CASE(test_traffic_82574l_intx_4workers),
+		TL_CASE(test_auto_irq_mode),
+		TL_CASE(test_msix_refused_on_82540em),
+		TL_CASE(test_pause_restart),
+		TL_CASE(test_illegal_transitions),
+		TL_CASE(test_control_requests),
+		TL_CASE(test_rcu_update_under_load),
+		TL_CASE(test_storm),
+		TL_CASE(test_surprise_removal_detected),
+		TL_CASE(test_remove_request),
+		TL_CASE(test_tx_hang_detected),
+		TL_CASE(test_bad_frames_refused),
+		TL_CASE(test_corrupt_writeback),
+	};
+
+	e1k_rcu_thread_online();
+	return tl_main(argc, argv, cases, TL_N(cases));
+}

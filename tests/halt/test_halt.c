@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_halt.c - the staged halt on the software model: every reason from
+ * Running under traffic, the report, the ledger order, idempotence,
+ * outstanding receive buffers, concurrent triggers.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e1k_rcu.h"
+#include "halt.h"
+#include "rig.h"
+#include "testlib.h"
+
+struct sender {
+	struct rig *r;
+	atomic_bool stop;
+	long sent;
+};
+
+static void *sender_thread(void *arg)
+{
+	struct sender *s = arg;
+	uint64_t seq = 0;
+
+	e1k_rcu_thread_online();
+	while (!atomic_load(&s->stop)) {
+		long n = rig_send_paced(s->r, seq, 64, 128, 200);
+
+		if (n <= 0)
+			break;    /* -ENETDOWN once the halt started */
+		seq += (uint64_t)n;
+		s->sent += n;
+	}
+	e1k_rcu_thread_offline();
+	return NULL;
+}
+
+static void check_report_common(const struct e1k_halt_report *rep)
+{
+	CHECK_EQ(rep->final_state, E1K_STATE_HALTED);
+	CHECK_EQ(ledger_outstanding(&rep->ledger), 0);
+	CHECK_EQ(rep->ledger.acquired, rep->ledger.released);
+	CHECK(rep->ledger.acquired >= 10);
+	CHECK_EQ(rep->dma_faults, 0);
+	CHECK_EQ(rep->isr_after_deregister, 0);
+	CHECK_EQ(rep->dpc_after_drain, 0);
+	CHECK_EQ(rep->callbacks_after_halted, 0);
+	CHECK_EQ(rep->rx_buffers_outstanding, 0);
+	CHECK_EQ(rep->mmio_after_removal, 0);
+	/* Stages ran in contract order. */
+	for (unsigned i = 1; i < E1K_HS_COUNT; i++)
+		CHECK(rep->stages[i].start_ns >= rep->stages[i - 1].end_ns);
+	/* Reverse order of acquisition: a later acquisition was released first. */
+	for (unsigned i = 0; i + 1 < rep->ledger.count; i++)
+		if (rep->ledger.e[i].released_ns < rep->ledger.e[i + 1].released_ns)
+			tl_fail(__FILE__, __LINE__, "ledger: '%s' released before '%s'",
+			        rep->ledger.e[i].name, rep->ledger.e[i + 1].name);
+}
+
+static void halt_under_traffic(enum sim_model m, enum e1k_halt_reason reason)
+{
+	struct rig r;
+	struct sender s = { .r = &r };
+	struct e1k_halt_report rep, rep2;
+	pthread_t t;
+	int rc;
+
+	REQUIRE(rig_up(&r, m, SIM_WIRE_LOOPBACK, NULL) == 0);
+	REQUIRE(pthread_create(&t, NULL, sender_thread, &s) == 0);
+	CHECK(rig_wait_received(&r, 500, 10000));
+	if (reason == E1K_HALT_SURPRISE_REMOVED)
+		CHECK_OK(sim_fault(r.hw, SIM_FAULT_SURPRISE_REMOVE, true));   /* really gone */
+	rc = e1k_adapter_halt(r.ad, reason, &rep);
+	atomic_store(&s.stop, true);
+	pthread_join(t, NULL);
+	CHECK_EQ(rc, 0);
+	CHECK_EQ(rep.from_state, E1K_STATE_RUNNING);
+	CHECK_EQ(rep.reason, reason);
+	check_report_common(&rep);
+	CHECK_EQ(e1k_halt_report_clean(&rep), 0);
+	if (reason == E1K_HALT_SURPRISE_REMOVED) {
+		CHECK_EQ(rep.stages[E1K_HS_STOP_RX_TX].result, E1K_SR_SKIPPED);
+		CHECK_EQ(rep.stages[E1K_HS_MASK_INTERRUPTS].result, E1K_SR_SKIPPED);
+		CHECK_EQ(rep.stages[E1K_HS_RESET_DEVICE].result, E1K_SR_SKIPPED);
+		CHECK_EQ(rep.stages[E1K_HS_DISABLE_BUS_MASTER].result, E1K_SR_SKIPPED);
+	} else {
+		for (unsigned i = 0; i < E1K_HS_COUNT; i++)
+			if (rep.stages[i].result != E1K_SR_OK)
+				tl_fail(__FILE__, __LINE__, "stage %s: %s (%s)", e1k_halt_stage_name(i),
+				        e1k_stage_result_name(rep.stages[i].result), rep.stages[i].detail);
+	}
+	if (reason == E1K_HALT_POWERED_DOWN)
+		CHECK(strstr(rep.stages[E1K_HS_RESET_DEVICE].detail, "D3hot") != NULL);
+	/* Idempotent: the same report again. */
+	CHECK_EQ(e1k_adapter_halt(r.ad, E1K_HALT_FAILED, &rep2), rc);
+	CHECK_EQ(rep2.reason, reason);
+	CHECK_EQ(rep2.total_ns, rep.total_ns);
+	/* Refused after Halted. */
+	{
+		struct e1k_frame fr = { .data = "0123456789abcdef", .len = 16 };
+		uint8_t a[6] = { 2, 0, 0, 0, 0, 9 };
+
+		CHECK_EQ(e1k_adapter_send(r.ad, &fr, 1), -ENETDOWN);
+		CHECK_EQ(e1k_adapter_filter_add(r.ad, a), -EPERM);
+		CHECK_EQ(e1k_adapter_restart(r.ad), -EPERM);
+	}
+	e1k_adapter_destroy(r.ad);
+}
+
+static void test_halt_disabled(void) { halt_under_traffic(SIM_82540EM, E1K_HALT_DISABLED); }
+static void test_halt_instance_deinitialized(void) { halt_under_traffic(SIM_82574L, E1K_HALT_INSTANCE_DEINITIALIZED); }
+static void test_halt_powered_down(void) { halt_under_traffic(SIM_82540EM, E1K_HALT_POWERED_DOWN); }
+static void test_halt_surprise_removed(void) { halt_under_traffic(SIM_82574L, E1K_HALT_SURPRISE_REMOVED); }
+static void test_halt_failed(void) { halt_under_traffic(SIM_82540EM, E1K_HALT_FAILED); }
+static void test_halt_initialization_failed(void) { halt_under_traffic(SIM_82574L, E1K_HALT_INITIALIZATION_FAILED); }
+static void test_halt_stopped(void) { halt_under_traffic(SIM_82574L, E1K_HALT_STOPPED); }
+
+/* Asked to halt as surprise-removed while the device still answers: it must
+ * be stopped before its memory is freed (the model's checker would count any
+ * DMA into freed pages), without waiting on it. */
+static void test_halt_surprise_removed_but_present(void)
+{
+	struct rig r;
+	struct sender s = { .r = &r };
+	struct e1k_halt_report rep;
+	pthread_t t;
+
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_LOOPBACK, NULL) == 0);
+	REQUIRE(pthread_create(&t, NULL, sender_thread, &s) == 0);
+	CHECK(rig_wait_received(&r, 500, 10000));
+	CHECK_EQ(e1k_adapter_halt(r.ad, E1K_HALT_SURPRISE_REMOVED, &rep), 0);
+	atomic_store(&s.stop, true);
+	pthread_join(t, NULL);
+	CHECK_EQ(rep.device_gone, false);
+	CHECK_EQ(rep.stages[E1K_HS_STOP_RX_TX].result, E1K_SR_OK);
+	CHECK_EQ(rep.stages[E1K_HS_RESET_DEVICE].result, E1K_SR_OK);
+	check_report_common(&rep);
+	e1k_adapter_destroy(r.ad);
+}
+
+static void test_halt_from_paused_and_shutdown(void)
+{
+	struct rig r;
+	struct e1k_halt_report rep;
+
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_LOOPBACK, NULL) == 0);
+	CHECK_EQ(e1k_adapter_pause(r.ad), 0);
+	CHECK_EQ(e1k_adapter_halt(r.ad, E1K_HALT_STOPPED, &rep), 0);
+	CHECK_EQ(rep.from_state, E1K_STATE_PAUSED);
+	check_report_common(&rep);
+	e1k_adapter_destroy(r.ad);
+
+	REQUIRE(rig_up(&r, SIM_82574L, SIM_WIRE_LOOPBACK, NULL) == 0);
+	CHECK_EQ(e1k_adapter_shutdown(r.ad), 0);
+	CHECK_EQ(e1k_adapter_halt(r.ad, E1K_HALT_POWERED_DOWN, &rep), 0);
+	CHECK_EQ(rep.from_state, E1K_STATE_SHUTDOWN);
+	check_report_common(&rep);
+	e1k_adapter_destroy(r.ad);
+}
+
+/* A binding holding receive buffers returns them when unbound: the halt
+ * waits for them before freeing the pool. */
+static void test_await_rx_returns(void)
+{
+	struct rig r;
+	struct e1k_halt_report rep;
+
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_LOOPBACK, NULL) == 0);
+	pthread_mutex_lock(&r.b.lock);
+	r.b.hold = true;
+	r.b.return_on_unbind = true;
+	pthread_mutex_unlock(&r.b.lock);
+	CHECK_EQ(rig_send_paced(&r, 0, 100, 128, 10000), 100);
+	CHECK(rig_wait_received(&r, 100, 10000));
+	CHECK_EQ(r.b.nheld, 100);
+	CHECK_EQ(e1k_adapter_halt(r.ad, E1K_HALT_STOPPED, &rep), 0);
+	CHECK_EQ(rep.stages[E1K_HS_AWAIT_RX_RETURNS].result, E1K_SR_OK);
+	check_report_common(&rep);
+	e1k_adapter_destroy(r.ad);
+}
+
+/* A binding that never returns its buffers: the wait is bounded and the
+ * report says so. */
+static void test_await_rx_bounded(void)
+{
+	struct rig r;
+	struct e1k_halt_report rep;
+	struct e1k_halt_bounds b = { .tx_drain_ms = 50, .rx_return_ms = 50 };
+
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_LOOPBACK, NULL) == 0);
+	pthread_mutex_lock(&r.b.lock);
+	r.b.hold = true;
+	pthread_mutex_unlock(&r.b.lock);
+	CHECK_EQ(rig_send_paced(&r, 0, 10, 128, 10000), 10);
+	CHECK(rig_wait_received(&r, 10, 10000));
+	CHECK_EQ(e1k_adapter_halt_bounded(r.ad, E1K_HALT_STOPPED, &b, &rep), -EIO);
+	CHECK_EQ(rep.stages[E1K_HS_AWAIT_RX_RETURNS].result, E1K_SR_TIMEOUT);
+	CHECK_EQ(rep.rx_buffers_outstanding, 10);
+	CHECK(strstr(rep.stages[E1K_HS_AWAIT_RX_RETURNS].detail, "still held") != NULL);
+	CHECK_EQ(rep.final_state, E1K_STATE_HALTED);
+	CHECK_EQ(ledger_outstanding(&rep.ledger), 0);
+	/* A late return after the halt is counted and ignored, not a crash. */
+	rig_release_held(&r);
+	e1k_adapter_destroy(r.ad);
+}
+
+struct halter {
+	struct e1k_adapter *ad;
+	enum e1k_halt_reason reason;
+	struct e1k_halt_report rep;
+	int rc;
+};
+
+static void *halter_thread(void *arg)
+{
+	struct halter *h = arg;
+
+	e1k_rcu_thread_online();
+	h->rc = e1k_adapter_halt(h->ad, h->reason, &h->rep);
+	e1k_rcu_thread_offline();
+	return NULL;
+}
+
+/* Two triggers at once: one halt runs, both get its report. */
+static void test_concurrent_halts(void)
+{
+	struct rig r;
+	struct halter a, b;
+	pthread_t ta, tb;
+
+	REQUIRE(rig_up(&r, SIM_82574L, SIM_WIRE_LOOPBACK, NULL) == 0);
+	a = (struct halter){ .ad = r.ad, .reason = E1K_HALT_STOPPED };
+	b = (struct halter){ .ad = r.ad, .reason = E1K_HALT_DISABLED };
+	REQUIRE(pthread_create(&ta, NULL, halter_thread, &a) == 0);
+	REQUIRE(pthread_create(&tb, NULL, halter_thread, &b) == 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	CHECK_EQ(a.rc, 0);
+	CHECK_EQ(b.rc, 0);
+	CHECK_EQ(a.rep.reason, b.rep.reason);
+	CHECK_EQ(a.rep.total_ns, b.rep.total_ns);
+	check_report_common(&a.rep);
+	e1k_adapter_destroy(r.ad);
+}
+
+static void test_report_json(void)
+{
+	struct rig r;
+	struct e1k_halt_report rep;
+	struct jbuf b;
+
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, NULL) == 0);
+	CHECK_EQ(e1k_adapter_halt(r.ad, E1K_HALT_POWERED_DOWN, &rep), 0);
+	jb_init(&b);
+	e1k_halt_report_json(&rep, &b);
+	REQUIRE(jb_finish(&b) == 0);
+	{
+		static const char *const keys[] = {
+			"\"reason\":\"powered-down\"", "\"from_state\":\"Running\"", "\"final_state\":\"Halted\"",
+			"\"stages\":[", "\"name\":\"reject-new-work\"", "\"name\":\"release-device\"",
+			"\"ledger\":{", "\"outstanding\":0", "\"dma_faults\":0", "\"isr_after_deregister\":0",
+			"\"dpc_after_drain\":0", "\"callbacks_after_halted\":0", "\"rx_buffers_outstanding\":0",
+			"\"mmio_after_removal\":0", "\"total_ns\":",
+		};
+		char *doc = strndup(b.data, b.len);
+
+		for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (!strstr(doc, keys[i]))
+				tl_fail(__FILE__, __LINE__, "report lacks %s", keys[i]);
+		free(doc);
+	}
+	jb_free(&b);
+	e1k_adapter_destroy(r.ad);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct tl_case cases[] = {
+		TL_CASE(test_halt_disabled),
+		TL_CASE(test_halt_instance_deinitialized),
+		TL_CASE(test_halt_powered_down),
+		TL_CASE(test_halt_surprise_removed),
+		TL_CASE(test_halt_failed),
+		TL_CASE(test_halt_initialization_failed),
+		TL_CASE(test_halt_stopped),
+		TL_CASE(test_halt_surprise_removed_but_present),
+		TL_CASE(test_halt_from_paused_and_shutdown),
+		TL_CASE(test_await_rx_returns),
+		TL_CASE(test_await_rx_bounded),
+		TL_CASE(test_concurrent_halts),
+		TL_CASE(test_report_json),
+	};
+
+	e1k_rcu_thread_online();
+	return tl_main(argc, argv, cases, TL_N(cases));
+}
