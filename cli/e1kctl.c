@@ -28,8 +28,8 @@
 #endif
 
 #define DEFAULT_CTL "/run/e1kd/e1kd.sock"
-#define MTU_MIN 46      /* ETH_ZLEN - ETH_HLEN: the smallest e1000 payload */
-#define MTU_MAX 16110   /* 16128-byte jumbo frame less header and FCS (82540EM) */
+#define MTU_MIN 68      /* the IPv4 minimum; e1kd refuses less */
+#define MTU_MAX 1500    /* e1kd's 2 KiB receive buffers: no jumbo frames */
 #define MAX_TIMEOUT_MS 3600000u
 
 enum {
@@ -50,6 +50,9 @@ static const char help_text[] =
 "  stats                   packet, byte, error and interrupt counters\n"
 "  pause                   pause the adapter (Running -> Pausing -> Paused)\n"
 "  restart                 restart a paused adapter (Paused -> Restarting -> Running)\n"
+"  shutdown                put the device in its initial state (reset, no DMA)\n"
+"                          without freeing anything (NDIS MiniportShutdownEx);\n"
+"                          only halt is possible afterwards\n"
 "  halt --reason R         staged halt; prints the halt report. R is one of (either\n"
 "                          spelling, any case):\n"
 "                            disabled                NdisHaltDeviceDisabled\n"
@@ -65,7 +68,7 @@ static const char help_text[] =
 "  mcast add MAC           add a multicast address to the multicast table\n"
 "  mcast del MAC           remove a multicast address\n"
 "  promisc on|off          promiscuous receive on or off\n"
-"  mtu N                   set the MTU (46..16110; the device may allow less)\n"
+"  mtu N                   set the MTU (68..1500)\n"
 "  fault NAME [on|off]     inject (on, the default) or clear a fault in the\n"
 "                          software device model (sim devices only)\n"
 "\n"
@@ -194,6 +197,9 @@ static int build_request(int argc, char **argv, const char *reason, struct cmd *
 	} else if (!strcasecmp(cmd, "restart")) {
 		NARGS(0, "restart");
 		tok[ntok++] = "RESTART";
+	} else if (!strcasecmp(cmd, "shutdown")) {
+		NARGS(0, "shutdown");
+		tok[ntok++] = "SHUTDOWN";
 	} else if (!strcasecmp(cmd, "halt")) {
 		int r;
 

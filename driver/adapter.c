@@ -320,8 +320,9 @@ static void rel_bus_master(void *arg)
 {
 	struct e1k_adapter *ad = arg;
 
-	/* Skipped once the device is gone: config space is not touched then. */
-	if (!hal_is_gone(ad->hw))
+	/* Skipped once the device is gone (config space is not touched then)
+	 * and after shutdown, which already cleared it. */
+	if (!hal_is_gone(ad->hw) && !ad->shutdown_done)
 		(void)hal_set_bus_master(ad->hw, false);
 }
 static void rel_timers(void *arg) { struct e1k_adapter *ad = arg; timer_svc_destroy(ad->timers); ad->timers = NULL; }
@@ -881,12 +882,24 @@ int e1k_adapter_shutdown(struct e1k_adapter *ad)
 	}
 	e1k_set_state(ad, E1K_STATE_SHUTDOWN, true);
 	(void)ktimer_cancel_sync(ad->timers, &ad->watchdog);
-	e1k_interrupts_mask(ad);
-	e1k_device_stop_rx_tx(ad);
-	(void)e1k_device_reset(ad, 10000);
+	if (!hal_is_gone(ad->hw)) {
+		e1k_interrupts_mask(ad);
+		e1k_device_stop_rx_tx(ad);
+		(void)e1k_device_reset(ad, 10000);
+		(void)hal_set_bus_master(ad->hw, false);
+	}
+	ad->shutdown_done = true;
 out:
 	pthread_mutex_unlock(&ad->ctl_lock);
 	return rc;
+}
+
+void e1k_adapter_emergency_stop(struct e1k_adapter *ad)
+{
+	/* Async-signal-safe: no lock, no allocation, only the backend's own
+	 * emergency operation (plain stores and pwrite for VFIO). */
+	if (ad && ad->hw && ad->hw->ops->emergency_stop && !hal_is_gone(ad->hw))
+		ad->hw->ops->emergency_stop(ad->hw);
 }
 
 void e1k_adapter_destroy(struct e1k_adapter *ad)

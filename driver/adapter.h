@@ -85,6 +85,9 @@ struct e1k_config {
 	unsigned rx_delay_us;        /* RDTR, default 0 */
 	unsigned rx_abs_delay_us;    /* RADV, default 0 */
 	unsigned watchdog_ms;        /* default 500 */
+	/* NDIS 5.1: the last upper binding going away halts the adapter with
+	 * instance-deinitialized (the owner is asked through halt_needed). */
+	bool halt_when_unbound;
 	/* Test only: make initialization fail at this step with this error. */
 	enum e1k_init_step fail_at_step;
 	int fail_errno;
@@ -118,6 +121,10 @@ int  e1k_adapter_bind(struct e1k_adapter *ad, const struct e1k_binding_ops *ops,
 /* Detach; waits for a grace period so no receive call to it is in progress
  * after it returns.  Its outstanding buffers stay outstanding until returned. */
 int  e1k_adapter_unbind(struct e1k_adapter *ad, const struct e1k_binding_ops *ops, void *ctx);
+
+/* Same, but never blocks on the control lock: -EBUSY when it is held.  For a
+ * binding's own thread, which a concurrent halt may be about to join. */
+int  e1k_adapter_unbind_nowait(struct e1k_adapter *ad, const struct e1k_binding_ops *ops, void *ctx);
 
 /* Record a resource an upper layer acquired for this adapter (its TAP, its
  * thread) in the adapter's ledger: the halt's unbind-upper stage releases it,
@@ -159,6 +166,10 @@ int e1k_adapter_restart(struct e1k_adapter *ad);   /* Paused -> Running */
 int e1k_adapter_pause(struct e1k_adapter *ad);     /* Running -> Paused */
 int e1k_adapter_shutdown(struct e1k_adapter *ad);  /* -> Shutdown */
 enum e1k_state e1k_adapter_state(struct e1k_adapter *ad);
+/* Fatal-signal path (MiniportShutdownEx from a dying process): stop the
+ * device's DMA and interrupts through the backend's async-signal-safe
+ * emergency operation, free nothing.  Context: a signal handler. */
+void e1k_adapter_emergency_stop(struct e1k_adapter *ad);
 /* Frees the adapter object.  It must be Halted (or never initialized). */
 void e1k_adapter_destroy(struct e1k_adapter *ad);
 

@@ -110,6 +110,9 @@ struct e1k_adapter {
 	/* Removal / failure notification to the owner, at most once. */
 	atomic_bool  halt_requested;
 
+	/* Shutdown ran: the device is reset with bus mastering off. */
+	bool         shutdown_done;
+
 	/* The first halt's report (halt/halt.c); a second halt returns it. */
 	struct e1k_halt_report *halt_report;
 	int          halt_rc;

@@ -296,14 +296,33 @@ int e1k_unbind_locked(struct e1k_adapter *ad, const struct e1k_binding_ops *ops,
 	return 0;
 }
 
-int e1k_adapter_unbind(struct e1k_adapter *ad, const struct e1k_binding_ops *ops, void *ctx)
+static int unbind_common(struct e1k_adapter *ad, const struct e1k_binding_ops *ops, void *ctx,
+                         bool wait)
 {
+	bool last;
 	int rc;
 
-	pthread_mutex_lock(&ad->ctl_lock);
+	if (wait)
+		pthread_mutex_lock(&ad->ctl_lock);
+	else if (pthread_mutex_trylock(&ad->ctl_lock) != 0)
+		return -EBUSY;
 	rc = e1k_unbind_locked(ad, ops, ctx);
+	last = rc == 0 && e1k_pub_locked(ad)->nbind == 0 &&
+	       e1k_pub_locked(ad)->state != E1K_STATE_HALTING;
 	pthread_mutex_unlock(&ad->ctl_lock);
+	if (last && ad->cfg.halt_when_unbound)
+		e1k_request_halt(ad, E1K_HALT_INSTANCE_DEINITIALIZED, "the last upper binding went away");
 	return rc;
+}
+
+int e1k_adapter_unbind(struct e1k_adapter *ad, const struct e1k_binding_ops *ops, void *ctx)
+{
+	return unbind_common(ad, ops, ctx, true);
+}
+
+int e1k_adapter_unbind_nowait(struct e1k_adapter *ad, const struct e1k_binding_ops *ops, void *ctx)
+{
+	return unbind_common(ad, ops, ctx, false);
 }
 
 /* Read the clear-on-read statistics registers into the accumulators.

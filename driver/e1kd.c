@@ -34,6 +34,7 @@
 #include "reasons.h"
 #include "sim.h"
 #include "tap_bridge.h"
+#include "tapdev.h"
 
 #define E1KD_VERSION "0.1.0"
 #define DEFAULT_CTL "/run/e1kd/e1kd.sock"
@@ -95,13 +96,16 @@ static void usage(FILE *f)
 "  --rx-ring N          RX descriptors, power of two 64..4096 (default 256)\n"
 "  --itr-ns N           interrupt throttle interval in ns (default 50000; 0 = off)\n"
 "  --report PATH        write the halt report (JSON) to PATH, whatever caused the halt\n"
+"  --halt-when-unbound  halt (instance-deinitialized) when the last upper binding\n"
+"                       goes away, e.g. when the --tap interface is deleted\n"
 "  --log-level L        error | warn | info | debug (default info)\n"
 "  -h, --help           this text\n"
 "  -V, --version        version\n"
 "\n"
 "Halt triggers: SIGTERM or SIGINT -> stopped; a VFIO removal request -> disabled;\n"
 "the device reading all ones -> surprise-removed; a transmit hang -> failed;\n"
-"`e1kctl halt --reason R` -> R.\n"
+"`e1kctl halt --reason R` -> R.  A fatal signal (SIGSEGV, SIGABRT, SIGBUS,\n"
+"SIGILL, SIGFPE) first stops the device's DMA (shutdown), then dies.\n"
 "\n"
 "Exit status: 0 after a clean halt, 1 on an error or a halt with a failed or\n"
 "timed-out stage, 2 on a usage error.\n");
@@ -131,6 +135,37 @@ static bool bdf_valid(const char *s)
 	       strlen(s) == 12 && dev < 32 && fn < 8;
 }
 
+/* ---- fatal signals: MiniportShutdownEx from a dying process ---- */
+
+static struct e1k_adapter *volatile fatal_adapter;
+static const int fatal_signals[] = { SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE };
+
+/* Async-signal-safe: stop the device's DMA through the backend's emergency
+ * operation, restore the default action, and die of the same signal. */
+static void fatal_handler(int sig)
+{
+	static const char msg[] = "e1kd: fatal signal: stopping the device before exit\n";
+	ssize_t w;
+
+	w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	(void)w;
+	e1k_adapter_emergency_stop(fatal_adapter);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void install_fatal_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fatal_handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+	for (unsigned i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
+		sigaction(fatal_signals[i], &sa, NULL);
+}
+
 /* ---- halt ---- */
 
 static int do_halt(struct daemon *d, enum e1k_halt_reason reason, const char *why)
@@ -140,6 +175,8 @@ static int do_halt(struct daemon *d, enum e1k_halt_reason reason, const char *wh
 	pthread_mutex_lock(&d->halt_lock);
 	if (!d->halted) {
 		e1k_log(E1K_LOG_INFO, "halting (%s): %s", e1k_halt_reason_name(reason), why);
+		/* After Halted the fatal path must not touch the (closed) device. */
+		fatal_adapter = NULL;
 		d->halt_rc = e1k_adapter_halt(d->ad, reason, &d->report);
 		d->halted = true;
 		e1k_log(d->halt_rc ? E1K_LOG_WARN : E1K_LOG_INFO, "halted in %.1f ms%s",
@@ -320,6 +357,21 @@ static int ctl_handler(void *ctx, const struct ctl_request *r, struct jbuf *o,
 			snprintf(err, errlen, "cannot %s in state %s: %s", pause ? "pause" : "restart",
 			         e1k_state_name(e1k_adapter_state(d->ad)),
 			         rc == -EALREADY ? "already there" : strerror(-rc));
+			return rc;
+		}
+		jb_obj_begin(o, NULL);
+		jb_str(o, "state", e1k_state_name(e1k_adapter_state(d->ad)));
+		jb_obj_end(o);
+		return 0;
+	}
+	if (strcmp(r->verb, "SHUTDOWN") == 0) {
+		if ((rc = need_args(r, 0, err, errlen)) < 0)
+			return rc;
+		rc = e1k_adapter_shutdown(d->ad);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot shut down in state %s: %s",
+			         e1k_state_name(e1k_adapter_state(d->ad)),
+			         rc == -EALREADY ? "already shut down" : strerror(-rc));
 			return rc;
 		}
 		jb_obj_begin(o, NULL);
@@ -510,6 +562,7 @@ int main(int argc, char **argv)
 		{ "itr-ns", required_argument, NULL, 'I' },
 		{ "report", required_argument, NULL, 'r' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "halt-when-unbound", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },
@@ -520,6 +573,7 @@ int main(int argc, char **argv)
 	struct e1k_owner_ops owner = { .halt_needed = halt_needed, .ctx = &d };
 	sigset_t sigs;
 	int sfd = -1, c, rc, exit_code = 1;
+	bool startup_failed = false;
 
 	e1k_config_defaults(&d.cfg);
 	d.ctl_path = getenv("E1KD_CTL") ? getenv("E1KD_CTL") : DEFAULT_CTL;
@@ -531,6 +585,7 @@ int main(int argc, char **argv)
 		case 'w': d.sim_wire = optarg; break;
 		case 'c': d.ctl_path = optarg; break;
 		case 'r': d.report_path = optarg; break;
+		case 'u': d.cfg.halt_when_unbound = true; break;
 		case 'p':
 			if (parse_uint("--dpc-workers", optarg, 1, 64, &d.cfg.dpc_workers) < 0)
 				return 2;
@@ -578,6 +633,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "e1kd: unexpected argument '%s'\nTry 'e1kd --help'.\n", argv[optind]);
 		return 2;
 	}
+	if (d.tap && !tapdev_name_valid(d.tap)) {
+		fprintf(stderr, "e1kd: --tap '%s' is not a valid interface name (1-15 of A-Z a-z 0-9 _ . -)\n", d.tap);
+		return 2;
+	}
 	if (!d.device) {
 		fprintf(stderr, "e1kd: --device is required\nTry 'e1kd --help'.\n");
 		return 2;
@@ -610,6 +669,9 @@ int main(int argc, char **argv)
 	e1k_rcu_thread_online();
 	d.start_ns = mono_ns();
 
+	/* Before the device is opened, so a backend's own SIGBUS handler (VFIO
+	 * BAR faults on removal) chains to this one for other faults. */
+	install_fatal_handlers();
 	rc = open_device(&d, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "e1kd: %s\n", err);
@@ -623,10 +685,12 @@ int main(int argc, char **argv)
 		goto out_rcu;
 	}
 	/* From here every exit path goes through the halt. */
+	fatal_adapter = d.ad;
 	if (d.tap) {
 		rc = e1k_tap_bridge_start(d.ad, d.tap, &d.bridge, err, sizeof(err));
 		if (rc < 0) {
 			fprintf(stderr, "e1kd: --tap %s: %s\n", d.tap, err);
+			startup_failed = true;
 			do_halt(&d, E1K_HALT_INITIALIZATION_FAILED, "TAP bridge could not start");
 			goto out_halted;
 		}
@@ -634,6 +698,7 @@ int main(int argc, char **argv)
 	rc = e1k_adapter_restart(d.ad);
 	if (rc < 0) {
 		fprintf(stderr, "e1kd: cannot start the adapter: %s\n", strerror(-rc));
+		startup_failed = true;
 		do_halt(&d, E1K_HALT_INITIALIZATION_FAILED, "restart after initialize failed");
 		goto out_halted;
 	}
@@ -641,6 +706,7 @@ int main(int argc, char **argv)
 	                            err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "e1kd: control socket %s: %s\n", d.ctl_path, err);
+		startup_failed = true;
 		do_halt(&d, E1K_HALT_INITIALIZATION_FAILED, "control socket could not be created");
 		goto out_halted;
 	}
@@ -699,7 +765,7 @@ out_halted:
 	 * report; its pending response gets a last write on stop. */
 	ctl_server_destroy(d.ctl);
 	d.ctl = NULL;
-	exit_code = d.halt_rc == 0 && d.halted ? 0 : 1;
+	exit_code = d.halt_rc == 0 && d.halted && !startup_failed ? 0 : 1;
 	if (write_report(&d) < 0)
 		exit_code = 1;
 	if (d.report.final_state == E1K_STATE_HALTED) {

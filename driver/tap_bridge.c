@@ -113,6 +113,25 @@ static void send_batch(struct e1k_tap_bridge *b, struct e1k_frame *fr, unsigned 
 		atomic_fetch_add_explicit(&b->to_nic_busy_drops, n - sent, memory_order_relaxed);
 }
 
+/* The TAP went away under us (someone deleted the interface): unbind from
+ * the adapter -- with --halt-when-unbound that halts it.  Never blocks on the
+ * control lock: a halt holding it will join this thread, so retry only until
+ * the stop eventfd says so. */
+static void tap_lost(struct e1k_tap_bridge *b, const char *why)
+{
+	e1k_log(E1K_LOG_WARN, "tap bridge: %s is gone (%s): unbinding", b->name, why);
+	atomic_store_explicit(&b->unbound, true, memory_order_release);
+	for (;;) {
+		struct pollfd pfd = { .fd = b->stop_efd, .events = POLLIN };
+		int rc = e1k_adapter_unbind_nowait(b->ad, &bridge_ops, b);
+
+		if (rc != -EBUSY)
+			return;
+		if (poll(&pfd, 1, 10) > 0)
+			return;   /* the halt is stopping us: it unbinds everything */
+	}
+}
+
 static void *bridge_thread(void *arg)
 {
 	struct e1k_tap_bridge *b = arg;
@@ -127,12 +146,18 @@ static void *bridge_thread(void *arg)
 		};
 		unsigned n = 0;
 
+		ssize_t len = 0;
+
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			break;
 		if (pfd[1].revents)
 			break;
+		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			tap_lost(b, "poll error");
+			break;
+		}
 		while (n < BRIDGE_BATCH) {
-			ssize_t len = tapdev_read(b->fd, frames[n], FRAME_MAX);
+			len = tapdev_read(b->fd, frames[n], FRAME_MAX);
 
 			if (len == -EMSGSIZE) {
 				atomic_fetch_add_explicit(&b->to_nic_bad, 1, memory_order_relaxed);
@@ -146,6 +171,10 @@ static void *bridge_thread(void *arg)
 		}
 		if (n && !atomic_load_explicit(&b->unbound, memory_order_acquire))
 			send_batch(b, fr, n);
+		if (len < 0 && len != -EAGAIN && len != -EINTR) {
+			tap_lost(b, strerror((int)-len));
+			break;
+		}
 	}
 	e1k_rcu_thread_offline();
 	return NULL;

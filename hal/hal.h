@@ -82,6 +82,11 @@ struct hal_ops {
 	int (*irq_unmask)(struct hal_dev *hw, enum hal_irq_index idx, uint32_t vector);
 
 	int  (*reset)(struct hal_dev *hw);
+	/* Optional (may be NULL).  Async-signal-safe: mask interrupts, stop
+	 * RX/TX, reset, clear bus mastering -- no lock, no allocation -- so a
+	 * dying process leaves no device doing DMA.  The sim needs none: the
+	 * model dies with the process. */
+	void (*emergency_stop)(struct hal_dev *hw);
 	/* Close the device: every mapping and irq must already have been released
 	 * (the backend releases leftovers itself and reports them by count). */
 	void (*close)(struct hal_dev *hw);

@@ -35,6 +35,7 @@ struct halt_ctx {
 	bool gone;      /* policy: no register or config access */
 	bool abort_tx;  /* policy: do not wait for sends to complete */
 	bool present_anyway; /* surprise-removed, but the device still answers */
+	bool after_shutdown; /* shutdown already stopped, masked and reset it */
 };
 
 static uint64_t now_ns(void)
@@ -186,6 +187,10 @@ static enum e1k_stage_result st_drain_requests(struct halt_ctx *h, struct e1k_st
 /* 4. Stop receive and transmit in the device. */
 static enum e1k_stage_result st_stop_rx_tx(struct halt_ctx *h, struct e1k_stage_report *s)
 {
+	if (h->after_shutdown) {
+		detail(s, "skipped: done by shutdown");
+		return E1K_SR_SKIPPED;
+	}
 	if (h->gone) {
 		detail(s, "skipped: device removed, registers not touched");
 		return E1K_SR_SKIPPED;
@@ -203,6 +208,10 @@ static enum e1k_stage_result st_mask_interrupts(struct halt_ctx *h, struct e1k_s
 	struct e1k_adapter *ad = h->ad;
 	unsigned wait_us;
 
+	if (h->after_shutdown) {
+		detail(s, "skipped: done by shutdown");
+		return E1K_SR_SKIPPED;
+	}
 	if (h->gone) {
 		detail(s, "skipped: device removed, registers not touched");
 		return E1K_SR_SKIPPED;
@@ -334,6 +343,10 @@ static enum e1k_stage_result st_reset(struct halt_ctx *h, struct e1k_stage_repor
 	int rc, pm;
 	uint16_t pmcsr;
 
+	if (h->after_shutdown && h->rep->reason != E1K_HALT_POWERED_DOWN) {
+		detail(s, "skipped: done by shutdown");
+		return E1K_SR_SKIPPED;
+	}
 	if (h->gone) {
 		detail(s, "skipped: device removed, registers not touched");
 		return E1K_SR_SKIPPED;
@@ -382,6 +395,10 @@ static enum e1k_stage_result st_bus_master(struct halt_ctx *h, struct e1k_stage_
 
 	if (h->gone && r == E1K_SR_OK) {
 		detail(s, "skipped: device removed, config space not touched");
+		return E1K_SR_SKIPPED;
+	}
+	if (h->after_shutdown && r == E1K_SR_OK) {
+		detail(s, "skipped: done by shutdown");
 		return E1K_SR_SKIPPED;
 	}
 	if (r == E1K_SR_OK)
@@ -506,6 +523,7 @@ int e1k_adapter_halt_bounded(struct e1k_adapter *ad, enum e1k_halt_reason reason
 		}
 	}
 	h.gone = hal_is_gone(ad->hw);
+	h.after_shutdown = ad->shutdown_done;
 	if (h.gone || h.present_anyway) {
 		h.abort_tx = true;
 		h.b.tx_drain_ms = 0;

@@ -89,7 +89,7 @@ static void last_is(const char *want, int line)
 static void test_help_and_version(void)
 {
 	static const char *const must[] = {
-		"status", "stats", "pause", "restart", "halt --reason R", "filter add MAC",
+		"status", "stats", "pause", "restart", "shutdown", "halt --reason R", "filter add MAC",
 		"filter del MAC", "filter list", "mcast add MAC", "mcast del MAC", "promisc on|off",
 		"mtu N", "fault NAME [on|off]", "--ctl PATH", "--json", "--timeout MS", "--help",
 		"--version", "E1KD_CTL", "/run/e1kd/e1kd.sock", "  0  ", "  2  ", "  3  ", "  4  ",
@@ -240,8 +240,10 @@ static void test_status_and_requests(void)
 	last_is("PROMISC ON", __LINE__);
 	RUN(sock, "promisc", "off");
 	last_is("PROMISC OFF", __LINE__);
-	RUN(sock, "mtu", "9000");
-	last_is("MTU 9000", __LINE__);
+	RUN(sock, "mtu", "1400");
+	last_is("MTU 1400", __LINE__);
+	RUN(sock, "shutdown");
+	last_is("SHUTDOWN", __LINE__);
 	RUN(sock, "fault", "surprise-removal");
 	last_is("FAULT surprise-removal on", __LINE__);
 	RUN(sock, "fault", "hang", "OFF");

@@ -155,9 +155,23 @@ static void test_halt_from_paused_and_shutdown(void)
 
 	REQUIRE(rig_up(&r, SIM_82574L, SIM_WIRE_LOOPBACK, NULL) == 0);
 	CHECK_EQ(e1k_adapter_shutdown(r.ad), 0);
-	CHECK_EQ(e1k_adapter_halt(r.ad, E1K_HALT_POWERED_DOWN, &rep), 0);
+	{
+		uint16_t cmd = 0;
+
+		/* Shutdown left the device reset with no bus mastering. */
+		CHECK_OK(hal_cfg_read16(r.hw, PCI_CFG_COMMAND, &cmd));
+		CHECK(!(cmd & PCI_CFG_CMD_MASTER));
+		CHECK_EQ(hal_rd32(r.hw, E1000_RCTL) & E1000_RCTL_EN, 0);
+	}
+	CHECK_EQ(e1k_adapter_halt(r.ad, E1K_HALT_STOPPED, &rep), 0);
 	CHECK_EQ(rep.from_state, E1K_STATE_SHUTDOWN);
 	check_report_common(&rep);
+	/* What shutdown did is reported skipped, with why. */
+	CHECK_EQ(rep.stages[E1K_HS_STOP_RX_TX].result, E1K_SR_SKIPPED);
+	CHECK_EQ(rep.stages[E1K_HS_MASK_INTERRUPTS].result, E1K_SR_SKIPPED);
+	CHECK_EQ(rep.stages[E1K_HS_RESET_DEVICE].result, E1K_SR_SKIPPED);
+	CHECK_EQ(rep.stages[E1K_HS_DISABLE_BUS_MASTER].result, E1K_SR_SKIPPED);
+	CHECK(strstr(rep.stages[E1K_HS_RESET_DEVICE].detail, "shutdown") != NULL);
 	e1k_adapter_destroy(r.ad);
 }
 
@@ -246,6 +260,32 @@ static void test_concurrent_halts(void)
 	e1k_adapter_destroy(r.ad);
 }
 
+/* NDIS 5.1: with halt-when-unbound, the last binding going away asks for a
+ * halt with instance-deinitialized. */
+static void test_halt_when_unbound(void)
+{
+	struct rig r;
+	struct e1k_config c;
+	struct e1k_halt_report rep;
+
+	e1k_config_defaults(&c);
+	c.halt_when_unbound = true;
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, &c) == 0);
+	CHECK_EQ(e1k_adapter_unbind(r.ad, &rig_binding_ops, &r), 0);
+	CHECK(rig_wait_halt_needed(&r, 5000));
+	CHECK_EQ(r.halt_reason, E1K_HALT_INSTANCE_DEINITIALIZED);
+	CHECK_EQ(e1k_adapter_halt(r.ad, E1K_HALT_INSTANCE_DEINITIALIZED, &rep), 0);
+	check_report_common(&rep);
+	e1k_adapter_destroy(r.ad);
+
+	/* Without the option nothing is asked. */
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, NULL) == 0);
+	CHECK_EQ(e1k_adapter_unbind(r.ad, &rig_binding_ops, &r), 0);
+	CHECK_EQ(e1k_adapter_unbind(r.ad, &rig_binding_ops, &r), -ENOENT);
+	CHECK(r.halt_reason < 0);
+	rig_down(&r, E1K_HALT_STOPPED, NULL);
+}
+
 static void test_report_json(void)
 {
 	struct rig r;
@@ -291,6 +331,7 @@ int main(int argc, char **argv)
 		TL_CASE(test_await_rx_returns),
 		TL_CASE(test_await_rx_bounded),
 		TL_CASE(test_concurrent_halts),
+		TL_CASE(test_halt_when_unbound),
 		TL_CASE(test_report_json),
 	};
 

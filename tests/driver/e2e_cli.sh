@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# e2e_cli.sh E1KD E1KCTL - the command line as a user meets it: bad input to
+# e1kd and e1kctl (clear message, exit status, nothing left behind), the
+# control socket's stale/live handling, shutdown then halt, the TAP deleted
+# under --halt-when-unbound, and recovery after e1kd dies of SIGKILL/SIGSEGV.
+# Runs inside its own network namespace (unshare) so TAPs never touch the host.
+set -euo pipefail
+E1KD=$(readlink -f "$1") E1KCTL=$(readlink -f "$2")
+
+if [[ $(id -u) -ne 0 || ! -c /dev/net/tun ]]; then
+	echo "skip: needs root and /dev/net/tun"
+	exit 77
+fi
+if [[ -z ${E1K_IN_NETNS:-} ]]; then
+	export E1K_IN_NETNS=1
+	exec unshare --net -- bash "$0" "$@"
+fi
+ip link set lo up
+
+tmp=$(mktemp -d /tmp/e1k-cli.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+passed=0 failed=0
+ok() { echo "PASS $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+
+# expect NAME STATUS PATTERN CMD...: exit status and a message matching PATTERN.
+expect() {
+	local name=$1 want=$2 pat=$3; shift 3
+	local out rc=0
+	out=$("$@" 2>&1) || rc=$?
+	if [[ $rc -ne $want ]]; then bad "$name" "exit $rc, want $want: $out"; return; fi
+	if ! grep -qiE -- "$pat" <<<"$out"; then bad "$name" "message '$out' lacks /$pat/"; return; fi
+	ok "$name"
+}
+
+wait_for() {   # wait_for DESC TIMEOUT_S CMD...
+	local desc=$1 t=$2; shift 2
+	local end=$((SECONDS + t))
+	until "$@" >/dev/null 2>&1; do
+		((SECONDS < end)) || { bad "$desc" "timed out"; return 1; }
+		sleep 0.05
+	done
+}
+
+ctl=$tmp/run/e1kd.sock
+# --- e1kd usage errors: exit 2, nothing started
+expect e1kd_no_device 2 "--device is required" "$E1KD"
+expect e1kd_unknown_option 2 "unknown option" "$E1KD" --device sim:82540em --bogus
+expect e1kd_bad_model 2 "unknown sim model" "$E1KD" --device sim:i225 --ctl "$ctl"
+expect e1kd_bad_bdf 2 "neither a PCI address" "$E1KD" --device 00:zz.0 --ctl "$ctl"
+expect e1kd_bdf_no_vfio 1 "VFIO|vfio" "$E1KD" --device 0000:00:1f.0 --ctl "$ctl"
+expect e1kd_dpc_zero 2 "dpc-workers" "$E1KD" --device sim:82540em --dpc-workers 0
+expect e1kd_dpc_absurd 2 "dpc-workers" "$E1KD" --device sim:82540em --dpc-workers 100000
+expect e1kd_ring_not_pow2 2 "power" "$E1KD" --device sim:82540em --tx-ring 100
+expect e1kd_ring_too_big 2 "power" "$E1KD" --device sim:82540em --rx-ring 8192
+expect e1kd_bad_wire 2 "sim-wire" "$E1KD" --device sim:82540em --sim-wire ethernet
+expect e1kd_bad_irq_mode 2 "irq-mode" "$E1KD" --device sim:82540em --irq-mode legacy
+expect e1kd_msix_on_82540em 1 "MSI-X" "$E1KD" --device sim:82540em --irq-mode msix --ctl "$ctl"
+expect e1kd_tap_name_too_long 2 "valid interface name" "$E1KD" --device sim:82540em --tap abcdefghijklmnopq --ctl "$ctl"
+expect e1kd_tap_name_taken 1 "exists|TAP" "$E1KD" --device sim:82540em --tap lo --ctl "$ctl"
+expect e1kd_help 0 "halt-when-unbound" "$E1KD" --help
+[[ ! -e $ctl ]] && ok nothing_left_by_failures || bad nothing_left_by_failures "socket $ctl left"
+! ip link show | grep -q abcdefghij && ok no_stale_tap || bad no_stale_tap "TAP left"
+
+# --- e1kctl without a driver
+expect e1kctl_no_driver 3 "no driver|not running|listening" "$E1KCTL" --ctl "$ctl" status
+expect e1kctl_bad_reason 2 "reason" "$E1KCTL" --ctl "$ctl" halt --reason sleepy
+expect e1kctl_usage 2 "usage|unknown" "$E1KCTL" --ctl "$ctl" frobnicate
+
+# --- a running driver
+"$E1KD" --device sim:82574l --sim-wire loopback --ctl "$ctl" --tap e1kt0 --halt-when-unbound \
+	--report "$tmp/r1.json" 2>"$tmp/d1.log" &
+pid=$!; pids+=("$pid")
+wait_for driver_up 20 "$E1KCTL" --ctl "$ctl" status && ok driver_up
+[[ $(stat -c %a "$ctl") == 600 && $(stat -c %a "$(dirname "$ctl")") == 700 ]] \
+	&& ok socket_modes || bad socket_modes "$(stat -c '%a %n' "$ctl" "$(dirname "$ctl")")"
+expect second_driver_refused 1 "in use|another e1kd|EADDRINUSE|address already" \
+	"$E1KD" --device sim:82540em --ctl "$ctl"
+expect refused_request_exit4 4 "already" "$E1KCTL" --ctl "$ctl" restart
+expect bad_mtu_local_usage_error 2 "68 to 1500" "$E1KCTL" --ctl "$ctl" mtu 1501
+expect filter_add 0 "" "$E1KCTL" --ctl "$ctl" filter add 02:00:00:00:00:42
+expect filter_list 0 "02:00:00:00:00:42" "$E1KCTL" --ctl "$ctl" filter list
+expect shutdown 0 "Shutdown" "$E1KCTL" --ctl "$ctl" shutdown
+expect restart_after_shutdown 4 "Shutdown|not permitted|EPERM" "$E1KCTL" --ctl "$ctl" restart
+expect halt_after_shutdown 0 "skipped" "$E1KCTL" --ctl "$ctl" halt --reason stopped
+rc=0; wait "$pid" || rc=$?
+((rc == 0)) && ok e1kd_exit0 || bad e1kd_exit0 "exit $rc"
+grep -q '"detail":"skipped: done by shutdown"' "$tmp/r1.json" && ok report_says_shutdown || bad report_says_shutdown "$(head -c 300 "$tmp/r1.json")"
+! ip link show e1kt0 >/dev/null 2>&1 && ok tap_removed || bad tap_removed "e1kt0 still there"
+[[ ! -e $ctl ]] && ok socket_removed || bad socket_removed "$ctl left"
+expect halt_when_gone 3 "no driver|listening" "$E1KCTL" --ctl "$ctl" halt --reason stopped
+
+# --- the TAP deleted under --halt-when-unbound -> instance-deinitialized
+"$E1KD" --device sim:82540em --ctl "$ctl" --tap e1kt1 --halt-when-unbound \
+	--report "$tmp/r2.json" 2>"$tmp/d2.log" &
+pid=$!; pids+=("$pid")
+wait_for driver_up2 20 "$E1KCTL" --ctl "$ctl" status
+ip link del e1kt1
+rc=0; wait "$pid" || rc=$?
+((rc == 0)) && grep -q '"reason":"instance-deinitialized"' "$tmp/r2.json" \
+	&& ok tap_deleted_halts || bad tap_deleted_halts "exit $rc: $(tail -n 3 "$tmp/d2.log")"
+
+# --- crash recovery: SIGKILL and SIGSEGV leave a stale socket; a new e1kd takes over
+for sig in KILL SEGV; do
+	"$E1KD" --device sim:82540em --sim-wire loopback --ctl "$ctl" --tap e1kt2 2>"$tmp/d3.log" &
+	pid=$!; pids+=("$pid")
+	wait_for "driver_up_$sig" 20 "$E1KCTL" --ctl "$ctl" status
+	kill -"$sig" "$pid"
+	wait "$pid" 2>/dev/null || true
+	[[ -S $ctl ]] && ok "stale_socket_after_$sig" || ok "no_socket_after_$sig"
+	! ip link show e1kt2 >/dev/null 2>&1 && ok "tap_gone_after_$sig" || bad "tap_gone_after_$sig" "e1kt2 left"
+	"$E1KD" --device sim:82540em --ctl "$ctl" --tap e1kt2 2>"$tmp/d4.log" &
+	pid=$!; pids+=("$pid")
+	if wait_for "restart_after_$sig" 20 "$E1KCTL" --ctl "$ctl" status; then ok "restart_after_$sig"; fi
+	expect "halt_after_$sig" 0 "Halted" "$E1KCTL" --ctl "$ctl" halt --reason stopped
+	wait "$pid" || true
+done
+grep -q "fatal signal: stopping the device" "$tmp/d3.log" && ok fatal_path_ran || bad fatal_path_ran "$(tail -n 2 "$tmp/d3.log")"
+
+echo "$passed passed, $failed failed"
+((failed == 0))
