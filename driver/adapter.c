@@ -369,7 +369,10 @@ static void req_handler(void *ctx, uint32_t vector)
 	struct e1k_adapter *ad = ctx;
 
 	(void)vector;
-	e1k_request_halt(ad, E1K_HALT_DISABLED, "the device asked to be removed (VFIO request)");
+	/* A hot-unplug can arrive as a request while the hardware is already
+	 * gone: then it is a surprise removal (check_removed asks for that). */
+	if (!e1k_check_removed(ad, hal_rd32(ad->hw, E1000_STATUS)))
+		e1k_request_halt(ad, E1K_HALT_DISABLED, "the device asked to be removed (VFIO request)");
 }
 
 static void isr_all_ones(void *ctx)

@@ -510,6 +510,9 @@ int e1k_adapter_halt_bounded(struct e1k_adapter *ad, enum e1k_halt_reason reason
 	}
 	if (bounds)
 		h.b = *bounds;
+	if (reason != E1K_HALT_SURPRISE_REMOVED && !hal_is_gone(ad->hw))
+		/* Whatever the reason, a device that vanished is not touched. */
+		(void)e1k_check_removed(ad, hal_rd32(ad->hw, E1000_STATUS));
 	if (reason == E1K_HALT_SURPRISE_REMOVED && !hal_is_gone(ad->hw)) {
 		/* One probe decides.  A device that reads all ones is gone: from
 		 * here on any register or config access is a policy violation and
