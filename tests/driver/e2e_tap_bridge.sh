@@ -10,69 +10,15 @@
 # nothing is left behind (TAPs, socket).  Exit 77 = skipped (not root).
 set -euo pipefail
 
-E1KD=$1 E1KCTL=$2 MODEL=$3 IRQ=$4
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/e2e_lib.sh"
+e2e_init "$1" "$2"
+MODEL=$3 IRQ=$4
 PINGS=${E2E_PINGS:-300}
 BYTES=${E2E_BYTES:-4000000}
+fail() { e2e_fail "$@"; }
 
-if [[ $(id -u) -ne 0 || ! -c /dev/net/tun ]]; then
-	echo "skip: needs root and /dev/net/tun"
-	exit 77
-fi
-
-id=$$
-NSA=e1kt-a-$id
-NSB=e1kt-b-$id
-tmp=$(mktemp -d /tmp/e1k-e2e.XXXXXX)
-ctl=$tmp/run/ctl.sock
-pid=
-
-fail() { echo "FAIL: $*"; exit 1; }
-
-cleanup() {
-	local rc=$?
-	if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
-	ip netns del "$NSA" 2>/dev/null || true
-	ip netns del "$NSB" 2>/dev/null || true
-	if ((rc != 0)) && [[ -f $tmp/e1kd.log ]]; then
-		echo "--- e1kd log (tail)"; tail -n 40 "$tmp/e1kd.log"
-	fi
-	rm -rf "$tmp"
-	exit $rc
-}
-trap cleanup EXIT
-
-# wait_for DESC TIMEOUT_S CMD...: poll a condition with a deadline.
-wait_for() {
-	local desc=$1 t=$2; shift 2
-	local end=$((SECONDS + t))
-	until "$@" >/dev/null 2>&1; do
-		((SECONDS < end)) || fail "timed out waiting for $desc"
-		[[ -z $pid ]] || kill -0 "$pid" 2>/dev/null || fail "e1kd exited while waiting for $desc"
-		sleep 0.05
-	done
-}
-
-ip netns add "$NSA"
-ip netns add "$NSB"
-ip -n "$NSA" link set lo up
-ip -n "$NSB" link set lo up
-
-ip netns exec "$NSA" "$E1KD" --device "sim:$MODEL" --irq-mode "$IRQ" --tap e1k0 \
-	--sim-wire tap:w0 --ctl "$ctl" --report "$tmp/report.json" --log-level info \
-	>"$tmp/e1kd.log" 2>&1 &
-pid=$!
-
-wait_for "the control socket" 30 "$E1KCTL" --ctl "$ctl" status
-wait_for "the wire TAP" 10 ip -n "$NSA" link show w0
-ip -n "$NSA" link set w0 netns "$NSB"
-ip -n "$NSB" addr add 198.18.0.2/24 dev w0
-ip -n "$NSB" link set w0 up
-ip -n "$NSA" addr add 198.18.0.1/24 dev e1k0
-wait_for "e1k0 up" 10 sh -c "ip -n $NSA link show e1k0 | grep -q LOWER_UP"
-
+e2e_start "$MODEL" "$IRQ" --report "$tmp/report.json"
 "$E1KCTL" --ctl "$ctl" status
 
 echo "== ping A -> B ($PINGS)"
