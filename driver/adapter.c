@@ -730,20 +730,6 @@ fail:
 	return rc;
 }
 
-/* Take ctl_lock for a request that needs a live adapter. */
-static int begin_request_public(struct e1k_adapter *ad)
-{
-	enum e1k_state s;
-
-	pthread_mutex_lock(&ad->ctl_lock);
-	s = e1k_pub_locked(ad)->state;
-	if (s == E1K_STATE_HALTING || s == E1K_STATE_HALTED || s == E1K_STATE_INITIALIZING) {
-		pthread_mutex_unlock(&ad->ctl_lock);
-		return -EPERM;
-	}
-	return 0;
-}
-
 /* ---- state machine ---- */
 
 int e1k_adapter_restart(struct e1k_adapter *ad)
@@ -924,7 +910,7 @@ int e1k_adapter_ledger_add(struct e1k_adapter *ad, int kind, const char *name,
 {
 	int rc;
 
-	if ((rc = begin_request_public(ad)) < 0)
+	if ((rc = e1k_begin_request(ad, false)) < 0)
 		return rc;
 	rc = ledger_acquired(&ad->ledger, (enum ledger_kind)kind, E1K_HS_UNBIND_UPPER, name, release, arg);
 	pthread_mutex_unlock(&ad->ctl_lock);

@@ -138,6 +138,7 @@ void e1k_request_halt(struct e1k_adapter *ad, enum e1k_halt_reason r, const char
 bool e1k_check_removed(struct e1k_adapter *ad, uint32_t val);
 
 /* Filters and statistics (control.c). */
+int  e1k_begin_request(struct e1k_adapter *ad, bool need_device);
 void e1k_program_filters(struct e1k_adapter *ad, const struct e1k_pub *p);
 void e1k_stats_accumulate(struct e1k_adapter *ad);
 void e1k_watchdog(struct ktimer *t);

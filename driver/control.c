@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,7 +62,10 @@ void e1k_program_filters(struct e1k_adapter *ad, const struct e1k_pub *p)
 	hal_wr32(hw, E1000_RCTL, rctl);
 }
 
-static int begin_request(struct e1k_adapter *ad)
+/* Take ctl_lock for a request that needs a live adapter (and, when
+ * need_device, a device that is still there).  Returns with the lock held
+ * on success. */
+int e1k_begin_request(struct e1k_adapter *ad, bool need_device)
 {
 	enum e1k_state s;
 
@@ -71,11 +75,16 @@ static int begin_request(struct e1k_adapter *ad)
 		pthread_mutex_unlock(&ad->ctl_lock);
 		return -EPERM;
 	}
-	if (hal_is_gone(ad->hw)) {
+	if (need_device && hal_is_gone(ad->hw)) {
 		pthread_mutex_unlock(&ad->ctl_lock);
 		return -ENODEV;
 	}
 	return 0;
+}
+
+static int begin_request(struct e1k_adapter *ad)
+{
+	return e1k_begin_request(ad, true);
 }
 
 static int commit_request(struct e1k_adapter *ad, struct e1k_pub *np)
@@ -86,6 +95,31 @@ static int commit_request(struct e1k_adapter *ad, struct e1k_pub *np)
 	return 0;
 }
 
+/* The unicast (RAR 1..15) and multicast (MTA) lists differ only in where they
+ * live in the published state and which addresses they accept. */
+struct addr_list {
+	size_t   off_list, off_count;
+	unsigned max;
+	bool     multicast;
+};
+
+static const struct addr_list uc_list = {
+	offsetof(struct e1k_pub, uc), offsetof(struct e1k_pub, nuc), E1K_UC_MAX, false,
+};
+static const struct addr_list mc_list = {
+	offsetof(struct e1k_pub, mc), offsetof(struct e1k_pub, nmc), E1K_MC_MAX, true,
+};
+
+static uint8_t (*list_of(const struct addr_list *l, struct e1k_pub *p))[6]
+{
+	return (uint8_t (*)[6])((char *)p + l->off_list);
+}
+
+static unsigned *count_of(const struct addr_list *l, struct e1k_pub *p)
+{
+	return (unsigned *)((char *)p + l->off_count);
+}
+
 static int find_mac(uint8_t (*list)[6], unsigned n, const uint8_t mac[6])
 {
 	for (unsigned i = 0; i < n; i++)
@@ -94,50 +128,74 @@ static int find_mac(uint8_t (*list)[6], unsigned n, const uint8_t mac[6])
 	return -1;
 }
 
-int e1k_adapter_filter_add(struct e1k_adapter *ad, const uint8_t mac[6])
+static int list_add(struct e1k_adapter *ad, const struct addr_list *l, const uint8_t mac[6])
 {
-	struct e1k_pub *np;
+	struct e1k_pub *cur, *np;
 	int rc;
 
-	if (mac[0] & 1)
-		return -EINVAL;   /* a multicast address is not a unicast filter */
+	/* Bit 0 of the first octet: group address (802.3 3.2.3). */
+	if (!!(mac[0] & 1) != l->multicast)
+		return -EINVAL;
 	if ((rc = begin_request(ad)) < 0)
 		return rc;
-	if (memcmp(mac, ad->mac, 6) == 0 || find_mac(e1k_pub_locked(ad)->uc, e1k_pub_locked(ad)->nuc, mac) >= 0) {
+	cur = e1k_pub_locked(ad);
+	if ((!l->multicast && memcmp(mac, ad->mac, 6) == 0) ||
+	    find_mac(list_of(l, cur), *count_of(l, cur), mac) >= 0)
+		rc = -EEXIST;
+	else if (*count_of(l, cur) >= l->max)
+		rc = -ENOSPC;
+	else if (!(np = e1k_pub_copy(ad)))
+		rc = -ENOMEM;
+	if (rc < 0) {
 		pthread_mutex_unlock(&ad->ctl_lock);
-		return -EEXIST;
+		return rc;
 	}
-	if (e1k_pub_locked(ad)->nuc >= E1K_UC_MAX) {
-		pthread_mutex_unlock(&ad->ctl_lock);
-		return -ENOSPC;
-	}
-	if (!(np = e1k_pub_copy(ad))) {
-		pthread_mutex_unlock(&ad->ctl_lock);
-		return -ENOMEM;
-	}
-	memcpy(np->uc[np->nuc++], mac, 6);
+	memcpy(list_of(l, np)[(*count_of(l, np))++], mac, 6);
 	return commit_request(ad, np);
 }
 
-int e1k_adapter_filter_del(struct e1k_adapter *ad, const uint8_t mac[6])
+static int list_del(struct e1k_adapter *ad, const struct addr_list *l, const uint8_t mac[6])
 {
-	struct e1k_pub *np;
+	struct e1k_pub *cur, *np = NULL;
+	unsigned n;
 	int rc, i;
 
 	if ((rc = begin_request(ad)) < 0)
 		return rc;
-	i = find_mac(e1k_pub_locked(ad)->uc, e1k_pub_locked(ad)->nuc, mac);
-	if (i < 0) {
+	cur = e1k_pub_locked(ad);
+	i = find_mac(list_of(l, cur), *count_of(l, cur), mac);
+	if (i < 0)
+		rc = -ENOENT;
+	else if (!(np = e1k_pub_copy(ad)))
+		rc = -ENOMEM;
+	if (rc < 0) {
 		pthread_mutex_unlock(&ad->ctl_lock);
-		return -ENOENT;
+		return rc;
 	}
-	if (!(np = e1k_pub_copy(ad))) {
-		pthread_mutex_unlock(&ad->ctl_lock);
-		return -ENOMEM;
-	}
-	memmove(np->uc[i], np->uc[i + 1], 6u * (np->nuc - (unsigned)i - 1));
-	np->nuc--;
+	n = *count_of(l, np);
+	memmove(list_of(l, np)[i], list_of(l, np)[i + 1], 6u * (n - (unsigned)i - 1));
+	(*count_of(l, np))--;
 	return commit_request(ad, np);
+}
+
+int e1k_adapter_filter_add(struct e1k_adapter *ad, const uint8_t mac[6])
+{
+	return list_add(ad, &uc_list, mac);
+}
+
+int e1k_adapter_filter_del(struct e1k_adapter *ad, const uint8_t mac[6])
+{
+	return list_del(ad, &uc_list, mac);
+}
+
+int e1k_adapter_mcast_add(struct e1k_adapter *ad, const uint8_t mac[6])
+{
+	return list_add(ad, &mc_list, mac);
+}
+
+int e1k_adapter_mcast_del(struct e1k_adapter *ad, const uint8_t mac[6])
+{
+	return list_del(ad, &mc_list, mac);
 }
 
 int e1k_adapter_filter_list(struct e1k_adapter *ad, uint8_t (*macs)[6], unsigned max)
@@ -152,52 +210,6 @@ int e1k_adapter_filter_list(struct e1k_adapter *ad, uint8_t (*macs)[6], unsigned
 		memcpy(macs[i], p->uc[i], 6);
 	pthread_mutex_unlock(&ad->ctl_lock);
 	return (int)n;
-}
-
-int e1k_adapter_mcast_add(struct e1k_adapter *ad, const uint8_t mac[6])
-{
-	struct e1k_pub *np;
-	int rc;
-
-	if (!(mac[0] & 1))
-		return -EINVAL;
-	if ((rc = begin_request(ad)) < 0)
-		return rc;
-	if (find_mac(e1k_pub_locked(ad)->mc, e1k_pub_locked(ad)->nmc, mac) >= 0) {
-		pthread_mutex_unlock(&ad->ctl_lock);
-		return -EEXIST;
-	}
-	if (e1k_pub_locked(ad)->nmc >= E1K_MC_MAX) {
-		pthread_mutex_unlock(&ad->ctl_lock);
-		return -ENOSPC;
-	}
-	if (!(np = e1k_pub_copy(ad))) {
-		pthread_mutex_unlock(&ad->ctl_lock);
-		return -ENOMEM;
-	}
-	memcpy(np->mc[np->nmc++], mac, 6);
-	return commit_request(ad, np);
-}
-
-int e1k_adapter_mcast_del(struct e1k_adapter *ad, const uint8_t mac[6])
-{
-	struct e1k_pub *np;
-	int rc, i;
-
-	if ((rc = begin_request(ad)) < 0)
-		return rc;
-	i = find_mac(e1k_pub_locked(ad)->mc, e1k_pub_locked(ad)->nmc, mac);
-	if (i < 0) {
-		pthread_mutex_unlock(&ad->ctl_lock);
-		return -ENOENT;
-	}
-	if (!(np = e1k_pub_copy(ad))) {
-		pthread_mutex_unlock(&ad->ctl_lock);
-		return -ENOMEM;
-	}
-	memmove(np->mc[i], np->mc[i + 1], 6u * (np->nmc - (unsigned)i - 1));
-	np->nmc--;
-	return commit_request(ad, np);
 }
 
 int e1k_adapter_set_promisc(struct e1k_adapter *ad, bool on)
