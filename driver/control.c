@@ -87,11 +87,47 @@ static int begin_request(struct e1k_adapter *ad)
 	return e1k_begin_request(ad, true);
 }
 
+/* Read the filters back.  A device that did not take them leaves the
+ * adapter's published filters and the hardware inconsistent: NDIS 5.1 halts
+ * such an adapter with NdisHaltDeviceFailed. */
+static bool filters_stuck(struct e1k_adapter *ad, const struct e1k_pub *p)
+{
+	struct hal_dev *hw = ad->hw;
+	uint32_t mta[E1000_MTA_WORDS] = { 0 };
+
+	for (unsigned i = 0; i < p->nuc; i++) {
+		const uint8_t *m = p->uc[i];
+
+		if (hal_rd32(hw, E1000_RAL(i + 1)) != ((uint32_t)m[0] | (uint32_t)m[1] << 8 |
+		                                       (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24) ||
+		    hal_rd32(hw, E1000_RAH(i + 1)) != ((uint32_t)m[4] | (uint32_t)m[5] << 8 | E1000_RAH_AV))
+			return true;
+	}
+	for (unsigned i = 0; i < p->nmc; i++) {
+		unsigned h = mta_hash(p->mc[i]);
+
+		mta[h >> 5] |= 1u << (h & 31);
+	}
+	for (unsigned i = 0; i < E1000_MTA_WORDS; i++)
+		if (hal_rd32(hw, E1000_MTA + 4 * i) != mta[i])
+			return true;
+	return false;
+}
+
 static int commit_request(struct e1k_adapter *ad, struct e1k_pub *np)
 {
+	bool stuck;
+
 	e1k_pub_commit(ad, np);
 	e1k_program_filters(ad, np);
+	stuck = !hal_is_gone(ad->hw) && filters_stuck(ad, np);
 	pthread_mutex_unlock(&ad->ctl_lock);
+	if (stuck) {
+		e1k_log(E1K_LOG_ERROR, "%s: receive filters did not take effect in the device",
+		        ad->hw->name);
+		e1k_request_halt(ad, E1K_HALT_FAILED, "a filter request failed in the device");
+		return -EIO;
+	}
 	return 0;
 }
 

@@ -461,7 +461,7 @@ static int ctl_handler(void *ctx, const struct ctl_request *r, struct jbuf *o,
 
 		if (r->argc < 1 || r->argc > 2 || sim_fault_parse(r->argv[0], &f) < 0 ||
 		    (r->argc == 2 && !ctl_arg_is(r, 1, "ON") && !ctl_arg_is(r, 1, "OFF"))) {
-			snprintf(err, errlen, "usage: FAULT surprise-remove|remove-request|hang|storm|link-down|corrupt-wb|hostile [ON|OFF]");
+			snprintf(err, errlen, "usage: FAULT surprise-remove|remove-request|hang|storm|link-down|corrupt-wb|hostile|stuck-filters [ON|OFF]");
 			return -EINVAL;
 		}
 		if (r->argc == 2)

@@ -34,6 +34,7 @@ static const char *const fault_names[SIM_FAULT_COUNT] = {
 	[SIM_FAULT_LINK_DOWN]       = "link-down",
 	[SIM_FAULT_CORRUPT_WB]      = "corrupt-wb",
 	[SIM_FAULT_HOSTILE]         = "hostile",
+	[SIM_FAULT_STUCK_FILTERS]   = "stuck-filters",
 };
 
 static const struct hal_ops sim_ops;
@@ -470,6 +471,9 @@ int sim_fault(struct hal_dev *hw, enum sim_fault f, bool on)
 	case SIM_FAULT_HOSTILE:
 		d->hostile = on;
 		d->next_hostile_ns = sim_now_ns();
+		break;
+	case SIM_FAULT_STUCK_FILTERS:
+		d->stuck_filters = on;
 		break;
 	default:
 		break;

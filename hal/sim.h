@@ -60,6 +60,8 @@ enum sim_fault {
 	SIM_FAULT_LINK_DOWN,       /* link down (on) / up (off), LSC raised each change */
 	SIM_FAULT_CORRUPT_WB,      /* RX write-back with bad length / status bits (on/off) */
 	SIM_FAULT_HOSTILE,         /* random lengths, status bits, indices, causes (on/off) */
+	SIM_FAULT_STUCK_FILTERS,   /* writes to RAL/RAH/MTA are lost (on/off): filter
+	                            * programming fails in the device */
 	SIM_FAULT_COUNT
 };
 

@@ -164,7 +164,7 @@ struct sim_dev {
 	uint8_t              cfg_w1c[PCI_CFG_SIZE];
 	uint8_t              pm_cap, msi_cap, msix_cap, exp_cap;
 	bool                 bus_master, mem_enabled, d3hot;
-	bool                 hang, storm, link_down, corrupt_wb, hostile;
+	bool                 hang, storm, link_down, corrupt_wb, hostile, stuck_filters;
 	unsigned             corrupt_seq;
 	uint64_t             next_storm_ns, next_hostile_ns;
 	uint64_t             rng;            /* xorshift64 state (hostile mode) */

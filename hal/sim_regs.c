@@ -278,6 +278,12 @@ static void write_locked(struct sim_dev *d, uint32_t off, uint32_t val, struct s
 	uint32_t old_pend = sim_reg(d, E1000_ICR) & sim_reg(d, E1000_IMS);
 	uint32_t mask;
 
+	/* Fault: the receive-address and multicast filters ignore writes. */
+	if (d->stuck_filters &&
+	    ((off >= E1000_MTA && off < E1000_MTA + 4u * E1000_MTA_WORDS) ||
+	     (off >= E1000_RAL(0) && off < E1000_RAL(E1000_RAR_ENTRIES))))
+		return;
+
 	switch (off) {
 	case E1000_CTRL:
 		if (val & E1000_CTRL_RST) {

@@ -286,6 +286,24 @@ static void test_halt_when_unbound(void)
 	rig_down(&r, E1K_HALT_STOPPED, NULL);
 }
 
+/* NDIS 5.1: a filter request that fails in the device (leaving it
+ * inconsistent with the driver) halts with failed. */
+static void test_filter_failure_halts_failed(void)
+{
+	struct rig r;
+	struct e1k_halt_report rep;
+	uint8_t mc[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x07 };
+
+	REQUIRE(rig_up(&r, SIM_82574L, SIM_WIRE_LOOPBACK, NULL) == 0);
+	CHECK_OK(sim_fault(r.hw, SIM_FAULT_STUCK_FILTERS, true));
+	CHECK_EQ(e1k_adapter_mcast_add(r.ad, mc), -EIO);
+	CHECK(rig_wait_halt_needed(&r, 5000));
+	CHECK_EQ(r.halt_reason, E1K_HALT_FAILED);
+	CHECK_EQ(e1k_adapter_halt(r.ad, E1K_HALT_FAILED, &rep), 0);
+	check_report_common(&rep);
+	e1k_adapter_destroy(r.ad);
+}
+
 static void test_report_json(void)
 {
 	struct rig r;
@@ -332,6 +350,7 @@ int main(int argc, char **argv)
 		TL_CASE(test_await_rx_bounded),
 		TL_CASE(test_concurrent_halts),
 		TL_CASE(test_halt_when_unbound),
+		TL_CASE(test_filter_failure_halts_failed),
 		TL_CASE(test_report_json),
 	};
 
