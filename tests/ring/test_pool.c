@@ -221,11 +221,16 @@ static void test_threads(void)
 		args[i] = (struct stress_arg){ .p = p, .id = i + 1, .iters = iters };
 		REQUIRE(pthread_create(&th[i], NULL, stress_thread, &args[i]) == 0);
 	}
+	unsigned long total = 0;
+
 	for (unsigned i = 0; i < NT; i++) {
 		pthread_join(th[i], NULL);
 		CHECK_EQ(args[i].errors, 0);
-		CHECK(args[i].taken > 0);
+		total += args[i].taken;
 	}
+	/* Not per thread: on a loaded machine one thread may find the pool empty
+	 * on every try while the others hold it; fairness is not the contract. */
+	CHECK(total > 0);
 	CHECK_EQ(pkt_pool_free_count(p), 48);
 	CHECK_U64(pkt_pool_bad_puts(p), 0);
 	pkt_pool_destroy(p);
