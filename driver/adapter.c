@@ -364,15 +364,36 @@ static void rel_req(void *arg)
 
 /* ---- interrupt handlers other than the ISR ---- */
 
+/*
+ * The ISR and the REQ handler run inside a read-side section.  The halt marks
+ * a vanished device gone and then waits for a grace period (reject-new-work):
+ * a handler that checked "gone" before the mark and reads a register after
+ * it is thereby finished before the halt's accounting starts, and every later
+ * handler sees the mark and touches nothing.
+ */
+static void isr_handle_rcu(void *ctx, uint32_t vector)
+{
+	e1k_rcu_read_lock();
+	isr_handle(ctx, vector);
+	e1k_rcu_read_unlock();
+}
+
 static void req_handler(void *ctx, uint32_t vector)
 {
 	struct e1k_adapter *ad = ctx;
 
 	(void)vector;
+	e1k_rcu_read_lock();
+	/* Removal already detected (and its halt asked for): not even STATUS
+	 * is read, as in the ISR. */
+	if (hal_is_gone(ad->hw))
+		goto out;
 	/* A hot-unplug can arrive as a request while the hardware is already
 	 * gone: then it is a surprise removal (check_removed asks for that). */
 	if (!e1k_check_removed(ad, hal_rd32(ad->hw, E1000_STATUS)))
 		e1k_request_halt(ad, E1K_HALT_DISABLED, "the device asked to be removed (VFIO request)");
+out:
+	e1k_rcu_read_unlock();
 }
 
 static void isr_all_ones(void *ctx)
@@ -649,7 +670,7 @@ int e1k_adapter_initialize(struct hal_dev *hw, const struct e1k_config *cfg,
 	ad->isr.on_all_ones_ctx = ad;
 	rc = irq_thread_create("e1k-irq", &e1k_rcu_hooks, &ad->irqt);
 	for (unsigned i = 0; rc == 0 && i < ad->nvec; i++)
-		rc = irq_thread_add(ad->irqt, ad->efd[i], isr_handle, &ad->isr, i);
+		rc = irq_thread_add(ad->irqt, ad->efd[i], isr_handle_rcu, &ad->isr, i);
 	if (rc == 0 && ad->req_efd >= 0)
 		rc = irq_thread_add(ad->irqt, ad->req_efd, req_handler, ad, 0);
 	if (rc == 0)
