@@ -40,6 +40,9 @@ struct sim_config {
 	unsigned       fail_dma_alloc_at;
 	/* irq_set at this index fails with -EINVAL (HAL_IRQ_NINDEX disables). */
 	int            fail_irq_set_index;
+	/* No PCI power-management capability, as QEMU's e1000 (which has
+	 * none): the model cannot enter D3hot. */
+	bool           no_pm_cap;
 };
 
 /* Parse "82540em"/"82574l" (case-insensitive); -EINVAL otherwise. */

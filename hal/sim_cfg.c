@@ -70,13 +70,20 @@ void sim_cfg_init(struct sim_dev *d)
 	put32(w, PCI_CFG_BAR0, PCI_CFG_BAR_ADDR_MASK & ~(E1000_BAR0_SIZE - 1u));
 	w[PCI_CFG_INT_LINE] = 0xff;
 
-	d->pm_cap = e574 ? SIM_CAP_PM_82574 : SIM_CAP_PM_82540;
-	c[PCI_CFG_CAP_PTR] = d->pm_cap;
-	cap(d, d->pm_cap, PCI_CAP_ID_PM, e574 ? SIM_CAP_MSI_82574 : 0);
-	put16(c, d->pm_cap + PCI_PM_CAPS, PCI_PM_CAPS_VERSION_1_2 | PCI_PM_CAPS_PME_D0_D3HOT);
-	put16(c, d->pm_cap + PCI_PM_CTRL, PCI_PM_CTRL_NO_SOFT_RESET);
-	put16(w, d->pm_cap + PCI_PM_CTRL, PCI_PM_CTRL_STATE_MASK | PCI_PM_CTRL_PME_ENABLE);
-	put16(d->cfg_w1c, d->pm_cap + PCI_PM_CTRL, PCI_PM_CTRL_PME_STATUS);
+	if (d->cfg.no_pm_cap) {
+		d->pm_cap = 0;
+		c[PCI_CFG_CAP_PTR] = e574 ? SIM_CAP_MSI_82574 : 0;
+		if (!e574)
+			put16(c, PCI_CFG_STATUS, 0);   /* no capability list at all */
+	} else {
+		d->pm_cap = e574 ? SIM_CAP_PM_82574 : SIM_CAP_PM_82540;
+		c[PCI_CFG_CAP_PTR] = d->pm_cap;
+		cap(d, d->pm_cap, PCI_CAP_ID_PM, e574 ? SIM_CAP_MSI_82574 : 0);
+		put16(c, d->pm_cap + PCI_PM_CAPS, PCI_PM_CAPS_VERSION_1_2 | PCI_PM_CAPS_PME_D0_D3HOT);
+		put16(c, d->pm_cap + PCI_PM_CTRL, PCI_PM_CTRL_NO_SOFT_RESET);
+		put16(w, d->pm_cap + PCI_PM_CTRL, PCI_PM_CTRL_STATE_MASK | PCI_PM_CTRL_PME_ENABLE);
+		put16(d->cfg_w1c, d->pm_cap + PCI_PM_CTRL, PCI_PM_CTRL_PME_STATUS);
+	}
 
 	if (e574) {
 		d->msi_cap = SIM_CAP_MSI_82574;
@@ -150,7 +157,7 @@ int sim_op_cfg_write(struct hal_dev *hw, uint32_t off, const void *buf, size_t l
 		return -ENODEV;
 	pthread_mutex_lock(&d->reg_lock);
 	pmcsr_off = d->pm_cap + PCI_PM_CTRL;
-	old_state = get16(d->cfgsp, pmcsr_off) & PCI_PM_CTRL_STATE_MASK;
+	old_state = d->pm_cap ? get16(d->cfgsp, pmcsr_off) & PCI_PM_CTRL_STATE_MASK : PCI_PM_STATE_D0;
 	was_quiet_or_off = sim_quiet_locked(d) || !d->bus_master;
 	for (size_t i = 0; i < len; i++) {
 		uint32_t at = off + (uint32_t)i;
@@ -160,7 +167,7 @@ int sim_op_cfg_write(struct hal_dev *hw, uint32_t off, const void *buf, size_t l
 		d->cfgsp[at] = (uint8_t)(v & ~(src[i] & w1c));
 	}
 	/* PM 1.2: a write of an unsupported state (D1/D2 here) is ignored. */
-	state = get16(d->cfgsp, pmcsr_off) & PCI_PM_CTRL_STATE_MASK;
+	state = d->pm_cap ? get16(d->cfgsp, pmcsr_off) & PCI_PM_CTRL_STATE_MASK : PCI_PM_STATE_D0;
 	if (state != PCI_PM_STATE_D0 && state != PCI_PM_STATE_D3HOT) {
 		put16(d->cfgsp, pmcsr_off,
 		      (get16(d->cfgsp, pmcsr_off) & ~PCI_PM_CTRL_STATE_MASK) | old_state);

@@ -120,6 +120,12 @@ static void owner_halt_needed(void *ctx, enum e1k_halt_reason reason, const char
 int rig_up(struct rig *r, enum sim_model m, enum sim_wire w, const struct e1k_config *cfg)
 {
 	struct sim_config sc = { .model = m, .wire = w, .fail_irq_set_index = HAL_IRQ_NINDEX };
+
+	return rig_up_sim(r, &sc, cfg);
+}
+
+int rig_up_sim(struct rig *r, const struct sim_config *sc, const struct e1k_config *cfg)
+{
 	struct e1k_config c;
 	struct e1k_owner_ops owner = { .halt_needed = owner_halt_needed, .ctx = r };
 	char err[256];
@@ -137,7 +143,7 @@ int rig_up(struct rig *r, enum sim_model m, enum sim_wire w, const struct e1k_co
 	} else {
 		e1k_config_defaults(&c);
 	}
-	rc = sim_open(&sc, &r->hw);
+	rc = sim_open(sc, &r->hw);
 	if (rc < 0)
 		return rc;
 	rc = e1k_adapter_initialize(r->hw, &c, &owner, &r->ad, err, sizeof(err));

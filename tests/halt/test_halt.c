@@ -141,6 +141,32 @@ static void test_halt_surprise_removed_but_present(void)
 	e1k_adapter_destroy(r.ad);
 }
 
+/* powered-down on a function without a PM capability (QEMU's e1000 has
+ * none): the device is reset and quiet, it just cannot enter D3hot -- the
+ * stage says so and the halt is clean. */
+static void test_halt_powered_down_no_pm(void)
+{
+	struct sim_config sc = { .model = SIM_82540EM, .wire = SIM_WIRE_LOOPBACK,
+	                         .fail_irq_set_index = HAL_IRQ_NINDEX, .no_pm_cap = true };
+	struct rig r;
+	struct sender s = { .r = &r };
+	struct e1k_halt_report rep;
+	pthread_t t;
+
+	REQUIRE(rig_up_sim(&r, &sc, NULL) == 0);
+	REQUIRE(hal_cfg_find_cap(r.hw, PCI_CAP_ID_PM) < 0);
+	REQUIRE(pthread_create(&t, NULL, sender_thread, &s) == 0);
+	CHECK(rig_wait_received(&r, 500, 10000));
+	CHECK_EQ(e1k_adapter_halt(r.ad, E1K_HALT_POWERED_DOWN, &rep), 0);
+	atomic_store(&s.stop, true);
+	pthread_join(t, NULL);
+	CHECK_EQ(rep.stages[E1K_HS_RESET_DEVICE].result, E1K_SR_OK);
+	CHECK(strstr(rep.stages[E1K_HS_RESET_DEVICE].detail, "no PM capability") != NULL);
+	check_report_common(&rep);
+	CHECK_EQ(e1k_halt_report_clean(&rep), 0);
+	e1k_adapter_destroy(r.ad);
+}
+
 static void test_halt_from_paused_and_shutdown(void)
 {
 	struct rig r;
@@ -345,6 +371,7 @@ int main(int argc, char **argv)
 		TL_CASE(test_halt_initialization_failed),
 		TL_CASE(test_halt_stopped),
 		TL_CASE(test_halt_surprise_removed_but_present),
+		TL_CASE(test_halt_powered_down_no_pm),
 		TL_CASE(test_halt_from_paused_and_shutdown),
 		TL_CASE(test_await_rx_returns),
 		TL_CASE(test_await_rx_bounded),
