@@ -10,7 +10,6 @@
  * the halt is idempotent, so racing triggers get the first one's report.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -28,16 +27,15 @@
 #include "ctl_proto.h"
 #include "ctl_server.h"
 #include "e1k_rcu.h"
+#include "e1kd_args.h"
 #include "halt.h"
 #include "json.h"
 #include "log.h"
 #include "reasons.h"
 #include "sim.h"
 #include "tap_bridge.h"
-#include "tapdev.h"
 
 #define E1KD_VERSION "0.1.0"
-#define DEFAULT_CTL "/run/e1kd/e1kd.sock"
 
 struct daemon {
 	const char *device;
@@ -88,7 +86,7 @@ static void usage(FILE *f)
 "                       (the kernel's traffic goes out through the driver)\n"
 "  --sim-wire W         the model's wire: loopback | tap:NAME | none\n"
 "                       (default none; sim devices only)\n"
-"  --ctl PATH           control socket (default " DEFAULT_CTL ",\n"
+"  --ctl PATH           control socket (default " E1KD_DEFAULT_CTL ",\n"
 "                       or $E1KD_CTL); created 0600 in a 0700 directory\n"
 "  --dpc-workers N      DPC worker threads, 1..64 (default 2)\n"
 "  --irq-mode M         auto | intx | msi | msix (default auto)\n"
@@ -109,21 +107,6 @@ static void usage(FILE *f)
 "\n"
 "Exit status: 0 after a clean halt, 1 on an error or a halt with a failed or\n"
 "timed-out stage, 2 on a usage error.\n");
-}
-
-static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) {
-		fprintf(stderr, "e1kd: %s must be a number in %u..%u (got '%s')\n", opt, lo, hi, s);
-		return -EINVAL;
-	}
-	*out = (unsigned)v;
-	return 0;
 }
 
 static bool bdf_valid(const char *s)
@@ -550,105 +533,46 @@ static int write_report(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "device", required_argument, NULL, 'd' },
-		{ "tap", required_argument, NULL, 't' },
-		{ "sim-wire", required_argument, NULL, 'w' },
-		{ "ctl", required_argument, NULL, 'c' },
-		{ "dpc-workers", required_argument, NULL, 'p' },
-		{ "irq-mode", required_argument, NULL, 'i' },
-		{ "tx-ring", required_argument, NULL, 'T' },
-		{ "rx-ring", required_argument, NULL, 'R' },
-		{ "itr-ns", required_argument, NULL, 'I' },
-		{ "report", required_argument, NULL, 'r' },
-		{ "log-level", required_argument, NULL, 'l' },
-		{ "halt-when-unbound", no_argument, NULL, 'u' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0, 0, 0, 0 },
-	};
 	struct daemon d = { .trigger_efd = -1 };
-	char err[512];
-	enum e1k_log_level lvl = E1K_LOG_INFO;
+	struct e1kd_args args;
+	char err[512], *arg_err;
+	size_t arg_errlen = 160;
 	struct e1k_owner_ops owner = { .halt_needed = halt_needed, .ctx = &d };
 	sigset_t sigs;
-	int sfd = -1, c, rc, exit_code = 1;
+	int sfd = -1, rc, exit_code = 1;
 	bool startup_failed = false;
 
-	e1k_config_defaults(&d.cfg);
-	d.ctl_path = getenv("E1KD_CTL") ? getenv("E1KD_CTL") : DEFAULT_CTL;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': d.device = optarg; break;
-		case 't': d.tap = optarg; break;
-		case 'w': d.sim_wire = optarg; break;
-		case 'c': d.ctl_path = optarg; break;
-		case 'r': d.report_path = optarg; break;
-		case 'u': d.cfg.halt_when_unbound = true; break;
-		case 'p':
-			if (parse_uint("--dpc-workers", optarg, 1, 64, &d.cfg.dpc_workers) < 0)
-				return 2;
-			break;
-		case 'T':
-			if (parse_uint("--tx-ring", optarg, 0, 1u << 20, &d.cfg.tx_ring_size) < 0)
-				return 2;
-			break;
-		case 'R':
-			if (parse_uint("--rx-ring", optarg, 0, 1u << 20, &d.cfg.rx_ring_size) < 0)
-				return 2;
-			break;
-		case 'I':
-			if (parse_uint("--itr-ns", optarg, 0, 65535u * 256u, &d.cfg.itr_ns) < 0)
-				return 2;
-			break;
-		case 'i':
-			if (e1k_irq_mode_parse(optarg, &d.cfg.irq_mode) < 0) {
-				fprintf(stderr, "e1kd: --irq-mode must be auto, intx, msi or msix (got '%s')\n", optarg);
-				return 2;
-			}
-			break;
-		case 'l':
-			if (e1k_log_level_parse(optarg, &lvl) < 0) {
-				fprintf(stderr, "e1kd: --log-level must be error, warn, info or debug (got '%s')\n", optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("e1kd %s\n", E1KD_VERSION);
-			return 0;
-		default:
-			if (optopt)
-				fprintf(stderr, "e1kd: option '-%c' is unknown or needs an argument\n", optopt);
-			else
-				fprintf(stderr, "e1kd: unknown option or missing argument: '%s'\n", argv[optind - 1]);
-			fprintf(stderr, "Try 'e1kd --help'.\n");
-			return 2;
-		}
+	/* Room for the longest argument: a usage message quotes one whole. */
+	for (int i = 1; i < argc; i++)
+		if (strlen(argv[i]) + 160 > arg_errlen)
+			arg_errlen = strlen(argv[i]) + 160;
+	arg_err = malloc(arg_errlen);
+	if (!arg_err) {
+		fprintf(stderr, "e1kd: out of memory\n");
+		return 1;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "e1kd: unexpected argument '%s'\nTry 'e1kd --help'.\n", argv[optind]);
+	rc = e1kd_parse_args(argc, argv, &args, arg_err, arg_errlen);
+	if (rc < 0) {
+		fprintf(stderr, "e1kd: %s\n", arg_err);
+		free(arg_err);
 		return 2;
 	}
-	if (d.tap && !tapdev_name_valid(d.tap)) {
-		fprintf(stderr, "e1kd: --tap '%s' is not a valid interface name (1-15 of A-Z a-z 0-9 _ . -)\n", d.tap);
-		return 2;
+	free(arg_err);
+	if (args.action == E1KD_ACTION_HELP) {
+		usage(stdout);
+		return 0;
 	}
-	if (!d.device) {
-		fprintf(stderr, "e1kd: --device is required\nTry 'e1kd --help'.\n");
-		return 2;
+	if (args.action == E1KD_ACTION_VERSION) {
+		printf("e1kd %s\n", E1KD_VERSION);
+		return 0;
 	}
-	d.cfg.pool_size = 4 * (d.cfg.tx_ring_size + d.cfg.rx_ring_size);
-	if (d.cfg.pool_size < 2048)
-		d.cfg.pool_size = 2048;
-	if (e1k_config_validate(&d.cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "e1kd: %s\n", err);
-		return 2;
-	}
-	e1k_log_set_level(lvl);
+	d.device = args.device;
+	d.tap = args.tap;
+	d.sim_wire = args.sim_wire;
+	d.ctl_path = args.ctl_path;
+	d.report_path = args.report_path;
+	d.cfg = args.cfg;
+	e1k_log_set_level(args.log_level);
 
 	/* Signals go to the main thread only, through a signalfd: every other
 	 * thread inherits the blocked mask. */
