@@ -460,8 +460,9 @@ int ctl_render_halt(FILE *f, const struct jr_node *r)
 		if (is_known(c))
 			continue;
 		str_put_safe(&k, c->key, c->key_len);
+		/* An empty name ("") appends nothing, so k.s is still NULL. */
 		if (!k.oom)
-			flatten(&other, k.s, c);
+			flatten(&other, k.s ? k.s : "", c);
 		else
 			other.oom = true;
 		free(k.s);
