@@ -34,6 +34,7 @@
 #include "reasons.h"
 #include "sim.h"
 #include "tap_bridge.h"
+#include "vfio.h"
 
 #define E1KD_VERSION "0.1.0"
 
@@ -107,15 +108,6 @@ static void usage(FILE *f)
 "\n"
 "Exit status: 0 after a clean halt, 1 on an error or a halt with a failed or\n"
 "timed-out stage, 2 on a usage error.\n");
-}
-
-static bool bdf_valid(const char *s)
-{
-	unsigned dom, bus, dev, fn;
-	char tail;
-
-	return sscanf(s, "%4x:%2x:%2x.%1x%c", &dom, &bus, &dev, &fn, &tail) == 4 &&
-	       strlen(s) == 12 && dev < 32 && fn < 8;
 }
 
 /* ---- fatal signals: MiniportShutdownEx from a dying process ---- */
@@ -439,6 +431,7 @@ static int ctl_handler(void *ctx, const struct ctl_request *r, struct jbuf *o,
 		return 0;
 	}
 	if (strcmp(r->verb, "FAULT") == 0) {
+		struct hal_dev *hw;
 		enum sim_fault f;
 		bool on = true;
 
@@ -449,15 +442,30 @@ static int ctl_handler(void *ctx, const struct ctl_request *r, struct jbuf *o,
 		}
 		if (r->argc == 2)
 			on = ctl_arg_is(r, 1, "ON");
-		if (!sim_is_sim(e1k_adapter_hal(d->ad))) {
-			snprintf(err, errlen, "fault injection needs a sim device (this is %s)", d->device);
-			return -ENOTSUP;
-		}
-		rc = sim_fault(e1k_adapter_hal(d->ad), f, on);
-		if (rc < 0) {
+		/* Under the halt lock: a halt closes the device. */
+		pthread_mutex_lock(&d->halt_lock);
+		hw = d->halted ? NULL : e1k_adapter_hal(d->ad);
+		if (!hw) {
+			snprintf(err, errlen, "the driver is halted: no device to inject a fault into");
+			rc = -ENODEV;
+		} else if (hal_is_vfio(hw)) {
+			/* The real path: memory decoding off in the command register,
+			 * so the next BAR access faults (SIGBUS, then all ones). */
+			if (f != SIM_FAULT_SURPRISE_REMOVE || !on) {
+				snprintf(err, errlen, "on a VFIO device only 'fault surprise-remove' can be injected");
+				rc = -ENOTSUP;
+			} else if ((rc = hal_vfio_fault_disable_memory(hw)) < 0) {
+				snprintf(err, errlen, "fault surprise-remove: %s", strerror(-rc));
+			}
+		} else if (!sim_is_sim(hw)) {
+			snprintf(err, errlen, "fault injection needs a sim or VFIO device (this is %s)", d->device);
+			rc = -ENOTSUP;
+		} else if ((rc = sim_fault(hw, f, on)) < 0) {
 			snprintf(err, errlen, "fault %s: %s", r->argv[0], strerror(-rc));
-			return rc;
 		}
+		pthread_mutex_unlock(&d->halt_lock);
+		if (rc < 0)
+			return rc;
 		jb_obj_begin(o, NULL);
 		jb_str(o, "fault", sim_fault_name(f));
 		jb_bool(o, "on", on);
@@ -501,13 +509,16 @@ static int open_device(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "--sim-wire applies to sim devices only");
 		return -EINVAL;
 	}
-	if (!bdf_valid(d->device)) {
-		snprintf(err, errlen, "'%s' is neither a PCI address (DDDD:BB:DD.F) nor sim:MODEL", d->device);
-		return -EINVAL;
+	{
+		char bdf[HAL_VFIO_BDF_LEN];
+
+		if (hal_vfio_parse_bdf(d->device, bdf) < 0) {
+			snprintf(err, errlen, "'%s' is neither a PCI address (DDDD:BB:DD.F or BB:DD.F) nor sim:MODEL",
+			         d->device);
+			return -EINVAL;
+		}
+		return hal_vfio_open(bdf, NULL, &d->hw, err, errlen);
 	}
-	snprintf(err, errlen, "%s: the VFIO backend is not part of this build yet; use --device sim:82540em|sim:82574l",
-	         d->device);
-	return -ENOTSUP;
 }
 
 static int write_report(struct daemon *d)

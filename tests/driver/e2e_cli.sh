@@ -54,7 +54,17 @@ expect e1kd_no_device 2 "--device is required" "$E1KD"
 expect e1kd_unknown_option 2 "unknown option" "$E1KD" --device sim:82540em --bogus
 expect e1kd_bad_model 2 "unknown sim model" "$E1KD" --device sim:i225 --ctl "$ctl"
 expect e1kd_bad_bdf 2 "neither a PCI address" "$E1KD" --device 00:zz.0 --ctl "$ctl"
-expect e1kd_bdf_no_vfio 1 "VFIO|vfio" "$E1KD" --device 0000:00:1f.0 --ctl "$ctl"
+expect e1kd_bdf_nonexistent 1 "no PCI device 0000:7f:1f.7" "$E1KD" --device 7f:1f.7 --ctl "$ctl"
+# A PCI function of this machine that is not an e1000-class NIC (a host bridge
+# or a virtio device): refused by its IDs before anything is opened.
+other=
+for dev in /sys/bus/pci/devices/*; do
+	[[ $(cat "$dev/vendor") == 0x8086 ]] && [[ $(cat "$dev/device") =~ ^0x(100e|100f|10d3)$ ]] && continue
+	other=${dev##*/}; break
+done
+if [[ -n $other ]]; then
+	expect e1kd_not_e1000 1 "not an e1000-class NIC" "$E1KD" --device "$other" --ctl "$ctl"
+fi
 expect e1kd_dpc_zero 2 "dpc-workers" "$E1KD" --device sim:82540em --dpc-workers 0
 expect e1kd_dpc_absurd 2 "dpc-workers" "$E1KD" --device sim:82540em --dpc-workers 100000
 expect e1kd_ring_not_pow2 2 "power" "$E1KD" --device sim:82540em --tx-ring 100
