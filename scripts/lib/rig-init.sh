@@ -1,0 +1,58 @@
+#!/bin/sh
+# /init of the QEMU rig's initramfs (busybox sh).  Built into the initramfs by
+# scripts/qemu-rig; its hash is part of the initramfs cache key.
+#
+# Mounts proc/sys/dev, loads the modules listed in /etc/rig-modules (dependency
+# order), mounts the host root read-only (9p tag hostroot) at /host and the
+# rig's writable share (9p tag rigshare) at /host$SHARE, then runs the scenario
+# ($SHARE/cmd.sh) chrooted into /host with /proc /sys /dev bind-mounted and a
+# tmpfs on /run, so every path and binary is the host's.  Prints the markers
+# E1K-RIG-BEGIN and E1K-RIG-EXIT=N on the console (the rig parses them) and
+# powers off.  Kernel command line: e1krig.share=PATH.
+PATH=/bin
+export PATH
+
+fail() {
+	echo "rig-init: $*"
+	echo "E1K-RIG-EXIT=125"
+	poweroff -f
+}
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+share=
+for w in $(cat /proc/cmdline); do
+	case $w in e1krig.share=*) share=${w#e1krig.share=} ;; esac
+done
+[ -n "$share" ] || fail "no e1krig.share= on the kernel command line"
+
+for m in $(cat /etc/rig-modules); do
+	insmod "/lib/modules/$m" || fail "insmod $m failed"
+done
+
+mkdir -p /host
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /host || fail "cannot mount the host root (9p hostroot)"
+[ -d "/host$share" ] || fail "share dir $share not visible through 9p"
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 rigshare "/host$share" || fail "cannot mount the rig share (9p rigshare)"
+for d in proc sys dev; do
+	mount -o bind "/$d" "/host/$d" || fail "bind /$d"
+done
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs -o mode=0755 tmpfs /host/run || fail "tmpfs on /run"
+ip link set lo up 2>/dev/null
+
+cwd=$(cat "/host$share/cwd" 2>/dev/null)
+echo "E1K-RIG-BEGIN"
+chroot /host /usr/bin/env -i \
+	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	HOME=/root TERM=dumb LANG=C.UTF-8 TMPDIR="$share/tmp" \
+	E1K_RIG_GUEST=1 E1K_RIG_SHARE="$share" \
+	/bin/bash -c 'cd "$1" 2>/dev/null || cd /; . "$2/env"; exec /bin/bash "$2/cmd.sh"' \
+	rig "$cwd" "$share"
+rc=$?
+echo "E1K-RIG-EXIT=$rc"
+sync
+poweroff -f
