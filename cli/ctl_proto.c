@@ -257,3 +257,22 @@ bad:
 	memset(r, 0, sizeof(*r));
 	return -EPROTO;
 }
+
+size_t ctl_safe_text(char *s, size_t len, bool keep_newlines)
+{
+	size_t changed = 0;
+
+	if (!s)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\n' && keep_newlines)
+			continue;
+		if (c >= 0x20 && c < 0x7f)
+			continue;
+		s[i] = c == '\t' || c == '\r' || c == '\n' ? ' ' : '?';
+		changed++;
+	}
+	return changed;
+}

@@ -89,4 +89,13 @@ struct ctl_response {
  * is neither a well-formed OK nor a well-formed ERR line. */
 int ctl_parse_response(const char *line, size_t len, struct ctl_response *r);
 
+/* Make len bytes received from the other end safe to print on a terminal, in
+ * place: '\t', '\r' and (unless keep_newlines) '\n' become ' '; every other
+ * byte outside printable ASCII (0x20..0x7e) becomes '?'.  The driver speaks
+ * ASCII; anything else -- ESC, DEL, NUL, C1 controls such as CSI (raw, or as
+ * UTF-8 0xc2 0x9b) -- could drive the terminal, so it is never printed.  JSON
+ * stays valid: such bytes can only sit inside strings, and the whitespace
+ * replacements are whitespace.  Returns how many bytes were changed. */
+size_t ctl_safe_text(char *s, size_t len, bool keep_newlines);
+
 #endif

@@ -4,7 +4,9 @@
  *
  * Validates the command locally (so a typo never reaches the driver), sends one
  * request line over the control socket (ctl_proto.h), and prints the response:
- * the JSON as received with --json, a table otherwise.  Exit status:
+ * the JSON as received with --json, a table otherwise -- in both cases with
+ * every byte outside printable ASCII replaced (ctl_safe_text), so a hostile
+ * or broken peer cannot drive the terminal.  Exit status:
  *   0 success, 1 internal error, 2 usage error, 3 no driver answers,
  *   4 the driver refused, or a halt did not reach Halted.
  */
@@ -308,6 +310,30 @@ static int report_call_error(int rc, const char *path, unsigned timeout_ms)
 	}
 }
 
+/* Render the response (a halt report or a table) into memory, make it safe for
+ * a terminal (ctl_safe_text, newlines kept), then write it out.  The renderer
+ * already replaces C0 controls in strings; this also catches C1 controls and
+ * anything else outside printable ASCII, wherever it sits in the output. */
+static int render_safe(FILE *f, const struct jr_node *root, bool is_halt)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int rc;
+
+	if (!m)
+		return EXIT_INTERNAL;
+	rc = is_halt ? ctl_render_halt(m, root) : ctl_render_table(m, root);
+	if (fclose(m) != 0 || rc != 0) {
+		free(buf);
+		return EXIT_INTERNAL;
+	}
+	ctl_safe_text(buf, len, true);
+	fwrite(buf, 1, len, f);
+	free(buf);
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	const char *ctl = NULL, *reason = NULL;
@@ -419,11 +445,13 @@ int main(int argc, char **argv)
 		ex = EXIT_NO_DRIVER;
 		goto out;
 	}
+	/* From here on everything printed that came from the socket -- the error
+	 * code and message, the JSON, the rendered table -- goes through
+	 * ctl_safe_text first: whatever answers on the socket must not be able
+	 * to drive the terminal (escape sequences, C1 controls, NUL, DEL). */
 	if (!r.ok) {
-		/* The message is the driver's text: keep it from driving the terminal. */
-		for (char *p = r.msg; *p; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = '?';
+		ctl_safe_text(r.msg, strlen(r.msg), false);
+		ctl_safe_text(r.code, strlen(r.code), false);
 		fprintf(stderr, "e1kctl: the driver refused: %s (%s)\n", r.msg, r.code);
 		ex = EXIT_REFUSED;
 		goto out;
@@ -434,12 +462,15 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		fwrite(r.json, 1, r.json_len, stdout);
+		/* r.json points into resp, which is ours to change. */
+		char *j = resp + (r.json - resp);
+
+		ctl_safe_text(j, r.json_len, false);
+		fwrite(j, 1, r.json_len, stdout);
 		fputc('\n', stdout);
 		ex = EXIT_OK;
 	} else {
-		ex = (c.is_halt ? ctl_render_halt(stdout, root) : ctl_render_table(stdout, root)) == 0
-		     ? EXIT_OK : EXIT_INTERNAL;
+		ex = render_safe(stdout, root, c.is_halt);
 		if (ex != EXIT_OK)
 			fprintf(stderr, "e1kctl: out of memory\n");
 	}
@@ -447,8 +478,11 @@ int main(int argc, char **argv)
 		const char *fs = jr_get_str(root, "final_state");
 
 		if (!fs || strcmp(fs, "Halted") != 0) {
-			fprintf(stderr, "e1kctl: the halt did not complete: final state is %s\n",
-			        fs ? fs : "not reported");
+			char state[64];
+
+			snprintf(state, sizeof(state), "%s", fs ? fs : "not reported");
+			ctl_safe_text(state, strlen(state), false);
+			fprintf(stderr, "e1kctl: the halt did not complete: final state is %s\n", state);
 			ex = EXIT_REFUSED;
 		}
 	}
