@@ -1,0 +1,397 @@
+# shellcheck shell=bash
+# bench/guest.sh - the guest side of scripts/bench: one NIC model, every
+# driver in turn on the same guest, runs interleaved (run 1: e1kd, dpdk,
+# kernel; run 2: ...) so that a slow spell of the host hits all of them.
+#
+# Run by scripts/qemu-rig in the guest (chrooted into the host's root), with
+# bench/host.sh on the host side.  Environment (set by scripts/bench):
+#   BENCH_BIN      directory with e1k_bench_nic
+#   E1KD E1KCTL    the daemon and its CLI (TCP through the TAP bridge)
+#   PKTGEN_KO      pktgen.ko for the guest's kernel (kernel TX and load)
+#   RUNS DUR WARM  runs per figure, measuring window and warm-up (s)
+#   FLOOD_PPS      pace of the host's flood (RX figures and halt load)
+#   TCP_SECONDS HALT_RUNS REASONS DRIVERS
+# Every figure goes to the host as one JSON line (rpc result ...); a figure
+# that cannot be had is recorded as {"error": "..."} with the reason.
+set -uo pipefail
+
+S=$E1K_RIG_SHARE
+BDF=$E1K_RIG_BDF
+NIC=$E1K_RIG_NIC
+KDRV=$NIC                     # the kernel driver for this model: e1000 / e1000e
+W=/run/bench                  # guest-local scratch (tmpfs)
+NB=$BENCH_BIN/e1k_bench_nic
+DST_MAC=02:00:00:00:be:01     # TX frames go to a MAC nobody has (the host counts them)
+mkdir -p "$W"
+# BENCH_TRACE=1: an xtrace of this script in the share (the host can watch it).
+if [[ -n ${BENCH_TRACE:-} ]]; then exec 9>"$S/trace"; BASH_XTRACEFD=9; set -x; fi
+log() { echo "bench[$NIC]: $*"; }
+
+# ---- talking to the host (bench/host.sh) ----------------------------------
+mkfifo "$W/tick"
+exec 8<>"$W/tick"
+nap() { read -r -t "$1" -u 8 _ || true; }     # sleep without a fork
+rpc_n=0
+RESP=
+rpc() {   # rpc CMD ARGS...: RESP=the answer
+	local n=$((++rpc_n)) i
+	printf '%s\n' "$*" >"$S/rpc/req.$n.tmp"
+	mv "$S/rpc/req.$n.tmp" "$S/rpc/req.$n"
+	for ((i = 0; i < 6000; i++)); do
+		if [[ -e $S/rpc/resp.$n ]]; then
+			read -r RESP <"$S/rpc/resp.$n"
+			return 0
+		fi
+		nap 0.01
+	done
+	log "host did not answer '$1' within 60 s"
+	RESP=
+	return 1
+}
+result() { rpc result "$1"; }
+jstr() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; s=${s//$'\n'/ }; printf '"%s"' "${s:0:400}"; }
+fail_result() {   # fail_result FIGURE DRIVER RUN MESSAGE
+	log "$1 $2 run $3: $4"
+	result "{\"nic\":\"$NIC\",\"figure\":\"$1\",\"driver\":\"$2\",\"run\":$3,\"error\":$(jstr "$4")}"
+}
+
+for ((i = 0; i < 3000; i++)); do [[ -e $S/rpc/ready ]] && break; nap 0.02; done
+[[ -e $S/rpc/ready ]] || { log "the host side never became ready"; exit 1; }
+
+# ---- measurement helpers -----------------------------------------------------
+cpu_busy() {   # CPU=busy jiffies of the whole guest (all CPUs)
+	local _c u n s i w irq sirq st
+	read -r _c u n s i w irq sirq st _ </proc/stat
+	CPU=$((u + n + s + irq + sirq + st))
+}
+HZ=$(getconf CLK_TCK)
+# mark: host counters and guest CPU, as close together as the RPC allows.
+mark() {   # mark VAR: VAR="host_ns rx_pk rx_bytes tx_pk tx_drop vcpu_ns qemu_ns guest_jiffies"
+	cpu_busy
+	local c0=$CPU
+	rpc mark || return 1
+	cpu_busy
+	printf -v "$1" '%s %s' "$RESP" $(((c0 + CPU) / 2))
+}
+
+# ---- binding ---------------------------------------------------------------
+IF=
+to_vfio() { ERR=$("$BENCH_ROOT/scripts/vfio-bind" bind "$BDF" 2>&1) && ERR=; }
+to_kernel() {   # IF=the kernel's interface, up, with carrier
+	local i
+	ERR=$("$BENCH_ROOT/scripts/vfio-bind" restore "$BDF" 2>&1) || return 1
+	ERR=
+	IF=
+	for ((i = 0; i < 200; i++)); do
+		IF=$(ls "/sys/bus/pci/devices/$BDF/net" 2>/dev/null | head -n1)
+		[[ -n $IF ]] && break
+		nap 0.05
+	done
+	[[ -n $IF ]] || { ERR="no interface for $BDF after binding $KDRV"; return 1; }
+	ERR=$(ip link set "$IF" up 2>&1) || return 1
+	for ((i = 0; i < 200; i++)); do
+		[[ $(cat "/sys/class/net/$IF/carrier" 2>/dev/null) == 1 ]] && return 0
+		nap 0.05
+	done
+	ERR="$IF: no carrier within 10 s"
+	return 1
+}
+
+# ---- the generators / receivers per driver -----------------------------------
+# Each start_* runs its program in the background (PID) and returns once it is
+# moving; snap_* (RX) sets RXCOUNT to the driver's own receive counter;
+# stop_* ends it.  Output of each in $W/<driver>.out.
+PID=
+start_e1kd() {   # start_e1kd tx|rx
+	to_vfio || return 1
+	: >"$W/e1kd.out"
+	"$NB" --device "$BDF" --mode "$1" --seconds 0 --dst "$DST_MAC" >"$W/e1kd.out" 2>&1 &
+	PID=$!
+	local i
+	for ((i = 0; i < 600; i++)); do
+		grep -q '"event":"up"' "$W/e1kd.out" && return 0
+		kill -0 "$PID" 2>/dev/null || break
+		nap 0.05
+	done
+	ERR="e1k_bench_nic did not come up: $(tail -n 3 "$W/e1kd.out")"
+	return 1
+}
+snap_e1kd() {
+	local before after
+	before=$(grep -c '"event":"snap"' "$W/e1kd.out")
+	kill -USR1 "$PID" 2>/dev/null || return 1
+	for ((i = 0; i < 500; i++)); do
+		after=$(grep -c '"event":"snap"' "$W/e1kd.out")
+		((after > before)) && break
+		nap 0.01
+	done
+	RXCOUNT=$(grep '"event":"snap"' "$W/e1kd.out" | tail -n1 | sed 's/.*"rx":\([0-9]*\).*/\1/')
+	[[ -n $RXCOUNT ]]
+}
+stop_e1kd() {
+	kill -TERM "$PID" 2>/dev/null
+	wait "$PID"
+	local rc=$?
+	PID=
+	grep -q '"clean":true' "$W/e1kd.out" || { ERR="halt not clean (exit $rc): $(grep halt "$W/e1kd.out")"; return 1; }
+}
+
+TP_IN=$W/tp.in
+start_dpdk() {   # start_dpdk txonly|rxonly
+	to_vfio || return 1
+	rm -f "$TP_IN"
+	mkfifo "$TP_IN"
+	: >"$W/dpdk.out"
+	# stdbuf: testpmd's stdout is a file here, and its answers must not wait in a buffer.
+	stdbuf -oL -eL dpdk-testpmd -l 0-1 -n 1 --in-memory -a "$BDF" -- -i --forward-mode="$1" --txpkts=60 \
+		--nb-cores=1 --txq=1 --rxq=1 --txd=512 --rxd=512 --total-num-mbufs=32768 \
+		<"$TP_IN" >"$W/dpdk.out" 2>&1 &
+	PID=$!
+	exec 7<>"$TP_IN"   # read-write: opening never blocks on the FIFO
+	local i
+	for ((i = 0; i < 1200; i++)); do
+		grep -q 'testpmd>' "$W/dpdk.out" && break
+		kill -0 "$PID" 2>/dev/null || break
+		nap 0.05
+	done
+	if ! grep -q 'testpmd>' "$W/dpdk.out"; then
+		ERR="testpmd did not start: $(grep -E 'Error|Cause|fail|Fail' "$W/dpdk.out" | head -n 4)"
+		return 1
+	fi
+	echo start >&7
+	for ((i = 0; i < 200; i++)); do
+		grep -q 'forwards packets on' "$W/dpdk.out" && return 0
+		grep -qE 'Cause:|Fail to|failed' "$W/dpdk.out" && break
+		nap 0.05
+	done
+	ERR="testpmd did not start forwarding: $(grep -E 'Cause:|Fail to|failed' "$W/dpdk.out" | head -n 4)"
+	return 1
+}
+snap_dpdk() {
+	local before after i
+	before=$(grep -c 'RX-packets:' "$W/dpdk.out")
+	echo "show port stats 0" >&7
+	for ((i = 0; i < 500; i++)); do
+		after=$(grep -c 'RX-packets:' "$W/dpdk.out")
+		((after > before)) && break
+		nap 0.01
+	done
+	RXCOUNT=$(grep 'RX-packets:' "$W/dpdk.out" | tail -n1 | awk '{print $2}')
+	[[ -n $RXCOUNT ]]
+}
+stop_dpdk() {
+	echo stop >&7
+	echo quit >&7
+	exec 7>&-
+	local i
+	for ((i = 0; i < 600; i++)); do kill -0 "$PID" 2>/dev/null || break; nap 0.05; done
+	kill -KILL "$PID" 2>/dev/null
+	wait "$PID" 2>/dev/null
+	PID=
+	return 0
+}
+
+PG=/proc/net/pktgen
+pktgen_ready() {
+	[[ -d $PG ]] && return 0
+	insmod "$PKTGEN_KO" 2>/dev/null
+	[[ -d $PG ]] || { ERR="cannot load pktgen ($PKTGEN_KO)"; return 1; }
+}
+pg() { echo "$2" >"$PG/$1"; }
+pktgen_start() {   # pktgen_start IF: pktgen floods IF (64-byte frames) in the background
+	pktgen_ready || return 1
+	pg kpktgend_0 rem_device_all
+	pg kpktgend_0 "add_device $1"
+	pg "$1" "count 0"
+	pg "$1" "pkt_size 60"
+	pg "$1" "burst 8"
+	pg "$1" "delay 0"
+	pg "$1" "dst 198.18.0.1"
+	pg "$1" "dst_mac $DST_MAC"
+	echo start >"$PG/pgctrl" &
+	PGPID=$!
+}
+pktgen_stop() {
+	echo stop >"$PG/pgctrl" 2>/dev/null
+	wait "$PGPID" 2>/dev/null
+	pg kpktgend_0 rem_device_all 2>/dev/null
+}
+start_kernel() {   # start_kernel tx|rx
+	to_kernel || return 1
+	if [[ $1 == tx ]]; then pktgen_start "$IF" || return 1; fi
+	return 0
+}
+snap_kernel() { read -r RXCOUNT <"/sys/class/net/$IF/statistics/rx_packets"; }
+stop_kernel() { [[ -n ${PGPID:-} ]] && pktgen_stop; PGPID=; return 0; }
+
+# ---- figures -------------------------------------------------------------------
+# One window: warm up, mark, wait DUR, mark.  For RX the driver's own counter is
+# read at both marks too.  Records one JSON line.
+window() {   # window FIGURE DRIVER RUN
+	local fig=$1 d=$2 r=$3 m0 m1 rx0=0 rx1=0 ta tb rt0=0 rt1=0
+	nap "$WARM"
+	# The driver's count is timed by the guest's clock, around each read.
+	if [[ $fig == rx ]]; then
+		ta=$EPOCHREALTIME; "snap_$d" || { ERR="cannot read $d's RX counter"; return 1; }; tb=$EPOCHREALTIME
+		rx0=$RXCOUNT; rt0=$(((${ta/./} + ${tb/./}) / 2))
+	fi
+	mark m0 || { ERR="no answer from the host"; return 1; }
+	nap "$DUR"
+	mark m1 || { ERR="no answer from the host"; return 1; }
+	if [[ $fig == rx ]]; then
+		ta=$EPOCHREALTIME; "snap_$d" || { ERR="cannot read $d's RX counter"; return 1; }; tb=$EPOCHREALTIME
+		rx1=$RXCOUNT; rt1=$(((${ta/./} + ${tb/./}) / 2))
+	fi
+	read -r t0 hrx0 hrxb0 htx0 hdr0 v0 q0 c0 <<<"$m0"
+	read -r t1 hrx1 hrxb1 htx1 hdr1 v1 q1 c1 <<<"$m1"
+	result "{\"nic\":\"$NIC\",\"figure\":\"$fig\",\"driver\":\"$d\",\"run\":$r,\"host_ns\":$((t1 - t0)),\"tap_rx\":$((hrx1 - hrx0)),\"tap_rx_bytes\":$((hrxb1 - hrxb0)),\"tap_tx\":$((htx1 - htx0)),\"tap_tx_dropped\":$((hdr1 - hdr0)),\"driver_rx\":$((rx1 - rx0)),\"driver_us\":$((rt1 - rt0)),\"cpu_jiffies\":$((c1 - c0)),\"vcpu_ns\":$((v1 - v0)),\"qemu_ns\":$((q1 - q0)),\"hz\":$HZ,\"ncpu\":$(nproc)}"
+}
+
+measure() {   # measure tx|rx DRIVER RUN
+	local fig=$1 d=$2 r=$3 ok=1 mode
+	ERR=
+	case $d/$fig in
+	e1kd/*) mode=$fig ;;
+	dpdk/tx) mode=txonly ;;
+	dpdk/rx) mode=rxonly ;;
+	kernel/*) mode=$fig ;;
+	esac
+	if "start_$d" "$mode"; then
+		window "$fig" "$d" "$r" || ok=0
+	else
+		ok=0
+	fi
+	local e1=$ERR
+	"stop_$d" || { ok=0; e1="$e1 $ERR"; }
+	((ok)) || fail_result "$fig" "$d" "$r" "$e1"
+	log "$fig $d run $r done${e1:+ ($e1)}"
+}
+
+# TCP through the driver: iperf3 between the guest's kernel (198.18.0.2) and
+# the host (198.18.0.1), guest -> host and host -> guest (-R).
+tcp_setup_e1kd() {
+	to_vfio || return 1
+	mkdir -p /run/e1kd
+	"$E1KD" --device "$BDF" --tap e1k0 --ctl /run/e1kd/bench.sock --log-level warn \
+		>"$W/e1kd-tcp.log" 2>&1 &
+	PID=$!
+	local i
+	for ((i = 0; i < 600; i++)); do
+		"$E1KCTL" --ctl /run/e1kd/bench.sock status 2>/dev/null | grep -qE '^state +Running' && break
+		kill -0 "$PID" 2>/dev/null || break
+		nap 0.05
+	done
+	ip link show e1k0 >/dev/null 2>&1 || { ERR="e1kd did not start: $(tail -n 3 "$W/e1kd-tcp.log")"; return 1; }
+	IF=e1k0
+}
+tcp_teardown_e1kd() {
+	"$E1KCTL" --ctl /run/e1kd/bench.sock halt --reason stopped >/dev/null 2>&1 || kill -TERM "$PID" 2>/dev/null
+	wait "$PID" 2>/dev/null
+	PID=
+}
+tcp_setup_kernel() { to_kernel; }
+tcp_teardown_kernel() { ip addr flush dev "$IF" 2>/dev/null; ip link set "$IF" down 2>/dev/null; }
+
+measure_tcp() {   # measure_tcp DRIVER: RUNS transfers each way
+	local d=$1 r dir f rflag
+	ERR=
+	if ! "tcp_setup_$d"; then
+		for ((r = 1; r <= RUNS; r++)); do fail_result tcp "$d" "$r" "$ERR"; done
+		"tcp_teardown_$d"
+		return
+	fi
+	ip addr add 198.18.0.2/24 dev "$IF" 2>/dev/null
+	ip link set "$IF" up
+	# The first frames can take a second (QEMU's e1000 RX flush timer).
+	ping -c 1 -W 5 198.18.0.1 >/dev/null 2>&1 || ping -c 2 -W 5 198.18.0.1 >/dev/null 2>&1
+	rpc iperf-start
+	for ((r = 1; r <= RUNS; r++)); do
+		for dir in tx rx; do
+			f=iperf-$NIC-$d-$dir-$r.json
+			rflag=()
+			[[ $dir == rx ]] && rflag=(-R)
+			if TMPDIR=$W iperf3 -c 198.18.0.1 -t "$TCP_SECONDS" -J "${rflag[@]}" >"$S/$f" 2>"$W/iperf.err"; then
+				rpc save "$f"
+				result "{\"nic\":\"$NIC\",\"figure\":\"tcp_$dir\",\"driver\":\"$d\",\"run\":$r,\"iperf\":\"$f\"}"
+			else
+				fail_result "tcp_$dir" "$d" "$r" "iperf3 failed: $(grep -o '"error":[^}]*' "$S/$f" | head -n1) $(head -c 200 "$W/iperf.err")"
+			fi
+		done
+	done
+	rpc iperf-stop
+	"tcp_teardown_$d"
+	log "tcp $d done"
+}
+
+# Halt under full load: the host floods the NIC (RX) and the driver transmits
+# at full rate.  e1kd: every reason, e1k_bench_nic --mode halt (the halt
+# report's total).  Kernel: an AF_PACKET flood on its interface, then unbind,
+# timed from the write to its return.
+measure_halt_e1kd() {
+	local reason r line
+	for reason in $REASONS; do
+		for ((r = 1; r <= HALT_RUNS; r++)); do
+			if ! to_vfio; then fail_result halt e1kd "$r" "$ERR"; continue; fi
+			"$NB" --device "$BDF" --mode halt --reason "$reason" --dst "$DST_MAC" --warm 20000 \
+				>"$W/halt.out" 2>&1
+			line=$(grep '"event":"halt"' "$W/halt.out")
+			if [[ -n $line ]]; then
+				result "{\"nic\":\"$NIC\",\"figure\":\"halt\",\"driver\":\"e1kd\",\"run\":$r,\"reason\":\"$reason\",\"report\":$line}"
+			else
+				fail_result halt e1kd "$r" "$reason: $(tail -n 3 "$W/halt.out")"
+			fi
+		done
+		log "halt e1kd $reason done"
+	done
+}
+measure_halt_kernel() {
+	local r t0 t1 ms fl
+	for ((r = 1; r <= HALT_RUNS; r++)); do
+		ERR=
+		if ! to_kernel; then fail_result halt kernel "$r" "$ERR"; continue; fi
+		# The TX load: an unpaced AF_PACKET flood on the interface (the same
+		# program as the host's flood).  Not pktgen: on unregister pktgen
+		# makes the unbind wait for its own thread (up to 1.25 s,
+		# "pktgen_mark_device: timed out"), which is not the driver's cost.
+		"$BENCH_BIN/e1k_bench_flood" --ifname "$IF" --dst "$DST_MAC" --seconds 60 >/dev/null 2>&1 &
+		fl=$!
+		nap 2
+		t0=$EPOCHREALTIME
+		echo "$BDF" >"/sys/bus/pci/drivers/$KDRV/unbind"
+		t1=$EPOCHREALTIME
+		kill -TERM "$fl" 2>/dev/null
+		wait "$fl" 2>/dev/null
+		ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) * 1000 }')
+		result "{\"nic\":\"$NIC\",\"figure\":\"halt\",\"driver\":\"kernel\",\"run\":$r,\"reason\":\"unbind\",\"report\":{\"total_ms\":$ms,\"clean\":true}}"
+		# back to the kernel driver for the next round (vfio-bind restore binds it)
+		echo "$BDF" >"/sys/bus/pci/drivers/$KDRV/bind" 2>/dev/null
+	done
+	log "halt kernel done"
+}
+
+# ---- the run -------------------------------------------------------------------
+echo 128 >/proc/sys/vm/nr_hugepages
+mkdir -p /dev/hugepages
+mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages
+log "guest: $(nproc) CPUs, $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo), hugepages $(cat /proc/sys/vm/nr_hugepages); drivers: $DRIVERS; runs $RUNS x ${DUR}s"
+result "{\"nic\":\"$NIC\",\"figure\":\"guest\",\"kernel\":\"$(uname -r)\",\"ncpu\":$(nproc),\"bdf\":\"$BDF\",\"dpdk\":\"$(dpkg-query -W -f='${Version}' dpdk 2>/dev/null)\"}"
+
+for ((run = 1; run <= RUNS; run++)); do
+	for d in $DRIVERS; do measure tx "$d" "$run"; done
+	rpc flood-start "$FLOOD_PPS"
+	for d in $DRIVERS; do measure rx "$d" "$run"; done
+	rpc flood-stop
+	result "{\"nic\":\"$NIC\",\"figure\":\"flood\",\"run\":$run,\"flood\":$RESP}"
+done
+if [[ " $DRIVERS " == *" e1kd "* ]]; then measure_tcp e1kd; fi
+if [[ " $DRIVERS " == *" kernel "* ]]; then measure_tcp kernel; fi
+if ((HALT_RUNS > 0)); then
+	rpc flood-start "$FLOOD_PPS"
+	if [[ " $DRIVERS " == *" e1kd "* ]]; then measure_halt_e1kd; fi
+	if [[ " $DRIVERS " == *" kernel "* ]]; then measure_halt_kernel; fi
+	rpc flood-stop
+fi
+"$BENCH_ROOT/scripts/vfio-bind" restore "$BDF" >/dev/null 2>&1
+result "{\"nic\":\"$NIC\",\"figure\":\"end\"}"
+rpc quit
+log "done"

@@ -1,0 +1,626 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nic_bench.c - e1k_bench_nic: e1kd's driver (the adapter library, the same
+ * code the e1kd daemon runs, interrupt-driven as always) driven directly by a
+ * frame generator and a counting receiver, the way dpdk-testpmd drives a PMD.
+ * scripts/bench runs it in the QEMU guest on the VFIO-bound NIC; it also runs
+ * on the software model (sim:MODEL) for the smoke test.
+ *
+ *   e1k_bench_nic --device BDF|sim:82540em|sim:82574l [--mode tx|rx|halt]
+ *                 [--seconds S] [--stop-file PATH] [--size N] [--senders N]
+ *                 [--dst MAC] [--reason R] [--warm N] [--backoff-us N]
+ *                 [--irq-mode M] [--itr-ns N] [--tx-ring N] [--rx-ring N]
+ *                 [--dpc-workers N] [--sim-wire loopback|none]
+ *
+ * Modes:
+ *   tx    N sender threads (default 1) send frames of --size bytes (default 60:
+ *         64 on the wire) to --dst in batches of 32 through e1k_adapter_send();
+ *         when the ring is full a sender sleeps --backoff-us (default 50, the
+ *         TAP bridge's back-off) while TX-completion interrupts free slots.
+ *   rx    count what the adapter indicates, return every buffer at once.
+ *   halt  tx load (and whatever arrives), then once --warm frames (default
+ *         20000) were sent, one halt with --reason R (default stopped) under
+ *         that load; surprise-removed first takes the device away (the model's
+ *         surprise removal; on VFIO memory decoding is cleared, as
+ *         `e1kctl fault surprise-remove` does).
+ * tx and rx run until --seconds (default 10; 0 = no limit) pass, the stop file
+ * exists, or SIGTERM/SIGINT; then they halt with `stopped`.
+ *
+ * Output (stdout), one JSON object per line:
+ *   {"event":"up",...}           the adapter is Running (after link-up)
+ *   {"event":"snap",...}         on SIGUSR1: t_ns (CLOCK_MONOTONIC), tx, rx,
+ *                                tx_completed, interrupts, dpc_runs, cpu_ns
+ *                                (this process: user + system)
+ *   {"event":"halt",...}         the halt: reason, total_ms, clean, stages (ms)
+ *   {"event":"end",...}          the final counters
+ * Exit status: 0, 1 when the adapter could not come up or the halt was not
+ * clean, 2 on a usage error.
+ *
+ * Threads: main (control: initialize, signals, halt), the senders
+ * (RCU-registered), and the adapter's own irq / DPC / timer threads.  Every
+ * signal the tool handles is blocked in all threads and taken synchronously
+ * by main with sigtimedwait().
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "adapter.h"
+#include "e1k_rcu.h"
+#include "halt.h"
+#include "log.h"
+#include "sim.h"
+#include "vfio.h"
+
+#define NB_ETHERTYPE   0x88b5u      /* IEEE local experimental */
+#define NB_BATCH       32u
+#define NB_MAX_SENDERS 8u
+#define NB_MAX_FRAME   1514u
+#define NB_LINK_WAIT_MS 5000u
+#define NB_WARM_WAIT_MS 20000u
+#define NB_TICK_MS     50u
+
+enum nb_mode { NB_TX, NB_RX, NB_HALT };
+
+struct nb_opts {
+	const char *device;
+	const char *stop_file;
+	enum nb_mode mode;
+	unsigned seconds;
+	unsigned size;
+	unsigned senders;
+	unsigned backoff_us;
+	unsigned long warm;
+	uint8_t dst[6];
+	enum e1k_halt_reason reason;
+	enum sim_wire wire;
+	struct e1k_config cfg;
+};
+
+/* ---- the binding: count, give every buffer straight back ---- */
+struct nb_bind {
+	struct e1k_adapter *ad;
+	atomic_ulong rx;
+};
+
+/* Context: DPC worker, inside an RCU read-side section. */
+static void nb_receive(void *ctx, const struct e1k_rx_frame *f, unsigned n)
+{
+	struct nb_bind *b = ctx;
+	uint32_t bufs[64];
+
+	for (unsigned i = 0; i < n; i += 64) {
+		unsigned k = n - i < 64 ? n - i : 64;
+
+		for (unsigned j = 0; j < k; j++)
+			bufs[j] = f[i + j].buf;
+		e1k_adapter_return_rx(b->ad, bufs, k);
+	}
+	/* Relaxed: a counter read for reports only. */
+	atomic_fetch_add_explicit(&b->rx, n, memory_order_relaxed);
+}
+
+static const struct e1k_binding_ops nb_ops = {
+	.name = "bench",
+	.receive = nb_receive,
+};
+
+/* A removal the driver detected: main performs the halt it asks for. */
+static void nb_halt_needed(void *ctx, enum e1k_halt_reason reason, const char *why)
+{
+	(void)ctx;
+	(void)reason;
+	(void)why;
+}
+
+/* ---- senders ---- */
+struct nb_sender {
+	struct e1k_adapter *ad;
+	const struct nb_opts *o;
+	uint8_t src[6];
+	unsigned id;
+	atomic_bool *stop;
+	atomic_ulong sent;
+	atomic_ulong full;     /* sends that found the ring (or pool) full */
+	pthread_t t;
+};
+
+static void *sender_thread(void *arg)
+{
+	struct nb_sender *s = arg;
+	static _Thread_local uint8_t bufs[NB_BATCH][NB_MAX_FRAME];
+	struct e1k_frame fr[NB_BATCH];
+	struct timespec back = { 0, (long)s->o->backoff_us * 1000 };
+	unsigned long seq = 0;
+
+	e1k_rcu_thread_online();
+	for (unsigned i = 0; i < NB_BATCH; i++) {
+		memset(bufs[i], 0, sizeof(bufs[i]));
+		memcpy(bufs[i], s->o->dst, 6);
+		memcpy(bufs[i] + 6, s->src, 6);
+		bufs[i][12] = NB_ETHERTYPE >> 8;
+		bufs[i][13] = NB_ETHERTYPE & 0xff;
+		bufs[i][14] = (uint8_t)s->id;
+		fr[i].data = bufs[i];
+		fr[i].len = s->o->size;
+	}
+	while (!atomic_load_explicit(&s->stop[0], memory_order_relaxed)) {
+		unsigned off = 0;
+
+		/* A sequence number per frame (frames are copied into DMA buffers
+		 * by the send, so rewriting ours afterwards is safe). */
+		for (unsigned i = 0; i < NB_BATCH; i++, seq++)
+			memcpy(bufs[i] + 16, &seq, sizeof(seq));
+		while (off < NB_BATCH && !atomic_load_explicit(&s->stop[0], memory_order_relaxed)) {
+			int rc = e1k_adapter_send(s->ad, fr + off, NB_BATCH - off);
+
+			if (rc < 0)
+				goto out;    /* -ENETDOWN: the halt began */
+			off += (unsigned)rc;
+			/* Relaxed: counters read for reports only. */
+			atomic_fetch_add_explicit(&s->sent, (unsigned)rc, memory_order_relaxed);
+			if (off < NB_BATCH) {
+				atomic_fetch_add_explicit(&s->full, 1, memory_order_relaxed);
+				if (back.tv_nsec)
+					nanosleep(&back, NULL);
+				else
+					sched_yield();
+			}
+		}
+	}
+out:
+	e1k_rcu_thread_offline();
+	return NULL;
+}
+
+/* ---- helpers ---- */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t cpu_ns(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;
+	return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull +
+	       ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char tail;
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
+		return -EINVAL;
+	for (unsigned i = 0; i < 6; i++) {
+		if (v[i] > 0xff)
+			return -EINVAL;
+		mac[i] = (uint8_t)v[i];
+	}
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: e1k_bench_nic --device BDF|sim:82540em|sim:82574l [--mode tx|rx|halt]\n"
+"       [--seconds S] [--stop-file PATH] [--size N] [--senders N] [--dst MAC]\n"
+"       [--reason R] [--warm N] [--backoff-us N] [--irq-mode M] [--itr-ns N]\n"
+"       [--tx-ring N] [--rx-ring N] [--dpc-workers N] [--sim-wire loopback|none]\n");
+}
+
+static int parse_args(int argc, char **argv, struct nb_opts *o)
+{
+	static const struct option lo[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "seconds", required_argument, NULL, 't' },
+		{ "stop-file", required_argument, NULL, 'f' },
+		{ "size", required_argument, NULL, 'z' },
+		{ "senders", required_argument, NULL, 's' },
+		{ "dst", required_argument, NULL, 'D' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "warm", required_argument, NULL, 'w' },
+		{ "backoff-us", required_argument, NULL, 'b' },
+		{ "irq-mode", required_argument, NULL, 'i' },
+		{ "itr-ns", required_argument, NULL, 'I' },
+		{ "tx-ring", required_argument, NULL, 'T' },
+		{ "rx-ring", required_argument, NULL, 'R' },
+		{ "dpc-workers", required_argument, NULL, 'W' },
+		{ "sim-wire", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const uint8_t def_dst[6] = { 0x02, 0, 0, 0, 0xbe, 0x01 };
+	char err[256];
+	unsigned long v;
+	int c, r;
+
+	memset(o, 0, sizeof(*o));
+	o->mode = NB_TX;
+	o->seconds = 10;
+	o->size = 60;
+	o->senders = 1;
+	o->backoff_us = 50;
+	o->warm = 20000;
+	o->reason = E1K_HALT_STOPPED;
+	o->wire = SIM_WIRE_LOOPBACK;
+	memcpy(o->dst, def_dst, 6);
+	e1k_config_defaults(&o->cfg);
+	while ((c = getopt_long(argc, argv, "d:m:t:f:z:s:D:r:w:b:i:I:T:R:W:S:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->device = optarg; break;
+		case 'f': o->stop_file = optarg; break;
+		case 'm':
+			if (!strcmp(optarg, "tx"))
+				o->mode = NB_TX;
+			else if (!strcmp(optarg, "rx"))
+				o->mode = NB_RX;
+			else if (!strcmp(optarg, "halt"))
+				o->mode = NB_HALT;
+			else
+				goto bad;
+			break;
+		case 'D':
+			if (parse_mac(optarg, o->dst) < 0)
+				goto bad;
+			break;
+		case 'r':
+			r = e1k_halt_reason_parse(optarg);
+			if (r < 0)
+				goto bad;
+			o->reason = (enum e1k_halt_reason)r;
+			break;
+		case 'i':
+			if (e1k_irq_mode_parse(optarg, &o->cfg.irq_mode) < 0)
+				goto bad;
+			break;
+		case 'S':
+			if (!strcmp(optarg, "loopback"))
+				o->wire = SIM_WIRE_LOOPBACK;
+			else if (!strcmp(optarg, "none"))
+				o->wire = SIM_WIRE_NONE;
+			else
+				goto bad;
+			break;
+		case 't': case 'z': case 's': case 'w': case 'b': case 'I': case 'T': case 'R': case 'W': {
+			unsigned long lo_v = 0, hi_v = 1000000000ul;
+
+			switch (c) {
+			case 't': hi_v = 86400; break;
+			case 'z': lo_v = 60; hi_v = NB_MAX_FRAME; break;
+			case 's': lo_v = 1; hi_v = NB_MAX_SENDERS; break;
+			case 'b': hi_v = 999999; break;
+			case 'I': hi_v = 10000000; break;
+			case 'T': case 'R': lo_v = 64; hi_v = 4096; break;
+			case 'W': lo_v = 1; hi_v = 64; break;
+			default: break;
+			}
+			if (parse_uint(optarg, lo_v, hi_v, &v) < 0)
+				goto bad;
+			switch (c) {
+			case 't': o->seconds = (unsigned)v; break;
+			case 'z': o->size = (unsigned)v; break;
+			case 's': o->senders = (unsigned)v; break;
+			case 'w': o->warm = v; break;
+			case 'b': o->backoff_us = (unsigned)v; break;
+			case 'I': o->cfg.itr_ns = (unsigned)v; break;
+			case 'T': o->cfg.tx_ring_size = (unsigned)v; break;
+			case 'R': o->cfg.rx_ring_size = (unsigned)v; break;
+			default: o->cfg.dpc_workers = (unsigned)v; break;
+			}
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (!o->device || optind != argc) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	/* As e1kd derives it (e1kd_args.c). */
+	o->cfg.pool_size = 4 * (o->cfg.tx_ring_size + o->cfg.rx_ring_size);
+	if (o->cfg.pool_size < 2048)
+		o->cfg.pool_size = 2048;
+	if (e1k_config_validate(&o->cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "e1k_bench_nic: %s\n", err);
+		return -EINVAL;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "e1k_bench_nic: bad value '%s' for %s\n", optarg, argv[optind - 1]);
+	usage(stderr);
+	return -EINVAL;
+}
+
+static int open_device(const struct nb_opts *o, struct hal_dev **hw, char *err, size_t errlen)
+{
+	if (!strncasecmp(o->device, "sim:", 4)) {
+		struct sim_config sc = { .wire = o->wire, .fail_irq_set_index = HAL_IRQ_NINDEX };
+		int rc;
+
+		if (sim_model_parse(o->device + 4, &sc.model) < 0) {
+			snprintf(err, errlen, "unknown model '%s'", o->device + 4);
+			return -EINVAL;
+		}
+		rc = sim_open(&sc, hw);
+		if (rc < 0)
+			snprintf(err, errlen, "sim_open: %s", strerror(-rc));
+		return rc;
+	}
+	return hal_vfio_open(o->device, NULL, hw, err, errlen);
+}
+
+/* ---- the run ---- */
+struct nb_run {
+	const struct nb_opts *o;
+	struct hal_dev *hw;
+	struct e1k_adapter *ad;
+	struct nb_bind bind;
+	struct nb_sender snd[NB_MAX_SENDERS];
+	unsigned nsend;
+	atomic_bool stop;
+	uint64_t t0;
+};
+
+static uint64_t run_sent(struct nb_run *r)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < r->nsend; i++)
+		n += atomic_load_explicit(&r->snd[i].sent, memory_order_relaxed);
+	return n;
+}
+
+static void print_counters(struct nb_run *r, const char *event)
+{
+	struct e1k_stats st;
+	uint64_t full = 0;
+
+	memset(&st, 0, sizeof(st));
+	if (e1k_adapter_state(r->ad) != E1K_STATE_HALTED)
+		e1k_adapter_get_stats(r->ad, &st);
+	for (unsigned i = 0; i < r->nsend; i++)
+		full += atomic_load_explicit(&r->snd[i].full, memory_order_relaxed);
+	printf("{\"event\":\"%s\",\"t_ns\":%llu,\"tx\":%llu,\"rx\":%lu,\"tx_completed\":%llu,"
+	       "\"tx_full\":%llu,\"interrupts\":%llu,\"dpc_runs\":%llu,\"rx_missed\":%llu,"
+	       "\"cpu_ns\":%llu}\n",
+	       event, (unsigned long long)now_ns(), (unsigned long long)run_sent(r),
+	       atomic_load_explicit(&r->bind.rx, memory_order_relaxed),
+	       (unsigned long long)st.tx_completed, (unsigned long long)full,
+	       (unsigned long long)st.interrupts, (unsigned long long)st.dpc_runs,
+	       (unsigned long long)st.dev_mpc, (unsigned long long)cpu_ns());
+	fflush(stdout);
+}
+
+static void print_halt(const struct e1k_halt_report *rep, int rc)
+{
+	printf("{\"event\":\"halt\",\"reason\":\"%s\",\"rc\":%d,\"total_ms\":%.3f,\"clean\":%s,"
+	       "\"stages\":{",
+	       e1k_halt_reason_name(rep->reason), rc, (double)rep->total_ns / 1e6,
+	       e1k_halt_report_clean(rep) == 0 ? "true" : "false");
+	for (unsigned i = 0; i < E1K_HS_COUNT; i++)
+		printf("%s\"%s\":%.3f", i ? "," : "", e1k_halt_stage_name(i),
+		       (double)(rep->stages[i].end_ns - rep->stages[i].start_ns) / 1e6);
+	printf("}}\n");
+	fflush(stdout);
+}
+
+/* Wait (bounded) for cond; signals still pending are handled later. */
+static bool wait_for(struct nb_run *r, bool (*cond)(struct nb_run *r), unsigned ms)
+{
+	uint64_t end = now_ns() + (uint64_t)ms * 1000000ull;
+
+	while (!cond(r)) {
+		struct timespec ts = { 0, 1000000 };
+
+		if (now_ns() >= end)
+			return false;
+		nanosleep(&ts, NULL);
+	}
+	return true;
+}
+
+static bool link_is_up(struct nb_run *r)
+{
+	struct e1k_stats st;
+
+	return e1k_adapter_get_stats(r->ad, &st) == 0 && st.link_up;
+}
+
+static bool warm_enough(struct nb_run *r)
+{
+	return run_sent(r) >= r->o->warm;
+}
+
+static int start_senders(struct nb_run *r)
+{
+	uint8_t mac[6];
+
+	e1k_adapter_get_mac(r->ad, mac);
+	for (unsigned i = 0; i < r->o->senders; i++) {
+		struct nb_sender *s = &r->snd[i];
+		int rc;
+
+		s->ad = r->ad;
+		s->o = r->o;
+		s->id = i;
+		s->stop = &r->stop;
+		memcpy(s->src, mac, 6);
+		rc = -pthread_create(&s->t, NULL, sender_thread, s);
+		if (rc < 0)
+			return rc;
+		r->nsend = i + 1;
+	}
+	return 0;
+}
+
+static void stop_senders(struct nb_run *r)
+{
+	atomic_store_explicit(&r->stop, true, memory_order_relaxed);
+	for (unsigned i = 0; i < r->nsend; i++)
+		pthread_join(r->snd[i].t, NULL);
+}
+
+/* tx/rx: serve SIGUSR1 snapshots until the end condition. */
+static void serve(struct nb_run *r, const sigset_t *set)
+{
+	uint64_t end = r->o->seconds ? r->t0 + (uint64_t)r->o->seconds * 1000000000ull : UINT64_MAX;
+
+	for (;;) {
+		struct timespec ts = { 0, NB_TICK_MS * 1000000l };
+		int sig = sigtimedwait(set, NULL, &ts);
+
+		if (sig == SIGUSR1)
+			print_counters(r, "snap");
+		else if (sig == SIGTERM || sig == SIGINT)
+			return;
+		if (now_ns() >= end)
+			return;
+		if (r->o->stop_file && access(r->o->stop_file, F_OK) == 0)
+			return;
+		if (e1k_adapter_state(r->ad) != E1K_STATE_RUNNING)
+			return;    /* the device went away: halt */
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct nb_run run;   /* zeroed; big enough to keep off the stack */
+	struct nb_opts o;
+	struct e1k_owner_ops owner = { .halt_needed = nb_halt_needed };
+	struct e1k_halt_report *rep;
+	sigset_t set;
+	char err[512];
+	int rc = parse_args(argc, argv, &o), hrc, status = 0;
+
+	if (rc)
+		return rc < 0 ? 2 : 0;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* Before any thread exists: every thread inherits the mask. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	e1k_log_set_level(E1K_LOG_WARN);
+	e1k_rcu_thread_online();
+	rep = calloc(1, sizeof(*rep));
+	if (!rep)
+		return 1;
+
+	run.o = &o;
+	rc = open_device(&o, &run.hw, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "e1k_bench_nic: cannot open %s: %s\n", o.device, err);
+		free(rep);
+		return 1;
+	}
+	rc = e1k_adapter_initialize(run.hw, &o.cfg, &owner, &run.ad, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "e1k_bench_nic: initialize: %s\n", err);
+		hal_close(run.hw);
+		free(rep);
+		return 1;
+	}
+	run.bind.ad = run.ad;
+	rc = e1k_adapter_bind(run.ad, &nb_ops, &run.bind);
+	if (rc == 0)
+		rc = e1k_adapter_restart(run.ad);
+	if (rc == 0 && !wait_for(&run, link_is_up, NB_LINK_WAIT_MS))
+		fprintf(stderr, "e1k_bench_nic: no link after %u ms (going on)\n", NB_LINK_WAIT_MS);
+	if (rc < 0) {
+		fprintf(stderr, "e1k_bench_nic: bring-up: %s\n", strerror(-rc));
+		status = 1;
+		goto halt;
+	}
+	run.t0 = now_ns();
+	{
+		struct e1k_stats st;
+
+		e1k_adapter_get_stats(run.ad, &st);
+		printf("{\"event\":\"up\",\"device\":\"%s\",\"irq_mode\":\"%s\",\"tx_ring\":%u,"
+		       "\"rx_ring\":%u,\"itr_ns\":%u,\"senders\":%u,\"size\":%u,\"link_mbps\":%u}\n",
+		       run.hw->name, e1k_irq_mode_name(e1k_adapter_irq_mode(run.ad)),
+		       o.cfg.tx_ring_size, o.cfg.rx_ring_size, o.cfg.itr_ns,
+		       o.mode == NB_RX ? 0 : o.senders, o.size, st.link_mbps);
+		fflush(stdout);
+	}
+	if (o.mode != NB_RX) {
+		rc = start_senders(&run);
+		if (rc < 0) {
+			fprintf(stderr, "e1k_bench_nic: cannot start a sender: %s\n", strerror(-rc));
+			status = 1;
+			goto halt;
+		}
+	}
+	if (o.mode == NB_HALT) {
+		if (!wait_for(&run, warm_enough, NB_WARM_WAIT_MS)) {
+			fprintf(stderr, "e1k_bench_nic: only %llu frames sent in %u ms\n",
+			        (unsigned long long)run_sent(&run), NB_WARM_WAIT_MS);
+			status = 1;
+		}
+		print_counters(&run, "snap");
+		if (o.reason == E1K_HALT_SURPRISE_REMOVED) {
+			/* The hardware really goes away first, as in the model bench. */
+			if (sim_is_sim(run.hw))
+				rc = sim_fault(run.hw, SIM_FAULT_SURPRISE_REMOVE, true);
+			else
+				rc = hal_vfio_fault_disable_memory(run.hw);
+			if (rc < 0)
+				fprintf(stderr, "e1k_bench_nic: cannot remove the device: %s\n", strerror(-rc));
+		}
+	} else {
+		serve(&run, &set);
+	}
+halt:
+	if (o.mode != NB_HALT)
+		print_counters(&run, "end");
+	/* The halt runs whatever happened above: it is the only way down.  The
+	 * senders keep going until the halt refuses their sends. */
+	hrc = e1k_adapter_halt(run.ad, o.mode == NB_HALT ? o.reason : E1K_HALT_STOPPED, rep);
+	stop_senders(&run);
+	print_halt(rep, hrc);
+	if (o.mode == NB_HALT)
+		print_counters(&run, "end");
+	if (hrc < 0 || e1k_halt_report_clean(rep) != 0)
+		status = 1;
+	e1k_adapter_destroy(run.ad);
+	free(rep);
+	e1k_rcu_thread_offline();
+	return status;
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# bench/smoke.sh - ctest bench_smoke: one short run of each bench program on
+# the software model, and bench/report.py on what they produced, so the
+# benchmark cannot rot between full runs of scripts/bench (which needs QEMU).
+#
+#   bench/smoke.sh BENCH_BIN_DIR [SANITIZER]
+#
+# Checks: e1k_bench_sim irq answers its probes (idle and loaded) with sane
+# latencies; the tx and rx workloads complete every packet; e1k_bench_nic
+# brings the adapter up on the model, sends (tx), and halts cleanly under load
+# (halt, surprise-removed); e1k_bench_flood refuses bad arguments; report.py
+# turns the model figures into the JSON shape of docs/benchmarks.md.  With
+# valgrind installed and no sanitizer, the callgrind instruction counts too.
+# Exit 0 pass, 1 fail, 77 skip (no python3).
+set -uo pipefail
+bin=${1:?usage: smoke.sh BENCH_BIN_DIR [SANITIZER]}
+san=${2:-none}
+here=$(cd "$(dirname "$0")" && pwd)
+command -v python3 >/dev/null || { echo "skip: no python3"; exit 77; }
+tmp=$(mktemp -d /tmp/e1kd-bench-smoke.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+ok() { echo "  ok $1"; }
+nok() { echo "  not ok $1: $2"; fails=$((fails + 1)); }
+# jq-less JSON checks: python3 -c 'expr' FILE, expr sees d (the first line's JSON).
+jcheck() {   # jcheck NAME FILE EXPR
+	if python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).readline()); sys.exit(0 if eval(sys.argv[2]) else 1)' \
+		"$2" "$3" 2>"$tmp/jcheck.err"; then ok "$1"; else nok "$1" "$3 is false for $(head -c 300 "$2") $(cat "$tmp/jcheck.err")"; fi
+}
+
+# --- model figures (the same commands scripts/bench runs, shorter) ---
+out=$tmp/out
+mkdir -p "$out"
+echo '{"figure":"machine","nproc":1,"cpu":"smoke","date":"smoke","command":"bench/smoke.sh","runs":1}' >"$out/machine.json"
+if "$bin/e1k_bench_sim" irq --model 82540em --probes 200 >"$out/sim-irq-82540em.json" 2>"$tmp/irq.err"; then
+	ok irq_runs
+	jcheck irq_idle_answered "$out/sim-irq-82540em.json" 'd["idle"]["n"] >= 190 and 0 < d["idle"]["p50_us"] <= d["idle"]["p99_us"] <= d["idle"]["max_us"]'
+	jcheck irq_loaded_answered "$out/sim-irq-82540em.json" 'd["loaded"]["n"] >= 190 and d["rx_loaded"] > 0'
+else
+	nok irq_runs "$(tail -n 3 "$tmp/irq.err")"
+fi
+for path in tx rx; do
+	key=completed
+	[[ $path == rx ]] && key=received
+	cg=()
+	if [[ $san == none ]] && command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
+		cg=(valgrind --tool=callgrind --callgrind-out-file="$out/callgrind-$path.out"
+			--toggle-collect=e1k_adapter_send --toggle-collect=isr_handle --toggle-collect=e1k_dpc_intr)
+	fi
+	if "${cg[@]}" "$bin/e1k_bench_sim" "$path" --packets 2000 >"$out/sim-$path.json" 2>"$tmp/$path.err"; then
+		jcheck "${path}_workload" "$out/sim-$path.json" "d[\"packets\"] == 2000 and d[\"$key\"] == 2000"
+		if ((${#cg[@]})); then
+			callgrind_annotate --inclusive=yes "$out/callgrind-$path.out" >"$out/callgrind-$path.txt" 2>/dev/null
+		fi
+	else
+		nok "${path}_workload" "$(tail -n 3 "$tmp/$path.err")"
+	fi
+done
+
+# --- e1k_bench_nic on the model ---
+if "$bin/e1k_bench_nic" --device sim:82574l --mode tx --seconds 1 >"$tmp/nic-tx.out" 2>&1; then
+	grep '"event":"end"' "$tmp/nic-tx.out" >"$tmp/nic-tx.end"
+	jcheck nic_tx_sent "$tmp/nic-tx.end" 'd["tx"] > 0 and d["tx_completed"] > 0 and d["interrupts"] > 0'
+	grep '"event":"halt"' "$tmp/nic-tx.out" >"$tmp/nic-tx.halt"
+	jcheck nic_tx_clean_halt "$tmp/nic-tx.halt" 'd["clean"] is True and d["reason"] == "stopped"'
+else
+	nok nic_tx "exit $?: $(tail -n 3 "$tmp/nic-tx.out")"
+fi
+if "$bin/e1k_bench_nic" --device sim:82540em --mode halt --reason surprise-removed --warm 2000 \
+	>"$tmp/nic-halt.out" 2>&1; then
+	grep '"event":"halt"' "$tmp/nic-halt.out" >"$tmp/nic-halt.line"
+	jcheck nic_halt_under_load "$tmp/nic-halt.line" 'd["clean"] is True and d["reason"] == "surprise-removed" and d["total_ms"] > 0 and len(d["stages"]) == 15'
+else
+	nok nic_halt "exit $?: $(tail -n 3 "$tmp/nic-halt.out")"
+fi
+if "$bin/e1k_bench_nic" --device sim:82540em --mode bogus >/dev/null 2>&1; then
+	nok nic_usage "a bad --mode was accepted"
+else
+	ok nic_usage
+fi
+if "$bin/e1k_bench_flood" --ifname lo --dst nonsense >/dev/null 2>&1; then
+	nok flood_usage "a bad --dst was accepted"
+else
+	ok flood_usage
+fi
+
+# --- the report on the model figures ---
+python3 "$here/report.py" "$out" --json "$tmp/report.json" >"$tmp/report.txt" 2>&1
+if grep -q 'interrupt-to-DPC 82540em' "$tmp/report.txt"; then ok report_table; else nok report_table "$(tail -n 5 "$tmp/report.txt")"; fi
+want='d["sim"]["irq_dpc_us_p50"] > 0 and d["sim"]["irq_dpc_us_p99"] > 0 and "nics" in d and "ratios" in d'
+if [[ -s $out/callgrind-tx.txt ]]; then
+	want="$want"' and 20 < d["sim"]["tx_instr_per_pkt"] < 5000 and 20 < d["sim"]["rx_instr_per_pkt"] < 5000'
+fi
+python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$tmp/report.json" >"$tmp/report.line" 2>/dev/null
+jcheck report_json_shape "$tmp/report.line" "$want"
+
+if ((fails == 0)); then
+	echo "bench smoke: all passed"
+	exit 0
+fi
+echo "bench smoke: $fails failed"
+exit 1
