@@ -44,6 +44,7 @@ struct daemon {
 	const char *sim_wire;
 	const char *ctl_path;
 	const char *report_path;
+	bool noiommu;
 	struct e1k_config cfg;
 
 	struct hal_dev *hw;
@@ -97,6 +98,9 @@ static void usage(FILE *f)
 "  --report PATH        write the halt report (JSON) to PATH, whatever caused the halt\n"
 "  --halt-when-unbound  halt (instance-deinitialized) when the last upper binding\n"
 "                       goes away, e.g. when the --tap interface is deleted\n"
+"  --noiommu            accept a device in vfio's no-IOMMU mode (/dev/vfio/noiommu-N):\n"
+"                       unsafe, the device can DMA anywhere in memory; DMA memory\n"
+"                       is then locked and must be physically contiguous (huge pages)\n"
 "  --log-level L        error | warn | info | debug (default info)\n"
 "  -h, --help           this text\n"
 "  -V, --version        version\n"
@@ -510,6 +514,7 @@ static int open_device(struct daemon *d, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	{
+		struct hal_vfio_opts o = { .prefer_noiommu = d->noiommu };
 		char bdf[HAL_VFIO_BDF_LEN];
 
 		if (hal_vfio_parse_bdf(d->device, bdf) < 0) {
@@ -517,7 +522,7 @@ static int open_device(struct daemon *d, char *err, size_t errlen)
 			         d->device);
 			return -EINVAL;
 		}
-		return hal_vfio_open(bdf, NULL, &d->hw, err, errlen);
+		return hal_vfio_open(bdf, &o, &d->hw, err, errlen);
 	}
 }
 
@@ -582,6 +587,7 @@ int main(int argc, char **argv)
 	d.sim_wire = args.sim_wire;
 	d.ctl_path = args.ctl_path;
 	d.report_path = args.report_path;
+	d.noiommu = args.noiommu;
 	d.cfg = args.cfg;
 	e1k_log_set_level(args.log_level);
 

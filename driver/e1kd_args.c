@@ -44,6 +44,7 @@ int e1kd_parse_args(int argc, char **argv, struct e1kd_args *out, char *err, siz
 		{ "report", required_argument, NULL, 'r' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "halt-when-unbound", no_argument, NULL, 'u' },
+		{ "noiommu", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },
@@ -72,6 +73,7 @@ int e1kd_parse_args(int argc, char **argv, struct e1kd_args *out, char *err, siz
 		case 'c': out->ctl_path = optarg; break;
 		case 'r': out->report_path = optarg; break;
 		case 'u': cfg->halt_when_unbound = true; break;
+		case 'n': out->noiommu = true; break;
 		case 'p':
 			if (parse_uint("--dpc-workers", optarg, 1, 64, &cfg->dpc_workers, err, errlen) < 0)
 				return -EINVAL;

@@ -19,6 +19,7 @@
 #ifndef E1K_E1KD_ARGS_H
 #define E1K_E1KD_ARGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "adapter.h"
@@ -39,6 +40,7 @@ struct e1kd_args {
 	const char *sim_wire;      /* --sim-wire as given (checked when the device opens), or NULL */
 	const char *ctl_path;      /* --ctl, else $E1KD_CTL, else E1KD_DEFAULT_CTL */
 	const char *report_path;   /* --report, or NULL */
+	bool noiommu;              /* --noiommu: accept a vfio no-IOMMU group */
 	struct e1k_config cfg;     /* defaults + options; pool size derived; validated (RUN) */
 	enum e1k_log_level log_level;  /* --log-level, default info */
 };

@@ -1298,7 +1298,7 @@ int hal_vfio_open_at(const char *bdf_in, const struct hal_vfio_opts *o, const ch
 	}
 	if (sy.noiommu && !o->prefer_noiommu) {
 		errf(err, errlen, "%s: IOMMU group %d is a no-IOMMU group (%s): the device could DMA "
-		     "anywhere in memory; refused (prefer_noiommu accepts it)", bdf, sy.group, group_path);
+		     "anywhere in memory; refused (e1kd --noiommu accepts it)", bdf, sy.group, group_path);
 		return -EPERM;
 	}
 
