@@ -781,6 +781,11 @@ int e1k_adapter_restart(struct e1k_adapter *ad)
 	e1k_set_state(ad, E1K_STATE_RUNNING, false);
 	/* Interrupts last: a DPC that runs now sees Running. */
 	e1k_interrupts_enable(ad);
+	/* The watchdog starts over (pause cancelled it synchronously): no
+	 * verdict carries over from before the pause. */
+	ad->wd_stuck = 0;
+	ad->wd_rx_stuck = 0;
+	ad->wd_rx_consumed = UINT64_MAX;
 	(void)ktimer_arm(ad->timers, &ad->watchdog, (uint64_t)ad->cfg.watchdog_ms * 1000000ull,
 	                 (uint64_t)ad->cfg.watchdog_ms * 1000000ull);
 	if (hal_is_gone(hw))

@@ -190,6 +190,7 @@ struct e1k_stats {
 	uint64_t tx_packets, tx_bytes, tx_completed, tx_aborted, tx_busy, tx_hangs;
 	uint64_t rx_packets, rx_bytes, rx_indicated, rx_returned, rx_no_binding, rx_dropped_paused;
 	uint64_t rx_bad_length, rx_bad_status, rx_bad_frag;
+	uint64_t rx_stalls;        /* watchdog: the device skipped descriptors (docs/robustness.md F1) */
 	uint64_t interrupts, isr_not_ours, dpc_runs, link_changes, watchdog_runs;
 	uint64_t rx_outstanding;   /* indicated and not yet returned */
 	uint64_t tx_in_flight;

@@ -85,15 +85,18 @@ struct e1k_adapter {
 	atomic_bool         link_up;
 	atomic_uint         link_mbps;
 
-	/* Watchdog TX hang detection (timer thread only). */
+	/* Watchdog TX hang and RX stall detection (timer thread only; reset by
+	 * restart while the watchdog is not armed). */
 	uint32_t            wd_last_tdh;
 	uint64_t            wd_last_completed;
 	unsigned            wd_stuck;
+	uint64_t            wd_rx_consumed;
+	unsigned            wd_rx_stuck;
 
 	/* Driver counters. */
 	atomic_ulong tx_packets, tx_bytes, tx_completed, tx_aborted, tx_busy, tx_hangs;
 	atomic_ulong rx_packets, rx_bytes, rx_indicated, rx_returned, rx_no_binding;
-	atomic_ulong rx_dropped_paused, dpc_runs, link_changes, watchdog_runs;
+	atomic_ulong rx_dropped_paused, dpc_runs, link_changes, watchdog_runs, rx_stalls;
 	/* The RX ring's own counters, published by its owner (the DPC) so other
 	 * threads never read the ring's plain fields. */
 	atomic_ulong rx_bad_length, rx_bad_status, rx_bad_frag;

@@ -417,7 +417,7 @@ int e1k_adapter_get_stats(struct e1k_adapter *ad, struct e1k_stats *st)
 #define LD(x) st->x = atomic_load_explicit(&ad->x, memory_order_relaxed)
 	LD(tx_packets); LD(tx_bytes); LD(tx_completed); LD(tx_aborted); LD(tx_busy); LD(tx_hangs);
 	LD(rx_packets); LD(rx_bytes); LD(rx_indicated); LD(rx_returned); LD(rx_no_binding);
-	LD(rx_dropped_paused); LD(dpc_runs); LD(link_changes); LD(watchdog_runs);
+	LD(rx_dropped_paused); LD(dpc_runs); LD(link_changes); LD(watchdog_runs); LD(rx_stalls);
 #undef LD
 	st->rx_outstanding = st->rx_indicated - st->rx_returned;
 	st->interrupts = atomic_load(&ad->isr.runs);
@@ -441,11 +441,63 @@ int e1k_adapter_get_stats(struct e1k_adapter *ad, struct e1k_stats *st)
 	return 0;
 }
 
+/* An RX stall must last this long (and at least 3 periods) before it is
+ * reported: a verdict that halts the adapter must not come from one DPC run
+ * preempted between harvesting and publishing its progress. */
+#define RX_STALL_MIN_MS 500u
+
+/*
+ * RX stall (docs/robustness.md, F1).  The ring is harvested in order, so a
+ * device that moves RDH past a descriptor without writing it back (the
+ * model's HOSTILE fault; a real e1000 writes DD before its head moves on)
+ * leaves poll waiting on that slot for good: nothing is indicated again and
+ * only the device's RNBC/MPC move.  Stalled means, on every tick for
+ * max(3, RX_STALL_MIN_MS / period) ticks in a row: buffers are posted,
+ * nothing was harvested since the previous tick, RDH is not at the slot poll
+ * waits on (the device has gone past it), and that slot has no DD (so this
+ * is not a late DPC or a lost interrupt: those leave DD set).  Then the
+ * stall is counted and the owner asked for a `failed` halt, as for a TX hang.
+ * Cost per tick: one RDH read and one status byte load.
+ */
+static void rx_stall_check(struct e1k_adapter *ad)
+{
+	struct rx_ring_progress pr;
+	unsigned need = RX_STALL_MIN_MS / ad->cfg.watchdog_ms;
+	bool stuck;
+	uint32_t rdh;
+
+	rx_ring_get_progress(ad->rx, &pr);
+	rdh = rx_ring_hw_head(ad->rx);
+	if (e1k_check_removed(ad, rdh))
+		return;
+	/* DD read after RDH: a write-back the device made before moving its
+	 * head is visible here. */
+	stuck = pr.posted > 0 && pr.consumed == ad->wd_rx_consumed && rdh != pr.next_clean &&
+	        !rx_ring_desc_done(ad->rx, pr.next_clean);
+	ad->wd_rx_consumed = pr.consumed;
+	if (!stuck) {
+		ad->wd_rx_stuck = 0;
+		return;
+	}
+	if (need < 3)
+		need = 3;
+	if (++ad->wd_rx_stuck != need)
+		return;
+	atomic_fetch_add_explicit(&ad->rx_stalls, 1, memory_order_relaxed);
+	e1k_log(E1K_LOG_ERROR, "%s: receive stalled: the device moved RDH to %u past descriptor %u "
+	        "without writing it back (%u buffers posted, nothing received for %u periods)",
+	        ad->hw->name, rdh, pr.next_clean, pr.posted, need);
+	e1k_request_halt(ad, E1K_HALT_FAILED, "receive stall detected by the watchdog: "
+	                 "the device skipped receive descriptors");
+}
+
 /*
  * Watchdog (timer thread, periodic while Running): link state, statistics,
- * removal detection, TX hang detection.  A TX ring with frames in flight whose
- * head has not moved and that completed nothing for three periods is hung:
- * the owner is asked to halt with reason `failed`.
+ * removal detection, TX hang and RX stall detection.  A TX ring with frames
+ * in flight whose head has not moved and that completed nothing for three
+ * periods is hung: the owner is asked to halt with reason `failed`; the same
+ * for a receive ring the device went past without writing it back
+ * (rx_stall_check).
  */
 void e1k_watchdog(struct ktimer *t)
 {
@@ -488,6 +540,7 @@ void e1k_watchdog(struct ktimer *t)
 			ad->wd_last_completed = done;
 			pthread_mutex_unlock(&ad->tx_lock);
 		}
+		rx_stall_check(ad);
 	}
 	e1k_rcu_read_unlock();
 }

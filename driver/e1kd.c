@@ -250,7 +250,7 @@ static void stats_json(struct daemon *d, struct jbuf *o)
 	U("packets", rx_packets); U("bytes", rx_bytes); U("indicated", rx_indicated);
 	U("returned", rx_returned); U("outstanding", rx_outstanding); U("no_binding", rx_no_binding);
 	U("dropped_paused", rx_dropped_paused); U("bad_length", rx_bad_length);
-	U("bad_status", rx_bad_status); U("bad_frag", rx_bad_frag);
+	U("bad_status", rx_bad_status); U("bad_frag", rx_bad_frag); U("stalls", rx_stalls);
 	jb_obj_end(o);
 	jb_obj_begin(o, "irq");
 	U("interrupts", interrupts); U("not_ours", isr_not_ours); U("dpc_runs", dpc_runs);

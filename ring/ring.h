@@ -41,6 +41,7 @@
 #ifndef E1K_RING_H
 #define E1K_RING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hal.h"
@@ -224,6 +225,26 @@ unsigned rx_ring_abort(struct rx_ring *r);
 
 /* Buffers posted to the device (including completed, not yet polled). */
 unsigned rx_ring_posted(const struct rx_ring *r);
+
+/*
+ * Stall detection from another thread (the watchdog).  A device writes a
+ * descriptor back (DD) before its head moves past it; poll harvests in ring
+ * order, so a device that moves RDH past a descriptor without writing it back
+ * stops receive for good.  These readers let a thread that does not own the
+ * ring see that: the indexes as the owner published them at the end of its
+ * last hw_setup/refill/poll/abort (consumed counts every slot poll or abort
+ * moved past: received + dropped + aborted), RDH (one MMIO read), and the DD
+ * bit of one slot (an atomic load of its status byte).
+ * Context: any.  Locks: none.  May block: no.
+ */
+struct rx_ring_progress {
+	unsigned next_clean;   /* oldest posted slot: where poll waits for DD */
+	unsigned posted;
+	uint64_t consumed;
+};
+void rx_ring_get_progress(struct rx_ring *r, struct rx_ring_progress *p);
+bool rx_ring_desc_done(struct rx_ring *r, unsigned slot);
+uint32_t rx_ring_hw_head(struct rx_ring *r);
 unsigned rx_ring_size(const struct rx_ring *r);
 void rx_ring_get_stats(const struct rx_ring *r, struct rx_ring_stats *st);
 struct e1000_rx_desc *rx_ring_desc(const struct rx_ring *r);

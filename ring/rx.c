@@ -28,7 +28,20 @@ struct rx_ring {
 	uint32_t             *slot_buf;     /* [ndesc] buffer posted in each slot */
 	uint32_t             *scratch;      /* [ndesc] batch for pool get/put */
 	struct rx_ring_stats  st;
+	/* For other threads (rx_ring_get_progress), stored by the owner at the
+	 * end of every call that moves next_clean or posted. */
+	_Atomic unsigned      pub_next_clean, pub_posted;
+	_Atomic uint64_t      pub_consumed;
 };
+
+/* Owner: make the indexes visible to rx_ring_get_progress. */
+static void publish(struct rx_ring *r)
+{
+	atomic_store_explicit(&r->pub_next_clean, r->next_clean, memory_order_relaxed);
+	atomic_store_explicit(&r->pub_posted, r->posted, memory_order_relaxed);
+	atomic_store_explicit(&r->pub_consumed, r->st.received + r->st.dropped + r->st.aborted,
+	                      memory_order_relaxed);
+}
 
 int rx_ring_create(struct hal_dev *hw, struct pkt_pool *pool, unsigned ndesc,
                    struct rx_ring **out)
@@ -100,6 +113,7 @@ void rx_ring_hw_setup(struct rx_ring *r)
 		rxd_clear(&r->desc[i]);
 	r->next_clean = 0;
 	r->next_use = 0;
+	publish(r);
 
 	/* SDM 14.4: base, length, head = tail = 0 (no buffers yet). */
 	hal_wr32(r->hw, E1000_RDBAL, lo32(r->dma.iova));
@@ -136,6 +150,7 @@ unsigned rx_ring_refill(struct rx_ring *r)
 	}
 	r->posted += got;
 	r->st.refilled += got;
+	publish(r);
 	/* Descriptors (address, DD clear) before the tail that hands them over:
 	 * pairs with the device reading descriptors only below the RDT it saw. */
 	atomic_thread_fence(memory_order_release);
@@ -203,6 +218,7 @@ unsigned rx_ring_poll(struct rx_ring *r, struct pkt_ref *out, unsigned max)
 		pkt_pool_put(r->pool, r->scratch, ndrop);
 		r->st.dropped += ndrop;
 	}
+	publish(r);
 	return got;
 }
 
@@ -224,12 +240,38 @@ unsigned rx_ring_abort(struct rx_ring *r)
 		pkt_pool_put(r->pool, r->scratch, n);
 		r->st.aborted += n;
 	}
+	publish(r);
 	return n;
 }
 
 unsigned rx_ring_posted(const struct rx_ring *r)
 {
 	return r ? r->posted : 0;
+}
+
+void rx_ring_get_progress(struct rx_ring *r, struct rx_ring_progress *p)
+{
+	if (!p)
+		return;
+	if (!r) {
+		*p = (struct rx_ring_progress){ 0 };
+		return;
+	}
+	p->next_clean = atomic_load_explicit(&r->pub_next_clean, memory_order_relaxed);
+	p->posted = atomic_load_explicit(&r->pub_posted, memory_order_relaxed);
+	p->consumed = atomic_load_explicit(&r->pub_consumed, memory_order_relaxed);
+}
+
+bool rx_ring_desc_done(struct rx_ring *r, unsigned slot)
+{
+	/* desc and mask never change after create; the status byte is only
+	 * ever accessed atomically (device, poll, clear). */
+	return r && (DESC_LOAD_STATUS(r->desc[slot & r->mask].status) & E1000_RXD_STAT_DD);
+}
+
+uint32_t rx_ring_hw_head(struct rx_ring *r)
+{
+	return r ? hal_rd32(r->hw, E1000_RDH) : 0;
 }
 
 unsigned rx_ring_size(const struct rx_ring *r)

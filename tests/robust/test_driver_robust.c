@@ -9,7 +9,8 @@
  *                     size injected on the wire) while control requests keep
  *                     coming.  Asserts: the adapter stays Running (it never
  *                     halts itself; the most it may do is ask its owner for a
- *                     `failed` halt when TX stops completing), every request
+ *                     `failed` halt when TX stops completing or receive
+ *                     stalls on skipped descriptors), every request
  *                     completes within a bound, every frame indicated to the
  *                     binding has a length in 1..buffer size, the drops are
  *                     counted (rx_bad_*), the model's DMA checker counts zero
@@ -22,12 +23,12 @@
  *                     every request on a halted adapter is refused.
  *   halt_in_hostile   halt with every reason while the device is hostile
  *                     and the flood is running.
- *   rx_skip_detected  KNOWN GAP, registered DISABLED (docs/robustness.md):
- *                     after the device skipped receive descriptors (head moved
- *                     on, no write-back), the driver must either receive again
- *                     or ask its owner for a halt within 10 s, without a
- *                     pause/restart.  Today it does neither: receive stops for
- *                     good, silently (the device counts RNBC misses).
+ *   rx_skip_detected  after the device skipped receive descriptors (head moved
+ *                     on, no write-back), receive cannot resume without a
+ *                     pause/restart: the watchdog must notice (rx_stalls 1)
+ *                     and ask its owner for a `failed` halt within 10 s
+ *                     (docs/robustness.md, finding F1; before the fix receive
+ *                     stopped for good, silently).
  *
  * No sleeps: every wait is a condition with a deadline; run time is bounded
  * by tl_scaled() counts and a wall-clock cap.
@@ -146,17 +147,19 @@ static void hostile_run(enum sim_model m, enum e1k_irq_mode irq, unsigned worker
 	{
 		int hr = atomic_load(&t.b.halt_reason);
 
-		/* The only request a lying-but-present device may cause: TX hang. */
+		/* The only request a lying-but-present device may cause: `failed`
+		 * (TX hang, or RX stall when it skipped receive descriptors). */
 		CHECK(hr < 0 || hr == E1K_HALT_FAILED);
 	}
 	printf("  %s: %lu hostile cycles, %llu interrupts, %lu control rounds (worst %.1f ms), "
 	       "sent %lu, injected %lu, indicated %lu; dropped: length %llu, status %llu, "
-	       "frag %llu; tx_hangs %llu, tx_aborted %llu\n",
+	       "frag %llu; tx_hangs %llu, rx_stalls %llu, tx_aborted %llu\n",
 	       m == SIM_82540EM ? "82540em" : "82574l", cycles,
 	       (unsigned long long)(st.interrupts - st0.interrupts), rounds, (double)worst / 1e6,
 	       atomic_load(&f.sent), atomic_load(&f.injected), atomic_load(&t.b.frames),
 	       (unsigned long long)st.rx_bad_length, (unsigned long long)st.rx_bad_status,
 	       (unsigned long long)st.rx_bad_frag, (unsigned long long)st.tx_hangs,
+	       (unsigned long long)st.rx_stalls,
 	       (unsigned long long)st.tx_aborted);
 
 	/* The fault is off: clean traffic flows again. */
@@ -281,6 +284,13 @@ static void test_rx_skip_detected(void)
 		        "2000 after the lies, device missed %llu (RNBC %llu), state %s, no halt asked",
 		        atomic_load(&t.b.good) - (p.want - 100), (unsigned long long)ss.rx_missed,
 		        (unsigned long long)st.dev_rnbc, e1k_state_name(e1k_adapter_state(t.ad)));
+	/* Receive cannot come back by itself (the device's head only moves up to
+	 * the tail the stalled driver never advances): the watchdog's verdict. */
+	CHECK_EQ(atomic_load(&t.b.halt_reason), E1K_HALT_FAILED);
+	CHECK_EQ(st.rx_stalls, 1);
+	CHECK_EQ(e1k_adapter_state(t.ad), E1K_STATE_RUNNING);
+	printf("  stall reported: rx_stalls %llu, device missed %llu\n",
+	       (unsigned long long)st.rx_stalls, (unsigned long long)ss.rx_missed);
 	(void)e1k_adapter_halt(t.ad, E1K_HALT_STOPPED, NULL);
 	e1k_adapter_destroy(t.ad);
 }
