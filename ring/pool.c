@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pool.c - packet buffer pool: one DMA region cut into equal power-of-two
- * buffers, a LIFO free stack (recently used buffers are cache-warm) and a
- * per-buffer "free" flag that makes a double put detectable.
+ * pool.c - packet buffer pool: DMA regions of at most PKT_POOL_CHUNK bytes cut
+ * into equal power-of-two buffers, a LIFO free stack (recently used buffers
+ * are cache-warm) and a per-buffer "free" flag that makes a double put
+ * detectable.
+ *
+ * Why chunks: a buffer must be contiguous in device address space, and in
+ * vfio's no-IOMMU mode the device address is the physical one, which the
+ * backend can only promise for one 2 MiB huge page at a time.  With an IOMMU
+ * a 2 MiB region is also exactly one huge page.  Buffer b lives in chunk
+ * b >> cshift at offset (b & cmask) << shift: two shifts and a mask.
  */
 #include "pool.h"
 
@@ -13,10 +20,12 @@
 
 struct pkt_pool {
 	struct hal_dev *hw;
-	struct hal_dma  dma;
+	struct hal_dma *chunks;       /* nchunks regions, all full but the last */
+	uint32_t        nchunks;
 	uint32_t        nbufs;
 	uint32_t        buf_size;
 	unsigned        shift;        /* log2(buf_size) */
+	unsigned        cshift;       /* log2(buffers per chunk) */
 
 	pthread_mutex_t lock;         /* guards stack, top and is_free */
 	bool            lock_ready;
@@ -74,9 +83,21 @@ int pkt_pool_create(struct hal_dev *hw, uint32_t nbufs, uint32_t buf_size,
 		goto fail;
 	}
 	p->lock_ready = true;
-	err = hal_dma_alloc(hw, (size_t)nbufs * buf_size, &p->dma);
-	if (err < 0)
+	p->cshift = log2_u32(PKT_POOL_CHUNK) - p->shift;
+	p->nchunks = ((nbufs - 1) >> p->cshift) + 1;
+	p->chunks = calloc(p->nchunks, sizeof(*p->chunks));
+	if (!p->chunks) {
+		err = -ENOMEM;
 		goto fail;
+	}
+	for (uint32_t c = 0; c < p->nchunks; c++) {
+		uint32_t first = c << p->cshift;
+		uint32_t n = nbufs - first < (1u << p->cshift) ? nbufs - first : 1u << p->cshift;
+
+		err = hal_dma_alloc(hw, (size_t)n << p->shift, &p->chunks[c]);
+		if (err < 0)
+			goto fail;
+	}
 
 	/* Push in reverse so the first get hands out buffer 0, 1, 2 ... (makes
 	 * traces readable; nothing depends on it). */
@@ -98,7 +119,11 @@ void pkt_pool_destroy(struct pkt_pool *p)
 {
 	if (!p)
 		return;
-	hal_dma_free(p->hw, &p->dma);
+	/* Reverse order of allocation; a chunk never allocated is zeroed, which
+	 * hal_dma_free accepts. */
+	for (uint32_t c = p->nchunks; c-- > 0;)
+		hal_dma_free(p->hw, &p->chunks[c]);
+	free(p->chunks);
 	if (p->lock_ready)
 		pthread_mutex_destroy(&p->lock);
 	free(p->is_free);
@@ -154,26 +179,33 @@ void *pkt_buf_va(const struct pkt_pool *p, uint32_t buf)
 {
 	if (!p || buf >= p->nbufs)
 		return NULL;
-	return (uint8_t *)p->dma.va + ((size_t)buf << p->shift);
+	return (uint8_t *)p->chunks[buf >> p->cshift].va +
+	       ((size_t)(buf & ((1u << p->cshift) - 1)) << p->shift);
 }
 
 uint64_t pkt_buf_iova(const struct pkt_pool *p, uint32_t buf)
 {
 	if (!p || buf >= p->nbufs)
 		return 0;
-	return p->dma.iova + ((uint64_t)buf << p->shift);
+	return p->chunks[buf >> p->cshift].iova +
+	       ((uint64_t)(buf & ((1u << p->cshift) - 1)) << p->shift);
 }
 
 uint32_t pkt_buf_from_va(const struct pkt_pool *p, const void *va)
 {
-	uintptr_t base, a = (uintptr_t)va;
+	uintptr_t a = (uintptr_t)va;
 
 	if (!p)
 		return PKT_BUF_NONE;
-	base = (uintptr_t)p->dma.va;
-	if (a < base || a - base >= (uintptr_t)p->nbufs << p->shift)
-		return PKT_BUF_NONE;
-	return (uint32_t)((a - base) >> p->shift);
+	for (uint32_t c = 0; c < p->nchunks; c++) {
+		uintptr_t base = (uintptr_t)p->chunks[c].va;
+		uint32_t first = c << p->cshift;
+		uint32_t n = p->nbufs - first < (1u << p->cshift) ? p->nbufs - first : 1u << p->cshift;
+
+		if (a >= base && a - base < (uintptr_t)n << p->shift)
+			return first + (uint32_t)((a - base) >> p->shift);
+	}
+	return PKT_BUF_NONE;
 }
 
 uint32_t pkt_pool_buf_size(const struct pkt_pool *p)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pool.h - fixed-size packet buffers carved from one DMA region.
+ * pool.h - fixed-size packet buffers carved from DMA regions of at most 2 MiB.
  *
  * Lifecycle:  pkt_pool_create()  ->  get/put, buf_va/buf_iova ...  ->  pkt_pool_destroy()
  *
@@ -31,13 +31,17 @@
 #define PKT_POOL_BUF_MIN   256u
 #define PKT_POOL_BUF_MAX   16384u
 #define PKT_POOL_NBUFS_MAX 65536u
+/* The largest DMA region the pool asks for: buffers never straddle two
+ * (one 2 MiB huge page; what a no-IOMMU backend can make contiguous). */
+#define PKT_POOL_CHUNK     (2u << 20)
 /* Returned by pkt_pool_get() never; used by callers as "no buffer". */
 #define PKT_BUF_NONE       UINT32_MAX
 
 struct pkt_pool;
 
 /*
- * Create a pool of nbufs buffers of buf_size bytes each, in one hal_dma_alloc.
+ * Create a pool of nbufs buffers of buf_size bytes each, in one hal_dma_alloc
+ * per PKT_POOL_CHUNK bytes (the last region holds the rest).
  * buf_size must be a power of two in [256, 16384] and nbufs in [1, 65536],
  * else -EINVAL.  -ENOMEM (or the backend's error) when an allocation fails; on
  * failure nothing is left behind and *out is NULL.  All buffers start free.

@@ -84,6 +84,42 @@ static void test_addresses(void)
 	fake_close(hw);
 }
 
+/* A pool above PKT_POOL_CHUNK is several DMA regions of at most that size:
+ * every buffer lies inside one region (never across two), its device address
+ * is its region's, and a failure on a later region frees the earlier ones. */
+static void test_chunks(void)
+{
+	const uint32_t per_chunk = PKT_POOL_CHUNK / 2048, n = 2 * per_chunk + 5;
+	struct hal_dev *hw = fake_open();
+	struct pkt_pool *p;
+
+	REQUIRE(hw);
+	REQUIRE(pkt_pool_create(hw, n, 2048, &p) == 0);
+	CHECK_EQ(fake_live_dma(hw), 3);
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t *va = pkt_buf_va(p, i);
+
+		REQUIRE(va != NULL);
+		CHECK_U64(pkt_buf_iova(p, i), (uint64_t)(uintptr_t)va ^ FAKE_IOVA_XOR);
+		CHECK_EQ(pkt_buf_from_va(p, va + 2047), i);
+		if (i % per_chunk)
+			CHECK_EQ(va - (uint8_t *)pkt_buf_va(p, i - 1), 2048);
+		va[0] = 1;
+		va[2047] = 1;   /* ASan: the last byte is inside the region too */
+	}
+	CHECK(pkt_buf_va(p, n) == NULL);
+	pkt_pool_destroy(p);
+	CHECK_EQ(fake_live_dma(hw), 0);
+
+	fake_fail_dma_alloc_at(hw, 2);
+	p = (struct pkt_pool *)1;
+	CHECK_EQ(pkt_pool_create(hw, n, 2048, &p), -ENOMEM);
+	CHECK(p == NULL);
+	CHECK_EQ(fake_live_dma(hw), 0);
+	fake_fail_dma_alloc_at(hw, 0);
+	fake_close(hw);
+}
+
 static void test_accounting(void)
 {
 	struct hal_dev *hw = fake_open();
@@ -242,6 +278,7 @@ int main(void)
 	static const struct tl_case cases[] = {
 		TL_CASE(test_create_validation),
 		TL_CASE(test_addresses),
+		TL_CASE(test_chunks),
 		TL_CASE(test_accounting),
 		TL_CASE(test_double_put_and_bad_index),
 		TL_CASE(test_threads),
