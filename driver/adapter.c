@@ -297,6 +297,13 @@ static void program_device(struct e1k_adapter *ad)
 	         (E1000_TCTL_CT_DEFAULT << E1000_TCTL_CT_SHIFT) |
 	         (E1000_TCTL_COLD_FD << E1000_TCTL_COLD_SHIFT));
 	hal_wr32(hw, E1000_RCTL, 0);
+	/* Legacy RX descriptors, no checksum offload, whatever ran before:
+	 * Linux's e1000e leaves RFCTL.EXSTEN (extended write-backs, which the
+	 * legacy ring never sees as done) and both Linux drivers RXCSUM, and on
+	 * QEMU 7.2 CTRL.RST clears neither (see e1k_device_reset). */
+	hal_wr32(hw, E1000_RXCSUM, 0);
+	if (hw->mac == E1K_MAC_82574L)
+		hal_wr32(hw, E1000_RFCTL, 0);
 	hal_wr32(hw, E1000_ITR, itr);
 	hal_wr32(hw, E1000_RDTR, ad->cfg.rx_delay_us);
 	hal_wr32(hw, E1000_RADV, ad->cfg.rx_abs_delay_us);

@@ -153,7 +153,8 @@
 #define E1000_RXDCTL 0x02828u  /* RW RX descriptor control */
 #define E1000_RADV   0x0282cu  /* RW RX absolute delay timer, 1.024 us units */
 #define E1000_RSRPD  0x02c00u  /* RW small packet detect */
-#define E1000_RXCSUM 0x05000u  /* RW RX checksum control */
+#define E1000_RXCSUM 0x05000u  /* RW RX checksum control (0: no offload) */
+#define E1000_RFCTL  0x05008u  /* RW [82574] receive filter control, 10.2.5 */
 #define E1000_MTA    0x05200u  /* RW multicast table array, 128 x 32 bits */
 #define E1000_MTA_WORDS 128u
 #define E1000_RAL(n) (0x05400u + 8u * (unsigned)(n))  /* RW receive address low */
@@ -183,6 +184,13 @@
 #define E1000_RCTL_VFE       (1u << 18)  /* VLAN filter enable */
 #define E1000_RCTL_BSEX      (1u << 25)  /* buffer size extension (x16) */
 #define E1000_RCTL_SECRC     (1u << 26)  /* strip Ethernet CRC */
+
+/* RXCSUM bits (RX checksum control; PCSS in 7:0) */
+#define E1000_RXCSUM_IPOFL   (1u << 8)   /* IP checksum offload */
+#define E1000_RXCSUM_TUOFL   (1u << 9)   /* TCP/UDP checksum offload */
+
+/* RFCTL bits [82574] 10.2.5 (Linux e1000e: E1000_RFCTL_EXTEN) */
+#define E1000_RFCTL_EXSTEN   (1u << 15)  /* extended status: extended RX descriptors */
 
 /* ---- Transmit (13.4.33-13.4.44) ---- */
 #define E1000_TCTL   0x00400u  /* RW transmit control */
@@ -422,5 +430,19 @@ _Static_assert(sizeof(struct e1000_tx_desc) == 16, "legacy TX descriptor is 16 b
 #define E1000_DELAY_MASK        0x0000ffffu  /* RDTR/RADV/TIDV/TADV */
 #define E1000_ETH_VLAN_FRAME_MAX 1522u       /* longest frame without RCTL.LPE (no FCS) */
 #define E1000_ETH_MCAST_BIT     0x01u        /* I/G bit of the first address octet */
+
+/* RFCTL [82574]: bits 17:0 are defined (iSCSI/NFS/IPv6/ACK filter controls, EXSTEN) */
+#define E1000_RFCTL_MASK_82574  0x0003ffffu
+/* Extended receive descriptor [82574], used when RFCTL.EXSTEN is set (Linux
+ * e1000e's union e1000_rx_desc_extended; QEMU's e1000e_write_ext_rx_descr).
+ * Read format: buffer address at 0, 8 reserved bytes.  Write-back: MRQ at 0,
+ * RSS hash or IP id + packet checksum at 4, extended status at 8 (the legacy
+ * status bits in 7:0, the legacy error bits in 31:24), length at 12, VLAN at 14.
+ * A driver that reads it as a legacy descriptor finds the low byte of the
+ * length where it looks for DD. */
+#define E1000_RXD_EXT_STATUS_OFF 8u
+#define E1000_RXD_EXT_LENGTH_OFF 12u
+#define E1000_RXD_EXT_VLAN_OFF   14u
+#define E1000_RXD_EXT_ERR_SHIFT  24
 
 #endif /* E1K_E1000_REGS_H */

@@ -43,6 +43,13 @@ struct sim_config {
 	/* No PCI power-management capability, as QEMU's e1000 (which has
 	 * none): the model cannot enter D3hot. */
 	bool           no_pm_cap;
+	/* CTRL.RST as QEMU 7.2 implements it instead of the datasheet's full
+	 * reset: the 82540EM ("e1000", set_ctrl) only clears the bit; the
+	 * 82574L ("e1000e", e1000e_set_ctrl) also reloads RAL0/RAH0 with the
+	 * EEPROM MAC.  Every other register keeps what the previous driver left
+	 * (e.g. RFCTL.EXSTEN from Linux's e1000e).  The hal reset op (FLR) still
+	 * resets everything. */
+	bool           qemu_ctrl_rst;
 };
 
 /* Parse "82540em"/"82574l" (case-insensitive); -EINVAL otherwise. */

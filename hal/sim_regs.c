@@ -65,6 +65,8 @@ static uint32_t rw_mask(const struct sim_dev *d, uint32_t off)
 		return sim_is_82574(d) ? E1000_IVAR_MASK_82574 : 0u;
 	case E1000_EIAC:
 		return sim_is_82574(d) ? E1000_EIAC_MASK_82574 : 0u;
+	case E1000_RFCTL:
+		return sim_is_82574(d) ? E1000_RFCTL_MASK_82574 : 0u;
 	default:
 		return 0u;
 	}
@@ -200,17 +202,24 @@ static void mdic_write(struct sim_dev *d, uint32_t val, struct sim_sig *sig)
 
 /* ---- reset and link ---- */
 
+/* RAL0/RAH0 from the EEPROM MAC (SDM 13.4.27). */
+static void load_rar0(struct sim_dev *d)
+{
+	const uint8_t *m = d->cfg.mac;
+
+	sim_reg_set(d, E1000_RAL(0), (uint32_t)m[0] | ((uint32_t)m[1] << 8) |
+	                             ((uint32_t)m[2] << 16) | ((uint32_t)m[3] << 24));
+	sim_reg_set(d, E1000_RAH(0), (uint32_t)m[4] | ((uint32_t)m[5] << 8) | E1000_RAH_AV);
+}
+
 void sim_regs_reset_locked(struct sim_dev *d, struct sim_sig *sig)
 {
 	uint32_t old_pend = sim_reg(d, E1000_ICR) & sim_reg(d, E1000_IMS);
-	const uint8_t *m = d->cfg.mac;
 
 	memset(d->regs, 0, sizeof(d->regs));
 	sim_reg_set(d, E1000_CTRL, E1000_CTRL_FD | E1000_CTRL_SLU);
 	/* RAL0/RAH0 are loaded from the EEPROM at reset (SDM 13.4.27). */
-	sim_reg_set(d, E1000_RAL(0), (uint32_t)m[0] | ((uint32_t)m[1] << 8) |
-	                             ((uint32_t)m[2] << 16) | ((uint32_t)m[3] << 24));
-	sim_reg_set(d, E1000_RAH(0), (uint32_t)m[4] | ((uint32_t)m[5] << 8) | E1000_RAH_AV);
+	load_rar0(d);
 	phy_reset(d);
 	d->rx.bad = false;
 	d->tx.bad = false;
@@ -286,6 +295,15 @@ static void write_locked(struct sim_dev *d, uint32_t off, uint32_t val, struct s
 
 	switch (off) {
 	case E1000_CTRL:
+		if ((val & E1000_CTRL_RST) && d->cfg.qemu_ctrl_rst) {
+			/* QEMU 7.2: the bit self-clears, RAR0 reloads on the
+			 * e1000e only, nothing else changes (see sim.h). */
+			sim_reg_set(d, E1000_CTRL, val & ~E1000_CTRL_RST);
+			if (sim_is_82574(d))
+				load_rar0(d);
+			sim_count(&d->st_resets, 1);
+			return;
+		}
 		if (val & E1000_CTRL_RST) {
 			sim_regs_reset_locked(d, sig);   /* RST self-clears */
 			sig->kick = true;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sim_ring.c - legacy descriptor processing (SDM 3.2 receive, 3.3 transmit).
+ * sim_ring.c - legacy descriptor processing (SDM 3.2 receive, 3.3 transmit),
+ * and the 82574L's extended receive write-back when RFCTL.EXSTEN is set.
  *
  * Both directions run on the model thread with reg_lock and the DMA table held
  * for one burst.  Every descriptor and buffer access goes through the DMA
@@ -349,6 +350,28 @@ static void rx_missed(struct sim_dev *d, uint32_t *causes)
 	*causes |= E1000_ICR_RXO;
 }
 
+/* [82574] RFCTL.EXSTEN: the extended write-back (e1000_regs.h) over the whole
+ * descriptor, as QEMU's e1000e_write_ext_rx_descr: MRQ and the RSS / IP id +
+ * checksum dword are 0 (no RSS, no checksum offload modelled), no VLAN;
+ * extended status last, its low byte (DD) with release.  Packet split
+ * (RCTL.DTYP) is not modelled.  False when the checker refuses the access. */
+static bool rx_writeback_ext(struct sim_dev *d, uint64_t at, const struct rx_wb *wb)
+{
+	uint8_t *p = sim_dma_xlate(d, at, sizeof(struct e1000_rx_desc));
+	uint32_t se = (uint32_t)wb->status | ((uint32_t)wb->errors << E1000_RXD_EXT_ERR_SHIFT);
+	uint8_t se_bytes[4] = { (uint8_t)se, (uint8_t)(se >> 8), (uint8_t)(se >> 16),
+	                        (uint8_t)(se >> 24) };
+	uint8_t tail[4] = { (uint8_t)wb->length, (uint8_t)(wb->length >> 8), 0, 0 };
+
+	if (!p)
+		return false;
+	memset(p, 0, E1000_RXD_EXT_STATUS_OFF);
+	memcpy(p + E1000_RXD_EXT_STATUS_OFF + 1u, se_bytes + 1, 3);
+	memcpy(p + E1000_RXD_EXT_LENGTH_OFF, tail, sizeof(tail));
+	status_store(p + E1000_RXD_EXT_STATUS_OFF, se_bytes[0]);
+	return true;
+}
+
 /* Receive one frame from the wire; causes collects interrupt causes. */
 static void rx_one(struct sim_dev *d, const uint8_t *frame, uint32_t len, uint32_t *causes)
 {
@@ -356,6 +379,7 @@ static void rx_one(struct sim_dev *d, const uint8_t *frame, uint32_t len, uint32
 	uint32_t n, head, tail, avail, bufsize, total, need, off = 0;
 	uint8_t fcs[E1000_ETH_FCS_LEN];
 	uint64_t base;
+	bool ext = sim_is_82574(d) && (sim_reg(d, E1000_RFCTL) & E1000_RFCTL_EXSTEN);
 
 	if (!(rctl & E1000_RCTL_EN))
 		return;   /* receiver off: the frame is not taken in */
@@ -429,18 +453,23 @@ static void rx_one(struct sim_dev *d, const uint8_t *frame, uint32_t len, uint32
 			.errors = 0,
 		};
 		rx_mangle(d, &wb, bufsize, last);
-		wbp = sim_dma_xlate(d, at + SIM_RX_WB_OFF, sizeof(desc) - SIM_RX_WB_OFF);
-		if (!wbp)
-			return;
-		/* length, csum, errors, special first; status last (release). */
-		desc.length = wb.length;
-		desc.csum = 0;
-		desc.errors = wb.errors;
-		desc.special = 0;
-		memcpy(wbp, &desc.length, sizeof(desc.length) + sizeof(desc.csum));
-		memcpy(wbp + (SIM_RX_STATUS_OFF - SIM_RX_WB_OFF) + 1u, &desc.errors,
-		       sizeof(desc.errors) + sizeof(desc.special));
-		status_store(wbp + (SIM_RX_STATUS_OFF - SIM_RX_WB_OFF), wb.status);
+		if (ext) {
+			if (!rx_writeback_ext(d, at, &wb))
+				return;
+		} else {
+			wbp = sim_dma_xlate(d, at + SIM_RX_WB_OFF, sizeof(desc) - SIM_RX_WB_OFF);
+			if (!wbp)
+				return;
+			/* length, csum, errors, special first; status last (release). */
+			desc.length = wb.length;
+			desc.csum = 0;
+			desc.errors = wb.errors;
+			desc.special = 0;
+			memcpy(wbp, &desc.length, sizeof(desc.length) + sizeof(desc.csum));
+			memcpy(wbp + (SIM_RX_STATUS_OFF - SIM_RX_WB_OFF) + 1u, &desc.errors,
+			       sizeof(desc.errors) + sizeof(desc.special));
+			status_store(wbp + (SIM_RX_STATUS_OFF - SIM_RX_WB_OFF), wb.status);
+		}
 		head = (head + 1u) % n;
 		head = hostile_index(d, head, tail, n);
 		off += chunk;

@@ -126,6 +126,12 @@ int rig_up(struct rig *r, enum sim_model m, enum sim_wire w, const struct e1k_co
 
 int rig_up_sim(struct rig *r, const struct sim_config *sc, const struct e1k_config *cfg)
 {
+	return rig_up_preset(r, sc, cfg, NULL);
+}
+
+int rig_up_preset(struct rig *r, const struct sim_config *sc, const struct e1k_config *cfg,
+                  void (*preset)(struct hal_dev *hw))
+{
 	struct e1k_config c;
 	struct e1k_owner_ops owner = { .halt_needed = owner_halt_needed, .ctx = r };
 	char err[256];
@@ -146,6 +152,8 @@ int rig_up_sim(struct rig *r, const struct sim_config *sc, const struct e1k_conf
 	rc = sim_open(sc, &r->hw);
 	if (rc < 0)
 		return rc;
+	if (preset)
+		preset(r->hw);
 	rc = e1k_adapter_initialize(r->hw, &c, &owner, &r->ad, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "rig_up: %s\n", err);

@@ -51,6 +51,10 @@ extern const struct e1k_binding_ops rig_binding_ops;
 int  rig_up(struct rig *r, enum sim_model m, enum sim_wire w, const struct e1k_config *cfg);
 /* The same with a full model configuration (e.g. no_pm_cap). */
 int  rig_up_sim(struct rig *r, const struct sim_config *sc, const struct e1k_config *cfg);
+/* The same, with preset(hw) run on the opened model before initialize: the
+ * state a previous driver left in the device. */
+int  rig_up_preset(struct rig *r, const struct sim_config *sc, const struct e1k_config *cfg,
+                   void (*preset)(struct hal_dev *hw));
 /* Halt (if not yet) with reason and destroy. */
 void rig_down(struct rig *r, enum e1k_halt_reason reason, struct e1k_halt_report *rep);
 /* Build frame seq with len bytes addressed to the station MAC. */

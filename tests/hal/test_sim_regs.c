@@ -29,7 +29,7 @@ static const struct rw common_rw[] = {
 
 static const struct rw e574_rw[] = {
 	{ E1000_IVAR, E1000_IVAR_MASK_82574 }, { E1000_EIAC, E1000_EIAC_MASK_82574 },
-	{ E1000_IAM, ~0u },
+	{ E1000_IAM, ~0u }, { E1000_RFCTL, E1000_RFCTL_MASK_82574 },
 };
 
 static const uint32_t patterns[] = { 0xa5a5a5a5u, 0x5a5a5a5au, 0xffffffffu, 0x0u, 0x12345678u };

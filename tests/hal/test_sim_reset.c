@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* CTRL.RST returns the model to its power-on state and self-clears; the hal
- * reset op (VFIO_DEVICE_RESET) exists on the 82574L only. */
+ * reset op (VFIO_DEVICE_RESET) exists on the 82574L only.  With qemu_ctrl_rst,
+ * CTRL.RST is QEMU 7.2's: registers survive it (RAR0 reloads on the 82574L). */
 #include "simtest.h"
 #include "testlib.h"
 
@@ -12,6 +13,7 @@ static const uint32_t cleared[] = {
 	E1000_RDH, E1000_RDT, E1000_TDBAL, E1000_TDBAH, E1000_TDLEN, E1000_TDH, E1000_TDT,
 	E1000_ITR, E1000_RAL(1), E1000_RAH(1), E1000_MTA, E1000_RDTR, E1000_TIDV,
 	E1000_ICR, E1000_GPRC, E1000_GPTC, E1000_TPT, E1000_GORCL, E1000_GOTCL,
+	E1000_RXCSUM, E1000_RFCTL,
 };
 
 static void program(struct st_dev *t)
@@ -30,6 +32,8 @@ static void program(struct st_dev *t)
 	hal_wr32(t->hw, E1000_MTA, ~0u);
 	hal_wr32(t->hw, E1000_RDTR, 5);
 	hal_wr32(t->hw, E1000_TIDV, 5);
+	hal_wr32(t->hw, E1000_RXCSUM, E1000_RXCSUM_TUOFL);
+	hal_wr32(t->hw, E1000_RFCTL, E1000_RFCTL_EXSTEN);   /* ignored on the 82540EM */
 	hal_wr32(t->hw, E1000_ICS, E1000_ICR_LSC);
 }
 
@@ -114,12 +118,63 @@ static void test_reset_op(void)
 	st_close(&t);
 }
 
+static void qemu_ctrl_rst(enum sim_model m)
+{
+	struct sim_config sc = { .model = m, .wire = SIM_WIRE_LOOPBACK,
+	                         .fail_irq_set_index = HAL_IRQ_NINDEX, .qemu_ctrl_rst = true };
+	bool e574 = m == SIM_82574L;
+	struct st_dev t;
+	struct sim_stats st;
+	uint8_t mac[6];
+	uint32_t tdh;
+
+	REQUIRE(st_open_cfg(&t, &sc) == 0);
+	memcpy(mac, t.mac, 6);
+	program(&t);
+	tdh = hal_rd32(t.hw, E1000_TDH);
+	CHECK_EQ(tdh, 1);
+	hal_wr32(t.hw, E1000_RAL(0), 0);
+	hal_wr32(t.hw, E1000_CTRL, hal_rd32(t.hw, E1000_CTRL) | E1000_CTRL_RST);
+	CHECK(!(hal_rd32(t.hw, E1000_CTRL) & E1000_CTRL_RST));   /* self-cleared */
+	sim_get_stats(t.hw, &st);
+	CHECK_U64(st.resets, 1);
+	/* What the "driver" programmed is still there. */
+	CHECK_EQ(hal_rd32(t.hw, E1000_RXCSUM), E1000_RXCSUM_TUOFL);
+	CHECK_EQ(hal_rd32(t.hw, E1000_RFCTL), e574 ? E1000_RFCTL_EXSTEN : 0u);
+	CHECK(hal_rd32(t.hw, E1000_RCTL) & E1000_RCTL_EN);
+	CHECK(hal_rd32(t.hw, E1000_TCTL) & E1000_TCTL_EN);
+	CHECK_EQ(hal_rd32(t.hw, E1000_TDH), tdh);
+	CHECK_EQ(hal_rd32(t.hw, E1000_ITR), 100);
+	CHECK_EQ(hal_rd32(t.hw, E1000_RAL(1)), 0x12345678u);
+	CHECK_EQ(hal_rd32(t.hw, E1000_IMS), E1000_ICR_TXDW | E1000_ICR_LSC);
+	/* RAR0: the e1000e reloads it from the EEPROM, the e1000 does not. */
+	if (e574) {
+		uint8_t now[6];
+
+		st_mac(&t, now);
+		CHECK(memcmp(now, mac, 6) == 0);
+	} else {
+		CHECK_EQ(hal_rd32(t.hw, E1000_RAL(0)), 0);
+	}
+	/* The hal reset op (FLR) still resets everything. */
+	if (e574) {
+		CHECK_OK(t.hw->ops->reset(t.hw));
+		check_power_on(&t, mac);
+	}
+	st_close(&t);
+}
+
+static void test_qemu_ctrl_rst_82540(void) { qemu_ctrl_rst(SIM_82540EM); }
+static void test_qemu_ctrl_rst_82574(void) { qemu_ctrl_rst(SIM_82574L); }
+
 int main(void)
 {
 	static const struct tl_case cases[] = {
 		TL_CASE(test_ctrl_rst_82540),
 		TL_CASE(test_ctrl_rst_82574),
 		TL_CASE(test_reset_op),
+		TL_CASE(test_qemu_ctrl_rst_82540),
+		TL_CASE(test_qemu_ctrl_rst_82574),
 	};
 	return tl_run(cases, TL_N(cases));
 }
