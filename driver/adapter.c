@@ -695,12 +695,16 @@ int e1k_adapter_initialize(struct hal_dev *hw, const struct e1k_config *cfg,
 	INJECT(step);
 	if (ad->irq_mode == E1K_IRQ_MSIX) {
 		/* 82574 10.2.4.9: RXQ0 -> 0, TXQ0 -> 1, other -> 2; the rig notes
-		 * found MSI-X silent without IVAR programmed. */
+		 * found MSI-X silent without IVAR programmed.  Not INT_ON_ALL_WB:
+		 * TX status is wanted only where RS is set (once per batch), and
+		 * QEMU's e1000e writes DD back on every descriptor with it. */
 		hal_wr32(hw, E1000_IVAR,
 		         ((E1000_IVAR_VALID | 0u) << E1000_IVAR_RXQ0_SHIFT) |
 		         ((E1000_IVAR_VALID | 1u) << E1000_IVAR_TXQ0_SHIFT) |
-		         ((E1000_IVAR_VALID | 2u) << E1000_IVAR_OTHER_SHIFT) |
-		         E1000_IVAR_INT_ON_ALL_WB);
+		         ((E1000_IVAR_VALID | 2u) << E1000_IVAR_OTHER_SHIFT));
+	} else if (hw->mac == E1K_MAC_82574L) {
+		/* No routing; and no INT_ON_ALL_WB left by a previous driver. */
+		hal_wr32(hw, E1000_IVAR, 0);
 	}
 	ad->isr.enabled_mask = e1k_enabled_causes(ad);
 	rc = hal_irq_set(hw, idx, ad->efd, ad->nvec);

@@ -51,6 +51,9 @@
 #define RING_NDESC_MAX   4096u
 /* Largest data length of one legacy TX descriptor (SDM 3.3.3: 16288 bytes). */
 #define TX_DESC_LEN_MAX  16288u
+/* tx_ring_submit sets RS (report status) on at least every this many
+ * descriptors, and on the last one of each call. */
+#define TX_RS_INTERVAL   32u
 
 struct pkt_ref {
 	uint32_t buf;   /* pool buffer index */
@@ -116,24 +119,30 @@ void tx_ring_destroy(struct tx_ring *r);
 void tx_ring_hw_setup(struct tx_ring *r);
 
 /*
- * Write up to n legacy descriptors (EOP | IFCS | RS), one per packet, then ONE
- * TDT write (none when nothing was accepted).  Returns how many packets were
- * accepted: ownership of those buffers passes to the ring until reclaim or
- * abort returns them.  Stops at the first packet whose length is 0, larger
- * than the pool's buffer size or larger than TX_DESC_LEN_MAX, or whose buffer
- * index is out of range (counted in rejected), or when the ring is full
- * (counted in full); that packet and the rest stay the caller's.
+ * Write up to n legacy descriptors (EOP | IFCS), one per packet, with RS on
+ * the last one and on every TX_RS_INTERVAL-th (counted from the first of this
+ * call), then ONE TDT write (none when nothing was accepted).  The device
+ * writes DD back only where RS is set: one status write per batch.  Returns
+ * how many packets were accepted: ownership of those buffers passes to the
+ * ring until reclaim or abort returns them.  Stops at the first packet whose
+ * length is 0, larger than the pool's buffer size or larger than
+ * TX_DESC_LEN_MAX, or whose buffer index is out of range (counted in
+ * rejected), or when the ring is full (counted in full); that packet and the
+ * rest stay the caller's.
  * Context: the ring's owner.  Locks: none.  May block: no.
  */
 unsigned tx_ring_submit(struct tx_ring *r, struct pkt_pool *pool,
                         const struct pkt_ref *pkts, unsigned n);
 
 /*
- * Harvest completed descriptors (DD set), in ring order, stopping at the first
- * one without DD or after max; their buffers go to bufs[] and back to the
- * caller (to put in the pool or to complete to an upper layer).  Returns the
- * count.  A DD on the first slot not in flight is counted in spurious_dd and
- * cleared.
+ * Harvest completed descriptors in ring order: a slot is complete when the RS
+ * descriptor of its batch has DD (the device processes descriptors in order,
+ * so everything before it in the batch is done too; a DD anywhere else is not
+ * looked at).  Stops at the first batch whose RS descriptor has no DD, or
+ * after max (a batch may be harvested over several calls); the buffers go to
+ * bufs[] and back to the caller (to put in the pool or to complete to an upper
+ * layer).  Returns the count.  A DD on the first slot not in flight is counted
+ * in spurious_dd and cleared.
  * Context: the ring's owner.  Locks: none.  May block: no.
  */
 unsigned tx_ring_reclaim(struct tx_ring *r, uint32_t *bufs, unsigned max);

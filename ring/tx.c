@@ -7,6 +7,14 @@
  * so reclaim never has to trust an address the device could have rewritten.
  * One slot always stays empty (free_slots = ndesc - 1 - in_flight - parked),
  * so TDT == TDH means "nothing to do" to the device, never "everything".
+ *
+ * Report status: RS is set on the last descriptor of each submit call (and on
+ * every TX_RS_INTERVAL-th one of a longer call), not on every descriptor, so
+ * the device writes one DD per batch instead of one per frame (DPDK's e1000
+ * PMD does the same).  The device writes DD only where RS is set and
+ * processes descriptors in order (SDM 3.3.3.2), so a DD on a batch's RS
+ * descriptor completes every descriptor of the batch: rs_slot[] names, for
+ * each in-flight slot, the RS descriptor that completes it.
  */
 #include "ring_internal.h"
 
@@ -23,6 +31,7 @@ struct tx_ring {
 	unsigned              next_use;     /* next slot to fill == TDT */
 	unsigned              in_flight;
 	uint32_t             *slot_buf;     /* [ndesc] buffer of each in-flight slot */
+	uint16_t             *rs_slot;      /* [ndesc] RS descriptor of each in-flight slot's batch */
 	uint32_t             *parked;       /* [ndesc] in flight when hw_setup ran */
 	unsigned              nparked;
 	struct tx_ring_stats  st;
@@ -45,7 +54,8 @@ int tx_ring_create(struct hal_dev *hw, unsigned ndesc, struct tx_ring **out)
 	r->mask = ndesc - 1;
 	r->slot_buf = calloc(ndesc, sizeof(*r->slot_buf));
 	r->parked = calloc(ndesc, sizeof(*r->parked));
-	if (!r->slot_buf || !r->parked) {
+	r->rs_slot = calloc(ndesc, sizeof(*r->rs_slot));
+	if (!r->slot_buf || !r->parked || !r->rs_slot) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -71,6 +81,7 @@ void tx_ring_destroy(struct tx_ring *r)
 	 * pool shows them as taken. */
 	hal_dma_free(r->hw, &r->dma);
 	r->desc = NULL;
+	free(r->rs_slot);
 	free(r->parked);
 	free(r->slot_buf);
 	free(r);
@@ -113,7 +124,7 @@ unsigned tx_ring_submit(struct tx_ring *r, struct pkt_pool *pool,
                         const struct pkt_ref *pkts, unsigned n)
 {
 	uint32_t limit, nbufs;
-	unsigned i, room, idx;
+	unsigned i, room, idx, first;
 
 	if (!r || !pool || !pkts || n == 0)
 		return 0;
@@ -123,6 +134,7 @@ unsigned tx_ring_submit(struct tx_ring *r, struct pkt_pool *pool,
 	nbufs = pkt_pool_size(pool);
 	room = r->ndesc - 1 - r->in_flight - r->nparked;
 	idx = r->next_use;
+	first = idx;
 
 	for (i = 0; i < n; i++) {
 		const struct pkt_ref *p = &pkts[i];
@@ -139,8 +151,7 @@ unsigned tx_ring_submit(struct tx_ring *r, struct pkt_pool *pool,
 		DESC_STORE(d->buffer_addr, pkt_buf_iova(pool, p->buf));
 		DESC_STORE(d->length, (uint16_t)p->len);
 		DESC_STORE(d->cso, 0);
-		DESC_STORE(d->cmd, (uint8_t)(E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS |
-		                             E1000_TXD_CMD_RS));
+		DESC_STORE(d->cmd, (uint8_t)(E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS));
 		DESC_STORE(d->status, 0);
 		DESC_STORE(d->css, 0);
 		DESC_STORE(d->special, 0);
@@ -150,6 +161,17 @@ unsigned tx_ring_submit(struct tx_ring *r, struct pkt_pool *pool,
 	if (i == 0)
 		return 0;
 
+	/* RS on every TX_RS_INTERVAL-th descriptor and on the last; each slot
+	 * remembers the RS descriptor at or after it. */
+	for (unsigned k = 0; k < i; k += TX_RS_INTERVAL) {
+		unsigned len = i - k < TX_RS_INTERVAL ? i - k : TX_RS_INTERVAL;
+		unsigned rs = (first + k + len - 1) & r->mask;
+
+		DESC_STORE(r->desc[rs].cmd, (uint8_t)(E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS |
+		                                      E1000_TXD_CMD_RS));
+		for (unsigned j = 0; j < len; j++)
+			r->rs_slot[(first + k + j) & r->mask] = (uint16_t)rs;
+	}
 	r->next_use = idx;
 	r->in_flight += i;
 	r->st.submitted += i;
@@ -170,19 +192,29 @@ unsigned tx_ring_reclaim(struct tx_ring *r, uint32_t *bufs, unsigned max)
 	if (!r || !bufs)
 		return 0;
 	while (got < max && r->in_flight > 0) {
-		struct e1000_tx_desc *d = &r->desc[r->next_clean];
+		unsigned rs = r->rs_slot[r->next_clean];
 
 		/* Acquire: pairs with the device's release store of DD after it
-		 * finished reading the descriptor and the buffer, so handing the
-		 * buffer back for reuse cannot overtake the device's read. */
-		status = DESC_LOAD_STATUS(d->status);
+		 * finished reading the descriptors and buffers up to the RS one
+		 * (in order), so handing the buffers back for reuse cannot
+		 * overtake the device's reads.  DD elsewhere is not looked at. */
+		status = DESC_LOAD_STATUS(r->desc[rs].status);
 		if (!(status & E1000_TXD_STAT_DD))
 			break;
-		bufs[got++] = r->slot_buf[r->next_clean];
-		r->slot_buf[r->next_clean] = PKT_BUF_NONE;
-		txd_clear(d);
-		r->next_clean = (r->next_clean + 1) & r->mask;
-		r->in_flight--;
+		/* The batch's slots up to and including rs; the RS descriptor
+		 * (and its DD) is cleared last, so a harvest cut short by max
+		 * resumes from the same DD. */
+		for (;;) {
+			unsigned slot = r->next_clean;
+
+			bufs[got++] = r->slot_buf[slot];
+			r->slot_buf[slot] = PKT_BUF_NONE;
+			txd_clear(&r->desc[slot]);
+			r->next_clean = (slot + 1) & r->mask;
+			r->in_flight--;
+			if (slot == rs || got == max)
+				break;
+		}
 	}
 	r->st.completed += got;
 
