@@ -8,6 +8,11 @@
  *                           is marked gone first, so any attempt would be
  *                           counted in mmio_after_removal), no wait on
  *                           hardware progress: sends are aborted.
+ *                           Whatever the reason, a removal detected while
+ *                           the halt runs (by another thread, or by the
+ *                           halt's own probes before the stages that touch
+ *                           registers) switches the remaining stages to
+ *                           this policy: see halt_check_gone.
  *   failed,
  *   initialization-failed   every hardware wait bounded short; no drain:
  *                           the device is reset with sends aborted.
@@ -33,6 +38,7 @@ struct halt_ctx {
 	struct e1k_halt_report *rep;
 	struct e1k_halt_bounds b;
 	bool gone;      /* policy: no register or config access */
+	bool gone_in_halt; /* ... because removal was detected after the halt started */
 	bool abort_tx;  /* policy: do not wait for sends to complete */
 	bool present_anyway; /* surprise-removed, but the device still answers */
 	bool after_shutdown; /* shutdown already stopped, masked and reset it */
@@ -69,6 +75,44 @@ static void detail(struct e1k_stage_report *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(s->detail, sizeof(s->detail), fmt, ap);
 	va_end(ap);
+}
+
+/* Why a stage touches no register: the removal was known at the start, or
+ * detected while the halt ran. */
+static const char *gone_why(const struct halt_ctx *h)
+{
+	return h->gone_in_halt ? "device removed during the halt" : "device removed";
+}
+
+/*
+ * Removal detected after the halt started (finding F2 in docs/robustness.md):
+ * the irq thread (REQ handler, ISR) may mark the device gone at any time
+ * until deregister-interrupts joins it, and the halt's own reads (these
+ * probes, the reset's poll) until the end.  From then on the remaining stages follow the surprise-removed
+ * policy whatever the reason: no register or config access, no wait on
+ * hardware progress (sends aborted).  With probe, the device is also asked
+ * (one STATUS read, confirmed as in e1k_check_removed) -- only before stages
+ * that would touch registers while the function is still in D0: after
+ * powered-down's D3hot every memory read returns all ones.  Returns h->gone.
+ */
+static bool halt_check_gone(struct halt_ctx *h, enum e1k_halt_stage before, bool probe)
+{
+	struct hal_dev *hw = h->ad->hw;
+
+	if (h->gone)
+		return true;
+	if (probe && !h->after_shutdown && !hal_is_gone(hw))
+		(void)e1k_check_removed(h->ad, hal_rd32(hw, E1000_STATUS));
+	if (!hal_is_gone(hw))
+		return false;
+	h->gone = true;
+	h->gone_in_halt = true;
+	h->abort_tx = true;
+	h->b.tx_drain_ms = 0;
+	h->rep->device_gone = true;
+	e1k_log(E1K_LOG_WARN, "%s: device removed during the halt (at %s): no more register access",
+	        hw->name, e1k_halt_stage_name(before));
+	return true;
 }
 
 /* Wrap the detail a helper wrote: pre + old detail + post (truncated). */
@@ -140,9 +184,9 @@ static enum e1k_stage_result st_unbind_upper(struct halt_ctx *h, struct e1k_stag
 			was[i].ops->unbind(was[i].ctx);
 	/* What the bindings recorded (TAP, their threads) is on top of the ledger. */
 	released = ledger_release_top(&ad->ledger, E1K_HS_UNBIND_UPPER);
-	if (h->gone) {
-		detail(s, "%u binding(s) unbound, %u resource(s) released; filters cleared in software only (device gone)",
-		       nb, released);
+	if (halt_check_gone(h, E1K_HS_UNBIND_UPPER, true)) {
+		detail(s, "%u binding(s) unbound, %u resource(s) released; filters cleared in software only (%s)",
+		       nb, released, gone_why(h));
 		return E1K_SR_OK;
 	}
 	e1k_program_filters(ad, np);
@@ -160,7 +204,10 @@ static enum e1k_stage_result st_drain_requests(struct halt_ctx *h, struct e1k_st
 	uint64_t deadline = now_ns() + (uint64_t)h->b.tx_drain_ms * 1000000ull;
 	unsigned done = 0, left;
 
-	for (;;) {
+	for (unsigned i = 0;; i++) {
+		/* Waiting on the device: stop once it is found gone (probed
+		 * every 50 rounds, about 10 ms). */
+		(void)halt_check_gone(h, E1K_HS_DRAIN_REQUESTS, i % 50 == 49);
 		pthread_mutex_lock(&ad->tx_lock);
 		if (!h->gone)
 			done += e1k_tx_reclaim_locked(ad);
@@ -175,8 +222,8 @@ static enum e1k_stage_result st_drain_requests(struct halt_ctx *h, struct e1k_st
 		return E1K_SR_OK;
 	}
 	if (h->abort_tx) {
-		detail(s, "%u send(s) in flight will be aborted (%s)", left,
-		       h->gone ? "device gone" : "no drain on failure");
+		detail(s, "%u send(s) completed, %u in flight will be aborted (%s)", done, left,
+		       h->gone ? gone_why(h) : "no drain on failure");
 		return E1K_SR_OK;
 	}
 	detail(s, "%u send(s) completed, %u still in flight after %u ms: aborted after stop",
@@ -191,8 +238,8 @@ static enum e1k_stage_result st_stop_rx_tx(struct halt_ctx *h, struct e1k_stage_
 		detail(s, "skipped: done by shutdown");
 		return E1K_SR_SKIPPED;
 	}
-	if (h->gone) {
-		detail(s, "skipped: device removed, registers not touched");
+	if (halt_check_gone(h, E1K_HS_STOP_RX_TX, true)) {
+		detail(s, "skipped: %s, registers not touched", gone_why(h));
 		return E1K_SR_SKIPPED;
 	}
 	e1k_device_stop_rx_tx(h->ad);
@@ -212,8 +259,8 @@ static enum e1k_stage_result st_mask_interrupts(struct halt_ctx *h, struct e1k_s
 		detail(s, "skipped: done by shutdown");
 		return E1K_SR_SKIPPED;
 	}
-	if (h->gone) {
-		detail(s, "skipped: device removed, registers not touched");
+	if (halt_check_gone(h, E1K_HS_MASK_INTERRUPTS, true)) {
+		detail(s, "skipped: %s, registers not touched", gone_why(h));
 		return E1K_SR_SKIPPED;
 	}
 	e1k_interrupts_mask(ad);
@@ -347,11 +394,18 @@ static enum e1k_stage_result st_reset(struct halt_ctx *h, struct e1k_stage_repor
 		detail(s, "skipped: done by shutdown");
 		return E1K_SR_SKIPPED;
 	}
-	if (h->gone) {
-		detail(s, "skipped: device removed, registers not touched");
+	if (halt_check_gone(h, E1K_HS_RESET_DEVICE, true)) {
+		detail(s, "skipped: %s, registers not touched", gone_why(h));
 		return E1K_SR_SKIPPED;
 	}
 	rc = e1k_device_reset(ad, short_bound ? 1000 : 10000);
+	if (rc == -ENODEV) {
+		/* It read all ones during the reset (e1k_device_reset marked it
+		 * gone): nothing more is written, the rest touches nothing. */
+		(void)halt_check_gone(h, E1K_HS_RESET_DEVICE, false);
+		detail(s, "skipped: device removed during the reset, registers not touched after it");
+		return E1K_SR_SKIPPED;
+	}
 	if (rc < 0) {
 		detail(s, "reset did not complete: %s", strerror(-rc));
 		return rc == -ETIMEDOUT ? E1K_SR_TIMEOUT : E1K_SR_ERROR;
@@ -394,10 +448,16 @@ static enum e1k_stage_result st_reset(struct halt_ctx *h, struct e1k_stage_repor
 
 static enum e1k_stage_result st_bus_master(struct halt_ctx *h, struct e1k_stage_report *s)
 {
-	enum e1k_stage_result r = release_group(h, E1K_HS_DISABLE_BUS_MASTER, s);
+	enum e1k_stage_result r;
 
+	/* No probe here: after powered-down's D3hot the device's memory reads
+	 * return all ones.  No other thread can mark it gone any more (the irq
+	 * thread was joined, the DPCs drained, the watchdog cancelled), and
+	 * rel_bus_master itself skips a gone device. */
+	(void)halt_check_gone(h, E1K_HS_DISABLE_BUS_MASTER, false);
+	r = release_group(h, E1K_HS_DISABLE_BUS_MASTER, s);
 	if (h->gone && r == E1K_SR_OK) {
-		detail(s, "skipped: device removed, config space not touched");
+		detail(s, "skipped: %s, config space not touched", gone_why(h));
 		return E1K_SR_SKIPPED;
 	}
 	if (h->after_shutdown && r == E1K_SR_OK) {
@@ -543,6 +603,10 @@ int e1k_adapter_halt_bounded(struct e1k_adapter *ad, enum e1k_halt_reason reason
 	for (unsigned i = 0; i < E1K_HS_COUNT; i++) {
 		struct e1k_stage_report *s = &rep->stages[i];
 
+		/* A removal another thread detected since the last stage: the
+		 * rest of the halt follows the surprise-removed policy (the
+		 * stages that touch registers also probe, halt_check_gone). */
+		(void)halt_check_gone(&h, (enum e1k_halt_stage)i, false);
 		s->start_ns = now_ns();
 		s->result = stage_fns[i](&h, s);
 		s->end_ns = now_ns();

@@ -32,8 +32,10 @@
  *   E1K_CAMPAIGN_VERBOSE=1  one line per iteration
  *   E1K_CAMPAIGN_KEEP_GOING=1  do not stop at the first failing iteration
  *   E1K_CAMPAIGN_REMOVE_IN_HALT=1  also inject surprise removal while the
- *                           halt runs (after its removal probe).  Fails
- *                           today: docs/robustness.md, finding F2.
+ *                           halt runs (after its removal probe): the stages
+ *                           after the detection must follow the
+ *                           surprise-removed policy (docs/robustness.md,
+ *                           finding F2; ctest robust_campaign_remove_in_halt).
  */
 #include <errno.h>
 #include <inttypes.h>
