@@ -78,7 +78,7 @@ const char *e1k_init_step_name(enum e1k_init_step s);
 struct e1k_config {
 	unsigned dpc_workers;        /* 1..64, default 2 */
 	unsigned tx_ring_size;       /* power of two 64..4096, default 256 */
-	unsigned rx_ring_size;       /* power of two 64..4096, default 256 */
+	unsigned rx_ring_size;       /* power of two 64..4096, default 1024 */
 	unsigned pool_size;          /* packet buffers, default 2048 */
 	enum e1k_irq_mode irq_mode;  /* default auto: MSI-X, then MSI, then INTx */
 	unsigned itr_ns;             /* interrupt throttle interval, default 50000 (20k/s) */

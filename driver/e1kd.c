@@ -93,7 +93,7 @@ static void usage(FILE *f)
 "  --dpc-workers N      DPC worker threads, 1..64 (default 2)\n"
 "  --irq-mode M         auto | intx | msi | msix (default auto)\n"
 "  --tx-ring N          TX descriptors, power of two 64..4096 (default 256)\n"
-"  --rx-ring N          RX descriptors, power of two 64..4096 (default 256)\n"
+"  --rx-ring N          RX descriptors, power of two 64..4096 (default 1024)\n"
 "  --itr-ns N           interrupt throttle interval in ns (default 50000; 0 = off)\n"
 "  --report PATH        write the halt report (JSON) to PATH, whatever caused the halt\n"
 "  --halt-when-unbound  halt (instance-deinitialized) when the last upper binding\n"
