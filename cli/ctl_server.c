@@ -25,6 +25,9 @@
 /* A client's output buffer larger than this is freed once flushed. */
 #define CTL_OUT_KEEP (64u * 1024)
 #define CTL_ERRMSG_LEN 256
+/* Stopping: how long a connection accepted from the backlog, or one holding
+ * part of a line, may take to complete the request it is sending. */
+#define CTL_STOP_GRACE_MS 100
 
 struct ctl_client {
 	int fd;                    /* -1: slot free */
@@ -518,6 +521,76 @@ drop:
 	return false;
 }
 
+/*
+ * Stopping: every request already sent to us gets its one response before
+ * the connection closes (docs/robustness.md, finding F3: a second `e1kctl
+ * halt` sent while the first ran used to be dropped unanswered when e1kd
+ * stopped the server after the halt).  New connections are refused from
+ * here (shutdown of the listening socket: connect gives ECONNREFUSED), the
+ * ones already queued are accepted, and every complete line buffered or
+ * readable now goes to the handler as usual, in order, one response each
+ * (e1kd's handler answers HALT with the first halt's report and anything
+ * else ESHUTDOWN once halted).  A connection just accepted, or one holding
+ * part of a line, gets CTL_STOP_GRACE_MS to complete its line; an idle one
+ * is closed at once.  Everything is bounded by write_ms; then all close.
+ */
+static void server_drain(struct ctl_server *s)
+{
+	uint64_t t0 = now_ns();
+	uint64_t deadline = t0 + ms_to_ns(s->opts.write_ms);
+	uint64_t grace = t0 + ms_to_ns(CTL_STOP_GRACE_MS < s->opts.write_ms ?
+	                               CTL_STOP_GRACE_MS : s->opts.write_ms);
+	bool fresh[CTL_SERVER_MAX_CLIENTS];
+
+	for (unsigned i = 0; i < CTL_SERVER_MAX_CLIENTS; i++)
+		fresh[i] = s->clients[i].fd < 0;
+	if (s->lfd >= 0) {
+		(void)shutdown(s->lfd, SHUT_RDWR);
+		do_accept(s);
+	}
+	for (unsigned i = 0; i < CTL_SERVER_MAX_CLIENTS; i++)
+		fresh[i] = fresh[i] && s->clients[i].fd >= 0;
+
+	for (;;) {
+		struct pollfd pfd[CTL_SERVER_MAX_CLIENTS];
+		uint64_t now = now_ns(), until;
+		bool owed = false;
+		int nfds = 0;
+
+		for (unsigned i = 0; i < s->opts.max_clients; i++) {
+			struct ctl_client *c = &s->clients[i];
+			bool reading, waiting;
+
+			if (c->fd < 0)
+				continue;
+			reading = !c->eof && !c->closing && c->in_len < CTL_MAX_LINE;
+			if (reading)
+				client_read(s, c);
+			/* Serve every complete line, flushing between them. */
+			while (client_progress(s, c) && client_has_line(c))
+				;
+			if (c->fd < 0)
+				continue;
+			waiting = reading && !c->eof && now < grace && (fresh[i] || c->in_len > 0) &&
+			          !memchr(c->in, '\n', c->in_len);
+			if (client_pending(c)) {
+				owed = true;
+				pfd[nfds++] = (struct pollfd){ .fd = c->fd, .events = POLLOUT };
+			} else if (waiting) {
+				pfd[nfds++] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
+			}
+		}
+		if (nfds == 0 || now >= deadline)
+			break;
+		until = owed ? deadline : (grace < deadline ? grace : deadline);
+		if (poll(pfd, (nfds_t)nfds, (int)((until - now + 999999) / 1000000)) < 0 &&
+		    errno != EINTR)
+			break;
+	}
+	for (unsigned i = 0; i < CTL_SERVER_MAX_CLIENTS; i++)
+		client_close(&s->clients[i]);
+}
+
 static void server_loop(struct ctl_server *s)
 {
 	struct pollfd pfd[2 + CTL_SERVER_MAX_CLIENTS];
@@ -588,16 +661,7 @@ static void server_loop(struct ctl_server *s)
 		if (pfd[1].revents & POLLIN)
 			do_accept(s);
 	}
-	/* Stopping: one last attempt to hand over what is owed, then close. */
-	for (unsigned i = 0; i < CTL_SERVER_MAX_CLIENTS; i++) {
-		struct ctl_client *c = &s->clients[i];
-
-		if (c->fd < 0)
-			continue;
-		if (client_pending(c))
-			(void)client_flush(s, c);
-		client_close(c);
-	}
+	server_drain(s);
 }
 
 /* The server this thread runs, so stop/destroy can tell they are called from the handler. */

@@ -95,9 +95,16 @@ int ctl_server_create_opts(const char *path, ctl_handler_fn fn, void *ctx,
                            char *errmsg, size_t errlen);
 
 /*
- * Stop accepting, close every client (a pending response gets one last
- * non-blocking write), join the thread, close the listening socket (connects
- * then fail with ECONNREFUSED).  Idempotent; NULL ok; safe from several threads.
+ * Stop: refuse new connections (connect fails with ECONNREFUSED), answer
+ * every request already sent -- complete lines buffered or readable on the
+ * clients, and on connections still queued to be accepted -- through the
+ * handler as usual, one response each (a connection just accepted or holding
+ * part of a line gets 100 ms to complete it; the whole is bounded by
+ * write_ms), close every client, join the thread, close the listening
+ * socket.  So a request that reached the server is never dropped without an
+ * answer: the handler should answer at once now (e1kd's, once halted,
+ * answers HALT with the first report and anything else ESHUTDOWN).
+ * Idempotent; NULL ok; safe from several threads.
  * Called from the handler (the server thread) it only asks the thread to stop
  * after the current request and returns; a later call from another thread joins.
  * Context: control.  May block: until the handler in progress returns.

@@ -316,7 +316,8 @@ static int ctl_handler(void *ctx, const struct ctl_request *r, struct jbuf *o,
 	rc = d->halted ? -ESHUTDOWN : 0;
 	pthread_mutex_unlock(&d->halt_lock);
 	if (rc < 0) {
-		snprintf(err, errlen, "the adapter is halted");
+		snprintf(err, errlen, "the adapter is halted and e1kd is exiting (a halt request "
+		         "still gets the halt's report)");
 		return rc;
 	}
 

@@ -71,6 +71,21 @@ void th_last(struct th_ctx *t, char *buf, size_t len)
 	pthread_mutex_unlock(&t->lock);
 }
 
+/* Block while block_stats is set (bounded: 10 s). */
+static void wait_unblocked(struct th_ctx *t)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&t->lock);
+	while (t->block_stats) {
+		if (pthread_cond_timedwait(&t->cond, &t->lock, &until) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
 void th_set_block_stats(struct th_ctx *t, bool on)
 {
 	pthread_mutex_lock(&t->lock);
@@ -157,17 +172,18 @@ int th_handler(void *ctx, const struct ctl_request *req, struct jbuf *out, char 
 		jb_obj_end(out);
 		return 0;
 	}
+	if (!strcmp(req->verb, "STOPWAIT")) {
+		/* Stopping from the handler only flags the server: the requests
+		 * that arrive while we block are the ones its stop must answer. */
+		ctl_server_stop(t->server);
+		wait_unblocked(t);
+		jb_obj_begin(out, NULL);
+		jb_bool(out, "stopped", true);
+		jb_obj_end(out);
+		return 0;
+	}
 	if (!strcmp(req->verb, "STATS")) {
-		struct timespec until;
-
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 10;
-		pthread_mutex_lock(&t->lock);
-		while (t->block_stats) {
-			if (pthread_cond_timedwait(&t->cond, &t->lock, &until) == ETIMEDOUT)
-				break;
-		}
-		pthread_mutex_unlock(&t->lock);
+		wait_unblocked(t);
 		jb_obj_begin(out, NULL);
 		jb_u64(out, "rx_packets", 10);
 		jb_u64(out, "tx_packets", 20);

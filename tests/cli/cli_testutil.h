@@ -29,6 +29,8 @@ void tu_rm_rf(const char *dir);
  *   ECHO a...   -> {"argc":n,"argv":[...]}
  *   BIG n       -> {"blob":"xxx..."} with n bytes of x
  *   STOPME      -> calls ctl_server_stop(th->server) and answers {}
+ *   STOPWAIT    -> calls ctl_server_stop(th->server), then blocks like STATS;
+ *                  answers {"stopped":true}
  *   BADJSON     -> leaves an unclosed object (the server must answer ERR EPROTO)
  *   anything else -> -ENOTSUP "unknown verb"
  */

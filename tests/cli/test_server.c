@@ -2,6 +2,8 @@
 /*
  * cli_server: the control socket server and client end to end, on a socket
  * in a private temporary directory, with the scripted handler of cli_testutil.
+ * test_stop_answers_what_was_sent: a stop answers every request already sent
+ * (docs/robustness.md, finding F3).
  * No sleeps: every wait is a poll with a deadline or tl_wait_until.
  */
 #include <errno.h>
@@ -594,6 +596,95 @@ static void test_handler_blocking_timeout(void)
 	env_fini(&e);
 }
 
+static bool accepted_two(void *arg)
+{
+	struct ctl_server_stats st;
+
+	ctl_server_get_stats(((struct env *)arg)->srv, &st);
+	return st.accepted >= 2;
+}
+
+static bool handler_entered(void *arg)
+{
+	return th_calls(&((struct env *)arg)->th) >= 1;
+}
+
+static void send_str(int fd, const char *s)
+{
+	CHECK_EQ(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+}
+
+/* One line within CALL_MS that starts with want. */
+static void expect_line(int fd, const char *want, const char *who)
+{
+	char line[CTL_MAX_LINE];
+	int n = tu_read_line(fd, line, sizeof(line), CALL_MS);
+
+	if (n < 0)
+		tl_fail(__FILE__, __LINE__, "%s: no answer (%d), wanted '%s'", who, n, want);
+	else if (!starts(line, want))
+		tl_fail(__FILE__, __LINE__, "%s: '%s', wanted '%s'", who, line, want);
+}
+
+/*
+ * Finding F3 (docs/robustness.md): requests that reached the server while the
+ * handler ran (the first halt) are answered when the server stops, not
+ * dropped: on a client already accepted, and on connections still queued.
+ * The handler stops its own server and blocks, as e1kd's HALT keeps the
+ * server thread while the main thread then stops the server.
+ */
+static void test_stop_answers_what_was_sent(void)
+{
+	struct env e;
+	int old, idle, a, q, part, x;
+
+	REQUIRE(env_init(&e, NULL));
+	th_set_block_stats(&e.th, true);
+	old = tu_connect(e.sock);
+	idle = tu_connect(e.sock);
+	REQUIRE(old >= 0 && idle >= 0);
+	REQUIRE(tl_wait_until(accepted_two, &e, CALL_MS));
+	a = tu_connect(e.sock);
+	REQUIRE(a >= 0);
+	send_str(a, "STOPWAIT\n");
+	REQUIRE(tl_wait_until(handler_entered, &e, CALL_MS));
+	/* The server thread is in the handler, and stopping: these wait. */
+	send_str(old, "ECHO old\n");
+	q = tu_connect(e.sock);             /* queued, not accepted yet */
+	part = tu_connect(e.sock);
+	REQUIRE(q >= 0 && part >= 0);
+	send_str(q, "ECHO q1\nSTATUS\n");   /* two requests, pipelined */
+	send_str(part, "ECHO par");         /* never completed */
+	th_set_block_stats(&e.th, false);
+
+	expect_line(a, "OK {\"stopped\":true}", "the stopping request");
+	expect_line(old, "OK {\"argc\":1,\"argv\":[\"old\"]}", "accepted client");
+	expect_line(q, "OK {\"argc\":1,\"argv\":[\"q1\"]}", "queued client, first");
+	expect_line(q, "OK {\"state\":\"Running\"", "queued client, second");
+	/* Then each one is closed; an idle one and a half line get no answer. */
+	CHECK(tu_wait_eof(a, CALL_MS));
+	CHECK(tu_wait_eof(old, CALL_MS));
+	CHECK(tu_wait_eof(q, CALL_MS));
+	{
+		char line[64];
+
+		CHECK_EQ(tu_read_line(part, line, sizeof(line), CALL_MS), -ECONNRESET);
+		CHECK_EQ(tu_read_line(idle, line, sizeof(line), CALL_MS), -ECONNRESET);
+	}
+	/* New connections were refused from the start of the stop. */
+	x = tu_connect(e.sock);
+	CHECK_EQ(x, -ECONNREFUSED);
+	if (x >= 0)
+		close(x);
+	CHECK_EQ(th_calls(&e.th), 4);
+	close(a);
+	close(old);
+	close(idle);
+	close(q);
+	close(part);
+	env_fini(&e);
+}
+
 struct stopper {
 	struct ctl_server *s;
 };
@@ -654,6 +745,7 @@ int main(void)
 		TL_CASE(test_hooks_and_stop_from_handler),
 		TL_CASE(test_handler_blocking_timeout),
 		TL_CASE(test_concurrent_stop_under_load),
+		TL_CASE(test_stop_answers_what_was_sent),
 	};
 
 	signal(SIGPIPE, SIG_IGN);   /* a write to a socket the server closed must not kill us */

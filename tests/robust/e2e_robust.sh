@@ -15,8 +15,8 @@
 #   halts        two e1kctl halts at once (both get the one report, or the
 #                later one finds no driver: exit 3), then a halt of the gone
 #                driver (exit 3); e1kctl on a stale socket (exit 3).  A second
-#                halt dropped unanswered is known gap F3 (docs/robustness.md):
-#                accepted with a NOTE unless E1K_ROBUST_STRICT=1.
+#                halt that reached e1kd is never dropped unanswered (finding
+#                F3, docs/robustness.md: the server's stop answers it).
 #   crash        e1kd killed with SIGKILL under a ping flood through
 #                --tap e1k0 / --sim-wire tap:w0 (two namespaces), three
 #                times: nothing stale is left (no TAP in either namespace, no
@@ -202,15 +202,11 @@ a, b = (json.load(open(p)) for p in sys.argv[1:3])
 sys.exit(0 if a == b and a["final_state"] == "Halted" else 1)
 PY
 elif [[ "$rc1 $rc2" == "0 3" || "$rc1 $rc2" == "3 0" ]]; then
+	# The later one came after the server stopped: connect refused.  One
+	# that reached e1kd but was closed unanswered ("closed the connection
+	# without answering") is finding F3, fixed: it fails here.
 	if grep -qh "no driver is listening" "$tmp/h1.err" "$tmp/h2.err"; then
 		ok concurrent_halts_second_found_none
-	elif grep -qh "closed the connection without answering" "$tmp/h1.err" "$tmp/h2.err" &&
-	     [[ -z ${E1K_ROBUST_STRICT:-} ]]; then
-		# Finding F3 (docs/robustness.md): a request accepted while the
-		# first halt ran is dropped unanswered when e1kd stops its server.
-		# A clear message and exit 3 -- but it should get the report.
-		echo "NOTE known gap F3: second halt closed unanswered (E1K_ROBUST_STRICT=1 fails on it)"
-		ok concurrent_halts_second_unanswered_known
 	else
 		bad concurrent_halts_second "$(cat "$tmp"/h?.err)"
 	fi
