@@ -272,11 +272,27 @@ static void *returner_thread(void *arg)
  * went 200 ms without running and a halt with no fault reported
  * drain-requests timeout.  A hung device still hits the 200 ms bound: that
  * is the documented timeout the checks allow. */
+/*
+ * The reason's own bounds, with two raised so that a starved machine cannot
+ * fail an iteration whose halt is correct (docs/halt-stress.md, "Bounds"):
+ *  - the graceful TX drain, unless the device is hung (the model's thread
+ *    can go 200 ms without running);
+ *  - await-rx-returns for the short-bound reasons (failed,
+ *    initialization-failed: 200 ms), to the graceful 2000 ms.  A late holder
+ *    returns its buffers from its own thread after at most ~1 ms of spinning,
+ *    but iteration 5863 of a 7000-halt run (seed 0xd90628586a9, `failed`,
+ *    1793 buffers held by a late-spin returner) hit the 200 ms bound while
+ *    two sanitizer builds and the fault campaign shared the 2 CPUs: the
+ *    returner thread was not scheduled in time -- the bound working on a
+ *    starved scheduler, not a halt bug (docs/robustness.md, F5).  Every
+ *    variant returns everything, so the test still insists on
+ *    rx_buffers_outstanding 0 and no timeout.
+ */
 static struct e1k_halt_bounds bounds_for(enum e1k_halt_reason reason, bool hung)
 {
 	bool short_bound = reason == E1K_HALT_FAILED || reason == E1K_HALT_INITIALIZATION_FAILED;
 	struct e1k_halt_bounds b = { .tx_drain_ms = short_bound ? 10 : 200,
-	                             .rx_return_ms = short_bound ? 200 : 2000 };
+	                             .rx_return_ms = 2000 };
 
 	if (!short_bound && !hung)
 		b.tx_drain_ms = 5000;
@@ -476,8 +492,9 @@ static bool run_one(unsigned iter, const struct scenario *sc, unsigned base_thre
 	}
 	if (sc->hold == H_LATE_SPIN || sc->hold == H_LATE_UNBIND) {
 		rt.kind = sc->hold;
-		/* Up to ~1 ms of loop iterations plain: well inside the shortest
-		 * await-rx-returns bound (200 ms, failed), even under sanitizers. */
+		/* Up to ~1 ms of loop iterations plain: well inside the
+		 * await-rx-returns bound (2000 ms here, see bounds_for), even
+		 * under sanitizers on a loaded machine. */
 		rt.spins = rnd(&p, 200000);
 		spawn(&rt.t, returner_thread, &rt);
 	}
