@@ -522,6 +522,10 @@ void e1k_watchdog(struct ktimer *t)
 		e1k_link_update(ad, true);
 		e1k_stats_accumulate(ad);
 		if (pthread_mutex_trylock(&ad->tx_lock) == 0) {
+			/* Completed descriptors are not a hang, whoever should
+			 * have reclaimed them: judge only what the device has
+			 * not finished. */
+			e1k_tx_reclaim_locked(ad);
 			unsigned inflight = tx_ring_in_flight(ad->tx);
 			uint32_t tdh = tx_ring_hw_head(ad->tx);
 			uint64_t done = atomic_load_explicit(&ad->tx_completed, memory_order_relaxed);

@@ -271,12 +271,16 @@ void e1k_dpc_intr(struct dpc *d)
 	e1k_rcu_read_lock();
 	p = e1k_rcu_deref(&ad->pub);
 
-	/* TX completions. */
-	if (pthread_mutex_trylock(&ad->tx_lock) == 0) {
-		e1k_tx_reclaim_locked(ad);
-		pthread_mutex_unlock(&ad->tx_lock);
-	}
-	/* else a sender holds the lock and reclaims itself before submitting. */
+	/* TX completions.  Wait for the lock rather than leave the work to a
+	 * sender: a sender reclaims before it submits, so the frames it
+	 * submits last are only ever reclaimed here.  Skipping when the lock
+	 * was busy lost that completion for good once traffic stopped (the
+	 * interrupt for it had been taken, IMS re-enabled, nothing more to
+	 * come): the watchdog then saw a "hang" (QEMU e1000e, MSI and INTx).
+	 * No holder of tx_lock waits for a grace period or a DPC flush. */
+	pthread_mutex_lock(&ad->tx_lock);
+	e1k_tx_reclaim_locked(ad);
+	pthread_mutex_unlock(&ad->tx_lock);
 
 	/* RX: harvest, indicate, refill -- only while Running.  Pause and halt
 	 * publish another state and wait for a grace period: after that no DPC
