@@ -3,7 +3,8 @@
 # scripts/qemu-rig; its hash is part of the initramfs cache key.
 #
 # Mounts proc/sys/dev, loads the modules listed in /etc/rig-modules (dependency
-# order), mounts the host root read-only (9p tag hostroot) at /host and the
+# order; MODULE.PARAM=VALUE words of the kernel command line become insmod
+# options), mounts the host root read-only (9p tag hostroot) at /host and the
 # rig's writable share (9p tag rigshare) at /host$SHARE, then runs the scenario
 # ($SHARE/cmd.sh) chrooted into /host with /proc /sys /dev bind-mounted and a
 # tmpfs on /run, so every path and binary is the host's.  Prints the markers
@@ -27,8 +28,16 @@ for w in $(cat /proc/cmdline); do
 done
 [ -n "$share" ] || fail "no e1krig.share= on the kernel command line"
 
+# Module options from the kernel command line (MODULE.PARAM=VALUE), as modprobe
+# would pass them: busybox insmod does not read /proc/cmdline itself.
 for m in $(cat /etc/rig-modules); do
-	insmod "/lib/modules/$m" || fail "insmod $m failed"
+	n=$(echo "${m%.ko}" | tr - _)
+	opts=
+	for w in $(cat /proc/cmdline); do
+		case $w in "$n".*=*) opts="$opts ${w#"$n".}" ;; esac
+	done
+	# shellcheck disable=SC2086
+	insmod "/lib/modules/$m" $opts || fail "insmod $m$opts failed"
 done
 
 mkdir -p /host
