@@ -1,7 +1,7 @@
 /*
  * vfio_probe - the smallest VFIO client of an e1000-class NIC, for the QEMU rig.
  *
- *   vfio_probe BDF [--reset] [--ready FILE] [--wait-req MS]
+ *   vfio_probe BDF [--noiommu] [--reset] [--ready FILE] [--wait-req MS]
  *
  * Order (each step undone in reverse by probe_fini):
  *   1. the device's IOMMU group (sysfs), a container (/dev/vfio/vfio), the
@@ -15,11 +15,17 @@
  *      removal request waited for (bounded); then everything is closed at once,
  *      as a driver that honours the request must.
  *
+ * --noiommu: the group is vfio's no-IOMMU group (/dev/vfio/noiommu-N) and the
+ * container uses VFIO_NOIOMMU_IOMMU; step 5 then has no map ioctl to try and
+ * instead resolves a locked page's physical address through
+ * /proc/self/pagemap (what a no-IOMMU driver hands the device).
+ *
  * Output: one "key=value" line per fact, for tests/e2e scenarios to check.
  * Exit status: 0 when every step worked, 1 otherwise (the failing step is named
  * on stderr), 2 on a usage error.  Single-threaded.
  */
 #include <errno.h>
+#include <sys/types.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -51,6 +57,7 @@ struct probe {
 	void *dma_page;
 	bool dma_mapped;
 	bool req_set;
+	bool noiommu;
 };
 
 static int fail(const char *step, int err)
@@ -93,6 +100,7 @@ static int group_of(const char *bdf, int *group)
 static int open_container(struct probe *p, const char *bdf)
 {
 	struct vfio_group_status gs = { .argsz = sizeof(gs) };
+	const unsigned long iommu = p->noiommu ? VFIO_NOIOMMU_IOMMU : VFIO_TYPE1v2_IOMMU;
 	char path[64];
 	int g, rc;
 
@@ -105,9 +113,9 @@ static int open_container(struct probe *p, const char *bdf)
 		return fail("open /dev/vfio/vfio", errno);
 	if (ioctl(p->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
 		return fail("VFIO_GET_API_VERSION", EPROTO);
-	if (ioctl(p->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1)
-		return fail("VFIO_CHECK_EXTENSION(TYPE1v2)", ENOTSUP);
-	snprintf(path, sizeof(path), "/dev/vfio/%d", g);
+	if (ioctl(p->container, VFIO_CHECK_EXTENSION, iommu) != 1)
+		return fail(p->noiommu ? "VFIO_CHECK_EXTENSION(NOIOMMU)" : "VFIO_CHECK_EXTENSION(TYPE1v2)", ENOTSUP);
+	snprintf(path, sizeof(path), p->noiommu ? "/dev/vfio/noiommu-%d" : "/dev/vfio/%d", g);
 	p->group = open(path, O_RDWR | O_CLOEXEC);
 	if (p->group < 0)
 		return fail(path, errno);
@@ -119,8 +127,9 @@ static int open_container(struct probe *p, const char *bdf)
 	if (ioctl(p->group, VFIO_GROUP_SET_CONTAINER, &p->container) < 0)
 		return fail("VFIO_GROUP_SET_CONTAINER", errno);
 	/* EPERM here means no interrupt remapping (intremap=off). */
-	if (ioctl(p->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0)
+	if (ioctl(p->container, VFIO_SET_IOMMU, iommu) < 0)
 		return fail("VFIO_SET_IOMMU", errno);
+	printf("iommu=%s\n", p->noiommu ? "noiommu" : "type1v2");
 	return 0;
 }
 
@@ -191,6 +200,31 @@ static void print_irqs(const struct probe *p, uint32_t nirqs)
 	}
 }
 
+/* Step 5, no-IOMMU: the physical address of a locked page (pagemap bits 0-54
+ * are the PFN, bit 63 "present"; root sees real PFNs). */
+static int dma_physaddr(struct probe *p, long pg)
+{
+	uint64_t ent = 0;
+	off_t off = (off_t)((uintptr_t)p->dma_page / (uintptr_t)pg * sizeof(ent));
+	int fd;
+	ssize_t n;
+
+	if (mlock(p->dma_page, (size_t)pg) < 0)
+		return fail("mlock DMA page", errno);
+	memset(p->dma_page, 0x5a, (size_t)pg);
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail("open /proc/self/pagemap", errno);
+	n = pread(fd, &ent, sizeof(ent), off);
+	close(fd);
+	if (n != (ssize_t)sizeof(ent))
+		return fail("read /proc/self/pagemap", n < 0 ? errno : EIO);
+	if (!(ent >> 63) || (ent & ((UINT64_C(1) << 55) - 1)) == 0)
+		return fail("pagemap gave no PFN (not root?)", EPERM);
+	printf("dma_map=noiommu\ndma_phys=0x%" PRIx64 "\n", (ent & ((UINT64_C(1) << 55) - 1)) * (uint64_t)pg);
+	return 0;
+}
+
 /* Step 5: one page through the IOMMU and back. */
 static int dma_roundtrip(struct probe *p)
 {
@@ -203,6 +237,8 @@ static int dma_roundtrip(struct probe *p)
 		p->dma_page = NULL;
 		return fail("mmap DMA page", errno);
 	}
+	if (p->noiommu)
+		return dma_physaddr(p, pg);
 	map.vaddr = (uintptr_t)p->dma_page;
 	map.iova = PROBE_IOVA;
 	map.size = (uint64_t)pg;
@@ -322,7 +358,7 @@ static void probe_fini(struct probe *p)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: vfio_probe BDF [--reset] [--ready FILE] [--wait-req MS]\n");
+	fprintf(stderr, "usage: vfio_probe BDF [--noiommu] [--reset] [--ready FILE] [--wait-req MS]\n");
 	return 2;
 }
 
@@ -340,6 +376,8 @@ int main(int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--reset") == 0)
 			do_reset = true;
+		else if (strcmp(argv[i], "--noiommu") == 0)
+			p.noiommu = true;
 		else if (strcmp(argv[i], "--ready") == 0 && i + 1 < argc)
 			ready = argv[++i];
 		else if (strcmp(argv[i], "--wait-req") == 0 && i + 1 < argc)

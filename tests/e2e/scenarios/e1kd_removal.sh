@@ -2,6 +2,7 @@
 # e1kd_removal: QMP device_del while e1kd drives the NIC: vfio-pci's removal
 # request halts e1kd with reason disabled, e1kd lets go, QEMU reports
 # DEVICE_DELETED and the device leaves the guest.
+# e2e-set: default e1000
 # e2e-needs: e1kd-vfio
 # e2e-timeout: 240
 . "$E2E_ROOT/tests/e2e/lib.sh"

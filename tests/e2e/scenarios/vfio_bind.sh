@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # vfio_bind: scripts/vfio-bind status/bind/unbind/restore and every refusal.
+# e2e-set: extended
 # e2e-rig: --shared-group
 # e2e-timeout: 240
 . "$E2E_ROOT/tests/e2e/lib.sh"
