@@ -4,7 +4,7 @@
 # resets the function and drops bus mastering) and its TAP disappears; a new
 # e1kd on the same device, with the flood still on, initializes, passes
 # traffic both ways and halts cleanly.  QEMU keeps running.
-# e2e-set: default e1000e
+# e2e-set: extended
 # e2e-needs: e1kd-vfio
 # e2e-timeout: 240
 # e2e-host: agent

@@ -3,7 +3,7 @@
 # built: the MAC in RAL0/RAH0, a sane STATUS, the interrupt indexes the rig
 # notes list (e1000: INTx only; e1000e: 1 MSI, 5 MSI-X, reset), REQ offered,
 # a DMA mapping through the vIOMMU, and the device goes back to its driver.
-# e2e-set: default e1000
+# e2e-set: extended
 # e2e-timeout: 180
 . "$E2E_ROOT/tests/e2e/lib.sh"
 

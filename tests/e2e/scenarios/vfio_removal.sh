@@ -2,7 +2,7 @@
 # vfio_removal: QMP device_del while a VFIO client holds the NIC.  The guest's
 # vfio-pci signals the REQ eventfd; the client (vfio_probe --wait-req) lets go
 # at once; QEMU then reports DEVICE_DELETED and the device leaves the guest.
-# e2e-set: default e1000e
+# e2e-set: extended
 # e2e-timeout: 180
 . "$E2E_ROOT/tests/e2e/lib.sh"
 
