@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "adapter.h"
+#include "bench_bind.h"
 #include "e1k_rcu.h"
 #include "halt.h"
 #include "json.h"
@@ -58,32 +59,6 @@ struct opts {
 };
 
 /* ---- a binding that gives every buffer straight back ---- */
-struct bench_bind {
-	struct e1k_adapter *ad;
-	atomic_ulong received;
-};
-
-static void bb_receive(void *ctx, const struct e1k_rx_frame *f, unsigned n)
-{
-	struct bench_bind *b = ctx;
-	uint32_t bufs[64];
-
-	for (unsigned i = 0; i < n; i += 64) {
-		unsigned k = n - i < 64 ? n - i : 64;
-
-		for (unsigned j = 0; j < k; j++)
-			bufs[j] = f[i + j].buf;
-		e1k_adapter_return_rx(b->ad, bufs, k);
-	}
-	/* Relaxed: a progress counter read by the main thread's bounded wait. */
-	atomic_fetch_add_explicit(&b->received, n, memory_order_relaxed);
-}
-
-static const struct e1k_binding_ops bench_ops = {
-	.name = "bench",
-	.receive = bb_receive,
-};
-
 /* The owner's callback: a halt this run did not ask for (a removal the
  * driver detected) is simply the one the bench performs next. */
 static void bench_halt_needed(void *ctx, enum e1k_halt_reason reason, const char *why)
@@ -184,7 +159,7 @@ static int one_halt(const struct opts *o, enum e1k_halt_reason reason, bool load
 		return rc;
 	}
 	bb.ad = ad;
-	rc = e1k_adapter_bind(ad, &bench_ops, &bb);
+	rc = e1k_adapter_bind(ad, &bench_bind_ops, &bb);
 	if (rc == 0)
 		rc = e1k_adapter_restart(ad);
 	for (unsigned i = 0; rc == 0 && i < nsend; i++) {
@@ -198,12 +173,12 @@ static int one_halt(const struct opts *o, enum e1k_halt_reason reason, bool load
 		/* Steady state: the flood has been going round the loop a while. */
 		uint64_t deadline = now_ns() + BENCH_WARM_MS * 1000000ull;
 
-		while (atomic_load_explicit(&bb.received, memory_order_relaxed) < BENCH_WARM_FRAMES &&
+		while (atomic_load_explicit(&bb.rx, memory_order_relaxed) < BENCH_WARM_FRAMES &&
 		       now_ns() < deadline)
 			sched_yield();
-		if (atomic_load_explicit(&bb.received, memory_order_relaxed) < BENCH_WARM_FRAMES) {
+		if (atomic_load_explicit(&bb.rx, memory_order_relaxed) < BENCH_WARM_FRAMES) {
 			fprintf(stderr, "loaded: only %lu frames came back in %u ms\n",
-			        atomic_load(&bb.received), BENCH_WARM_MS);
+			        atomic_load(&bb.rx), BENCH_WARM_MS);
 			rc = -ETIMEDOUT;
 		}
 	}
@@ -211,7 +186,7 @@ static int one_halt(const struct opts *o, enum e1k_halt_reason reason, bool load
 		struct sim_stats ss;
 
 		sim_get_stats(hw, &ss);
-		fprintf(stderr, "debug: received %lu tx %llu rx %llu missed %llu\n", atomic_load(&bb.received),
+		fprintf(stderr, "debug: received %lu tx %llu rx %llu missed %llu\n", atomic_load(&bb.rx),
 		        (unsigned long long)ss.tx_frames, (unsigned long long)ss.rx_frames,
 		        (unsigned long long)ss.rx_missed);
 	}

@@ -56,6 +56,7 @@
 #include <unistd.h>
 
 #include "adapter.h"
+#include "bench_bind.h"
 #include "e1k_rcu.h"
 #include "halt.h"
 #include "log.h"
@@ -88,33 +89,6 @@ struct nb_opts {
 };
 
 /* ---- the binding: count, give every buffer straight back ---- */
-struct nb_bind {
-	struct e1k_adapter *ad;
-	atomic_ulong rx;
-};
-
-/* Context: DPC worker, inside an RCU read-side section. */
-static void nb_receive(void *ctx, const struct e1k_rx_frame *f, unsigned n)
-{
-	struct nb_bind *b = ctx;
-	uint32_t bufs[64];
-
-	for (unsigned i = 0; i < n; i += 64) {
-		unsigned k = n - i < 64 ? n - i : 64;
-
-		for (unsigned j = 0; j < k; j++)
-			bufs[j] = f[i + j].buf;
-		e1k_adapter_return_rx(b->ad, bufs, k);
-	}
-	/* Relaxed: a counter read for reports only. */
-	atomic_fetch_add_explicit(&b->rx, n, memory_order_relaxed);
-}
-
-static const struct e1k_binding_ops nb_ops = {
-	.name = "bench",
-	.receive = nb_receive,
-};
-
 /* A removal the driver detected: main performs the halt it asks for. */
 static void nb_halt_needed(void *ctx, enum e1k_halt_reason reason, const char *why)
 {
@@ -391,7 +365,7 @@ struct nb_run {
 	const struct nb_opts *o;
 	struct hal_dev *hw;
 	struct e1k_adapter *ad;
-	struct nb_bind bind;
+	struct bench_bind bind;
 	struct nb_sender snd[NB_MAX_SENDERS];
 	unsigned nsend;
 	atomic_bool stop;
@@ -558,7 +532,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	run.bind.ad = run.ad;
-	rc = e1k_adapter_bind(run.ad, &nb_ops, &run.bind);
+	rc = e1k_adapter_bind(run.ad, &bench_bind_ops, &run.bind);
 	if (rc == 0)
 		rc = e1k_adapter_restart(run.ad);
 	if (rc == 0 && !wait_for(&run, link_is_up, NB_LINK_WAIT_MS))

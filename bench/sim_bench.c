@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "adapter_internal.h"
+#include "bench_bind.h"
 #include "e1k_rcu.h"
 #include "halt.h"
 #include "log.h"
@@ -81,30 +82,6 @@ static void sleep_ns(uint64_t ns)
 	nanosleep(&ts, NULL);
 }
 
-/* ---- binding: count, return every buffer ---- */
-struct sb_bind {
-	struct e1k_adapter *ad;
-	atomic_ulong rx;
-};
-
-static void sb_receive(void *ctx, const struct e1k_rx_frame *f, unsigned n)
-{
-	struct sb_bind *b = ctx;
-	uint32_t bufs[64];
-
-	for (unsigned i = 0; i < n; i += 64) {
-		unsigned k = n - i < 64 ? n - i : 64;
-
-		for (unsigned j = 0; j < k; j++)
-			bufs[j] = f[i + j].buf;
-		e1k_adapter_return_rx(b->ad, bufs, k);
-	}
-	/* Release: pairs with the main thread's acquire load in its waits. */
-	atomic_fetch_add_explicit(&b->rx, n, memory_order_release);
-}
-
-static const struct e1k_binding_ops sb_ops = { .name = "bench", .receive = sb_receive };
-
 static void sb_halt_needed(void *ctx, enum e1k_halt_reason reason, const char *why)
 {
 	(void)ctx;
@@ -137,7 +114,7 @@ static void probe_dpc(struct dpc *d)
 struct sb_dev {
 	struct hal_dev *hw;
 	struct e1k_adapter *ad;
-	struct sb_bind bind;
+	struct bench_bind bind;
 };
 
 static int sb_up(struct sb_dev *s, enum sim_model model, enum sim_wire wire, bool probe)
@@ -168,7 +145,7 @@ static int sb_up(struct sb_dev *s, enum sim_model model, enum sim_wire wire, boo
 		s->ad->dpc_intr.fn = probe_dpc;
 	}
 	s->bind.ad = s->ad;
-	rc = e1k_adapter_bind(s->ad, &sb_ops, &s->bind);
+	rc = e1k_adapter_bind(s->ad, &bench_bind_ops, &s->bind);
 	if (rc == 0)
 		rc = e1k_adapter_restart(s->ad);
 	return rc;
@@ -435,7 +412,7 @@ static int do_tx(const struct sb_opts *o)
 	return rc;
 }
 
-struct rx_wait { struct sb_bind *b; unsigned long want; };
+struct rx_wait { struct bench_bind *b; unsigned long want; };
 
 static bool rx_done(void *arg)
 {
