@@ -37,6 +37,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "mac.h"
+
 #define FLOOD_ETHERTYPE 0x88b5u
 #define FLOOD_MAX_BATCH 256u
 #define FLOOD_MAX_FRAME 1514u
@@ -48,29 +51,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_signal = 1;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-	char tail;
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
-		return -EINVAL;
-	for (unsigned i = 0; i < 6; i++) {
-		if (v[i] > 0xff)
-			return -EINVAL;
-		mac[i] = (uint8_t)v[i];
-	}
-	return 0;
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -124,7 +104,7 @@ int main(int argc, char **argv)
 		case 'f': stop_file = optarg; break;
 		case 'd':
 		case 's':
-			if (parse_mac(optarg, c == 'd' ? dst : src) < 0) {
+			if (e1k_mac_parse(optarg, c == 'd' ? dst : src) < 0) {
 				fprintf(stderr, "flood: bad MAC '%s'\n", optarg);
 				return 2;
 			}
@@ -190,12 +170,12 @@ int main(int argc, char **argv)
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
 
-	t0 = now_ns();
+	t0 = e1k_now_ns();
 	t_end = seconds ? t0 + seconds * 1000000000ull : UINT64_MAX;
 	next_check = t0;
 	t_last = t0;
 	while (!stop_signal) {
-		uint64_t t = now_ns();
+		uint64_t t = e1k_now_ns();
 		int n;
 
 		if (t >= t_end)
@@ -237,7 +217,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		sent += (uint64_t)n;
-		t_last = now_ns();
+		t_last = e1k_now_ns();
 	}
 	close(fd);
 	{

@@ -36,6 +36,7 @@
 
 #include "adapter.h"
 #include "bench_bind.h"
+#include "clock.h"
 #include "e1k_rcu.h"
 #include "halt.h"
 #include "json.h"
@@ -109,14 +110,6 @@ static void *sender_thread(void *arg)
 	return NULL;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- one measured halt ---- */
 struct sample {
 	uint64_t total_ns;
@@ -171,10 +164,10 @@ static int one_halt(const struct opts *o, enum e1k_halt_reason reason, bool load
 	}
 	if (rc == 0 && loaded) {
 		/* Steady state: the flood has been going round the loop a while. */
-		uint64_t deadline = now_ns() + BENCH_WARM_MS * 1000000ull;
+		uint64_t deadline = e1k_now_ns() + BENCH_WARM_MS * 1000000ull;
 
 		while (atomic_load_explicit(&bb.rx, memory_order_relaxed) < BENCH_WARM_FRAMES &&
-		       now_ns() < deadline)
+		       e1k_now_ns() < deadline)
 			sched_yield();
 		if (atomic_load_explicit(&bb.rx, memory_order_relaxed) < BENCH_WARM_FRAMES) {
 			fprintf(stderr, "loaded: only %lu frames came back in %u ms\n",
@@ -400,7 +393,7 @@ int main(int argc, char **argv)
 
 	/* Interleaved (iteration, reason, idle then loaded), so slow drifts in
 	 * the machine's state affect every column alike. */
-	t0 = now_ns();
+	t0 = e1k_now_ns();
 	for (unsigned it = 0; it < o.iterations; it++)
 		for (unsigned r = 0; r < E1K_HALT_NREASONS; r++)
 			for (unsigned l = 0; l < LOAD_N; l++) {
@@ -464,7 +457,7 @@ int main(int argc, char **argv)
 		jb_arr_end(&b);
 		jb_u64(&b, "failures", failures);
 		jb_u64(&b, "unclean_halts", unclean);
-		jb_u64(&b, "wall_ms", (now_ns() - t0) / 1000000u);
+		jb_u64(&b, "wall_ms", (e1k_now_ns() - t0) / 1000000u);
 		jb_obj_end(&b);
 		if (jb_finish(&b) == 0)
 			printf("%.*s\n", (int)b.len, b.data);
@@ -473,7 +466,7 @@ int main(int argc, char **argv)
 		printf("halt latency: model %s, irq %s, loopback, %u sender(s) when loaded, "
 		       "%u halts per reason and load; %ld CPUs (%s); %.1f s\n",
 		       o.model == SIM_82540EM ? "82540em" : "82574l", e1k_irq_mode_name(o.irq),
-		       o.senders, o.iterations, ncpu, cpu, (double)(now_ns() - t0) / 1e9);
+		       o.senders, o.iterations, ncpu, cpu, (double)(e1k_now_ns() - t0) / 1e9);
 		printf("%-23s %-6s %8s %8s %8s %8s  %-38s %6s\n", "reason", "load", "median", "p99",
 		       "min", "max", "dominant stage (median ms)", "ld/idl");
 		for (unsigned r = 0; r < E1K_HALT_NREASONS; r++)

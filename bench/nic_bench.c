@@ -57,9 +57,11 @@
 
 #include "adapter.h"
 #include "bench_bind.h"
+#include "clock.h"
 #include "e1k_rcu.h"
 #include "halt.h"
 #include "log.h"
+#include "mac.h"
 #include "sim.h"
 #include "vfio.h"
 
@@ -158,14 +160,6 @@ out:
 }
 
 /* ---- helpers ---- */
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t cpu_ns(void)
 {
 	struct rusage ru;
@@ -174,21 +168,6 @@ static uint64_t cpu_ns(void)
 		return 0;
 	return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull +
 	       ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
-}
-
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-	char tail;
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
-		return -EINVAL;
-	for (unsigned i = 0; i < 6; i++) {
-		if (v[i] > 0xff)
-			return -EINVAL;
-		mac[i] = (uint8_t)v[i];
-	}
-	return 0;
 }
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -266,7 +245,7 @@ static int parse_args(int argc, char **argv, struct nb_opts *o)
 				goto bad;
 			break;
 		case 'D':
-			if (parse_mac(optarg, o->dst) < 0)
+			if (e1k_mac_parse(optarg, o->dst) < 0)
 				goto bad;
 			break;
 		case 'r':
@@ -394,7 +373,7 @@ static void print_counters(struct nb_run *r, const char *event)
 	printf("{\"event\":\"%s\",\"t_ns\":%llu,\"tx\":%llu,\"rx\":%lu,\"tx_completed\":%llu,"
 	       "\"tx_full\":%llu,\"interrupts\":%llu,\"dpc_runs\":%llu,\"rx_missed\":%llu,"
 	       "\"cpu_ns\":%llu}\n",
-	       event, (unsigned long long)now_ns(), (unsigned long long)run_sent(r),
+	       event, (unsigned long long)e1k_now_ns(), (unsigned long long)run_sent(r),
 	       atomic_load_explicit(&r->bind.rx, memory_order_relaxed),
 	       (unsigned long long)st.tx_completed, (unsigned long long)full,
 	       (unsigned long long)st.interrupts, (unsigned long long)st.dpc_runs,
@@ -418,12 +397,12 @@ static void print_halt(const struct e1k_halt_report *rep, int rc)
 /* Wait (bounded) for cond; signals still pending are handled later. */
 static bool wait_for(struct nb_run *r, bool (*cond)(struct nb_run *r), unsigned ms)
 {
-	uint64_t end = now_ns() + (uint64_t)ms * 1000000ull;
+	uint64_t end = e1k_now_ns() + (uint64_t)ms * 1000000ull;
 
 	while (!cond(r)) {
 		struct timespec ts = { 0, 1000000 };
 
-		if (now_ns() >= end)
+		if (e1k_now_ns() >= end)
 			return false;
 		nanosleep(&ts, NULL);
 	}
@@ -484,7 +463,7 @@ static void serve(struct nb_run *r, const sigset_t *set)
 			print_counters(r, "snap");
 		else if (sig == SIGTERM || sig == SIGINT)
 			return;
-		if (now_ns() >= end)
+		if (e1k_now_ns() >= end)
 			return;
 		if (r->o->stop_file && access(r->o->stop_file, F_OK) == 0)
 			return;
@@ -542,7 +521,7 @@ int main(int argc, char **argv)
 		status = 1;
 		goto halt;
 	}
-	run.t0 = now_ns();
+	run.t0 = e1k_now_ns();
 	{
 		struct e1k_stats st;
 

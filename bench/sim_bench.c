@@ -48,6 +48,7 @@
 
 #include "adapter_internal.h"
 #include "bench_bind.h"
+#include "clock.h"
 #include "e1k_rcu.h"
 #include "halt.h"
 #include "log.h"
@@ -65,14 +66,6 @@ struct sb_opts {
 	unsigned long packets;
 	int rt_prio;          /* --rt P: the adapter's irq and DPC threads as SCHED_FIFO P */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void sleep_ns(uint64_t ns)
 {
@@ -102,7 +95,7 @@ static void probe_dpc(struct dpc *d)
 	uint64_t t0 = atomic_exchange_explicit(&probe_t0, 0, memory_order_acquire);
 
 	if (t0) {
-		uint64_t t1 = now_ns();
+		uint64_t t1 = e1k_now_ns();
 
 		/* Release: pairs with the prober's acquire load. */
 		atomic_store_explicit(&probe_lat, t1 > t0 ? t1 - t0 : 1, memory_order_release);
@@ -230,12 +223,12 @@ static unsigned probe_run(struct sb_dev *s, unsigned n, uint64_t *lat)
 
 		atomic_store_explicit(&probe_lat, 0, memory_order_relaxed);
 		sleep_ns(gap + (uint64_t)(rand() % 50000));   /* also decorrelates from the flood */
-		t0 = now_ns();
+		t0 = e1k_now_ns();
 		/* Release: the DPC's acquire exchange sees t0. */
 		atomic_store_explicit(&probe_t0, t0, memory_order_release);
 		hal_wr32(s->hw, E1000_ICS, cause);
 		end = t0 + 100000000ull;
-		while ((l = atomic_load_explicit(&probe_lat, memory_order_acquire)) == 0 && now_ns() < end)
+		while ((l = atomic_load_explicit(&probe_lat, memory_order_acquire)) == 0 && e1k_now_ns() < end)
 			sched_yield();
 		atomic_store_explicit(&probe_t0, 0, memory_order_relaxed);
 		if (l) {
@@ -342,10 +335,10 @@ out:
 /* ---- tx / rx workloads ---- */
 static bool wait_until(bool (*cond)(void *), void *arg, unsigned ms)
 {
-	uint64_t end = now_ns() + (uint64_t)ms * 1000000ull;
+	uint64_t end = e1k_now_ns() + (uint64_t)ms * 1000000ull;
 
 	while (!cond(arg)) {
-		if (now_ns() >= end)
+		if (e1k_now_ns() >= end)
 			return false;
 		sched_yield();
 	}

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "adapter.h"
+#include "clock.h"
 #include "ctl_proto.h"
 #include "ctl_server.h"
 #include "e1k_rcu.h"
@@ -31,6 +32,7 @@
 #include "halt.h"
 #include "json.h"
 #include "log.h"
+#include "mac.h"
 #include "reasons.h"
 #include "sim.h"
 #include "tap_bridge.h"
@@ -65,14 +67,6 @@ struct daemon {
 	int halt_rc;
 	struct e1k_halt_report report;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void usage(FILE *f)
 {
@@ -193,24 +187,6 @@ static void wake_main(struct daemon *d)
 
 /* ---- control requests ---- */
 
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-	char tail;
-
-	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
-	return 0;
-}
-
-static void mac_str(const uint8_t m[6], char out[18])
-{
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-}
-
 static void status_json(struct daemon *d, struct jbuf *o)
 {
 	uint8_t mac[6];
@@ -218,7 +194,7 @@ static void status_json(struct daemon *d, struct jbuf *o)
 	struct e1k_stats st;
 
 	e1k_adapter_get_mac(d->ad, mac);
-	mac_str(mac, ms);
+	e1k_mac_format(mac, ms);
 	e1k_adapter_get_stats(d->ad, &st);
 	jb_obj_begin(o, NULL);
 	jb_str(o, "device", d->device);
@@ -231,7 +207,7 @@ static void status_json(struct daemon *d, struct jbuf *o)
 	jb_u64(o, "dpc_workers", d->cfg.dpc_workers);
 	jb_str(o, "tap", d->bridge ? e1k_tap_bridge_name(d->bridge) : NULL);
 	jb_u64(o, "pid", (uint64_t)getpid());
-	jb_u64(o, "uptime_ms", (mono_ns() - d->start_ns) / 1000000u);
+	jb_u64(o, "uptime_ms", (e1k_now_ns() - d->start_ns) / 1000000u);
 	jb_obj_end(o);
 }
 
@@ -369,11 +345,11 @@ static int ctl_handler(void *ctx, const struct ctl_request *r, struct jbuf *o,
 
 			jb_obj_begin(o, NULL);
 			e1k_adapter_get_mac(d->ad, mac);
-			mac_str(mac, ms);
+			e1k_mac_format(mac, ms);
 			jb_str(o, "station", ms);
 			jb_arr_begin(o, "unicast");
 			for (int i = 0; i < n && i < 16; i++) {
-				mac_str(macs[i], ms);
+				e1k_mac_format(macs[i], ms);
 				jb_str(o, NULL, ms);
 			}
 			jb_arr_end(o);
@@ -384,7 +360,7 @@ static int ctl_handler(void *ctx, const struct ctl_request *r, struct jbuf *o,
 			snprintf(err, errlen, "usage: %s ADD|DEL MAC%s", r->verb, mc ? "" : " | FILTER LIST");
 			return -EINVAL;
 		}
-		if (parse_mac(r->argv[1], mac) < 0) {
+		if (e1k_mac_parse(r->argv[1], mac) < 0) {
 			snprintf(err, errlen, "bad MAC address '%s' (want xx:xx:xx:xx:xx:xx)", r->argv[1]);
 			return -EINVAL;
 		}
@@ -609,7 +585,7 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&d.trigger_lock, NULL);
 	pthread_mutex_init(&d.halt_lock, NULL);
 	e1k_rcu_thread_online();
-	d.start_ns = mono_ns();
+	d.start_ns = e1k_now_ns();
 
 	/* Before the device is opened, so a backend's own SIGBUS handler (VFIO
 	 * BAR faults on removal) chains to this one for other faults. */

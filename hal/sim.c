@@ -39,14 +39,6 @@ static const char *const fault_names[SIM_FAULT_COUNT] = {
 
 static const struct hal_ops sim_ops;
 
-uint64_t sim_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void sim_kick(struct sim_dev *d)
 {
 	/* Coalesce: while a kick is outstanding, work made visible before this
@@ -180,7 +172,7 @@ static void *model_thread(void *arg)
 			nfds = 2;
 		}
 		if (deadline != UINT64_MAX) {
-			now = sim_now_ns();
+			now = e1k_now_ns();
 			deadline = deadline > now ? deadline - now : 0;
 			ts.tv_sec = (time_t)(deadline / 1000000000ull);
 			ts.tv_nsec = (long)(deadline % 1000000000ull);
@@ -204,7 +196,7 @@ static void *model_thread(void *arg)
 			continue;
 		}
 		sim_wire_tap_poll(d);
-		run_timers(d, sim_now_ns());
+		run_timers(d, e1k_now_ns());
 		more = run_rings(d);
 		if (!more)
 			publish_done(d, gen);
@@ -223,7 +215,7 @@ void sim_sync(struct hal_dev *hw)
 	d = sim_of(hw);
 	gen = atomic_fetch_add_explicit(&d->req_gen, 1, memory_order_acq_rel) + 1;
 	sim_kick(d);
-	until = sim_now_ns() + SIM_SYNC_TIMEOUT_NS;
+	until = e1k_now_ns() + SIM_SYNC_TIMEOUT_NS;
 	dl.tv_sec = (time_t)(until / 1000000000ull);
 	dl.tv_nsec = (long)(until % 1000000000ull);
 	pthread_mutex_lock(&d->sync_lock);
@@ -456,7 +448,7 @@ int sim_fault(struct hal_dev *hw, enum sim_fault f, bool on)
 		break;
 	case SIM_FAULT_STORM:
 		d->storm = on;
-		d->next_storm_ns = sim_now_ns();
+		d->next_storm_ns = e1k_now_ns();
 		break;
 	case SIM_FAULT_LINK_DOWN:
 		if (d->link_down != on) {
@@ -470,7 +462,7 @@ int sim_fault(struct hal_dev *hw, enum sim_fault f, bool on)
 		break;
 	case SIM_FAULT_HOSTILE:
 		d->hostile = on;
-		d->next_hostile_ns = sim_now_ns();
+		d->next_hostile_ns = e1k_now_ns();
 		break;
 	case SIM_FAULT_STUCK_FILTERS:
 		d->stuck_filters = on;

@@ -44,6 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "sim.h"
 
 /* ---- model constants (choices of this model, not device facts) ---- */
@@ -246,7 +247,6 @@ static inline void sim_count(atomic_uint_fast64_t *c, uint64_t n)
 }
 
 /* Monotonic time in ns. */
-uint64_t sim_now_ns(void);
 /* Wake the model thread (coalesced: at most one outstanding eventfd write). */
 void sim_kick(struct sim_dev *d);
 /* True while the device may neither DMA nor interrupt (removed, hung, D3hot).

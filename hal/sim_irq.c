@@ -109,7 +109,7 @@ static void try_rise(struct sim_dev *d, unsigned v, uint32_t pend, struct sim_si
 
 	if (x->postponed)
 		return;   /* already waiting for the interval to end */
-	now = sim_now_ns();
+	now = e1k_now_ns();
 	if (x->next_ok_ns == 0 || now >= x->next_ok_ns) {
 		fire(d, v, now, pend, sig);
 	} else {

@@ -12,6 +12,8 @@
 
 #include <string.h>
 
+#include "mac.h"
+
 static uint32_t icr_valid(const struct sim_dev *d)
 {
 	return sim_is_82574(d) ? E1000_ICR_VALID_82574 : E1000_ICR_VALID_8254X;
@@ -207,9 +209,8 @@ static void load_rar0(struct sim_dev *d)
 {
 	const uint8_t *m = d->cfg.mac;
 
-	sim_reg_set(d, E1000_RAL(0), (uint32_t)m[0] | ((uint32_t)m[1] << 8) |
-	                             ((uint32_t)m[2] << 16) | ((uint32_t)m[3] << 24));
-	sim_reg_set(d, E1000_RAH(0), (uint32_t)m[4] | ((uint32_t)m[5] << 8) | E1000_RAH_AV);
+	sim_reg_set(d, E1000_RAL(0), e1k_mac_ral(m));
+	sim_reg_set(d, E1000_RAH(0), e1k_mac_rah(m) | E1000_RAH_AV);
 }
 
 void sim_regs_reset_locked(struct sim_dev *d, struct sim_sig *sig)

@@ -23,6 +23,8 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "mac.h"
+
 /* ---- helpers ---- */
 
 static uint64_t ring_base(const struct sim_dev *d, uint32_t bal, uint32_t bah)
@@ -282,9 +284,7 @@ bool sim_rx_filter_locked(const struct sim_dev *d, const uint8_t *dst)
 
 		if (!(rah & E1000_RAH_AV))
 			continue;
-		if (dst[0] == (uint8_t)ral && dst[1] == (uint8_t)(ral >> 8) &&
-		    dst[2] == (uint8_t)(ral >> 16) && dst[3] == (uint8_t)(ral >> 24) &&
-		    dst[4] == (uint8_t)rah && dst[5] == (uint8_t)(rah >> 8))
+		if (ral == e1k_mac_ral(dst) && (rah & E1000_RAH_ADDR_MASK) == e1k_mac_rah(dst))
 			return true;
 	}
 	if (!mcast)

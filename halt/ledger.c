@@ -6,13 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "clock.h"
 
 void ledger_init(struct ledger *l)
 {
@@ -33,7 +27,7 @@ int ledger_acquired(struct ledger *l, enum ledger_kind kind, unsigned group,
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->release = release;
 	e->arg = arg;
-	e->acquired_ns = now_ns();
+	e->acquired_ns = e1k_now_ns();
 	e->released_ns = 0;
 	l->acquired++;
 	return 0;
@@ -45,7 +39,7 @@ static void release_top(struct ledger *l)
 
 	if (e->release)
 		e->release(e->arg);
-	e->released_ns = now_ns();
+	e->released_ns = e1k_now_ns();
 	l->released++;
 }
 
@@ -74,7 +68,7 @@ unsigned ledger_release_all(struct ledger *l)
 void ledger_forget_top(struct ledger *l)
 {
 	if (l->top > 0) {
-		l->e[l->stack[--l->top]].released_ns = now_ns();
+		l->e[l->stack[--l->top]].released_ns = e1k_now_ns();
 		l->released++;
 	}
 }

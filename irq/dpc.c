@@ -257,7 +257,7 @@ static bool pool_is_idle(struct dpc_pool *p, struct dpc *d)
 
 static uint64_t deadline_after(uint64_t timeout_ns)
 {
-	uint64_t now = e1k_irq_now_ns();
+	uint64_t now = e1k_now_ns();
 
 	/* 0 means "no deadline" to __dpc_wait: never produce it. */
 	return now + (timeout_ns ? timeout_ns : 1);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "clock.h"
 #include "hooks.h"
 
 /* Linux limits thread names to 15 characters plus the NUL. */
@@ -47,14 +48,6 @@ static inline void e1k_irq_hook_stop(const struct e1k_thread_hooks *h)
 {
 	if (h->on_stop)
 		h->on_stop(h->ctx);
-}
-
-static inline uint64_t e1k_irq_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static inline struct timespec e1k_irq_ns_to_ts(uint64_t ns)

@@ -125,7 +125,7 @@ static void *timer_svc_main(void *arg)
 			pthread_cond_wait(&s->cv, &s->lock);
 			continue;
 		}
-		now = e1k_irq_now_ns();
+		now = e1k_now_ns();
 		if (t->deadline_ns > now) {
 			struct timespec ts = e1k_irq_ns_to_ts(t->deadline_ns);
 
@@ -153,7 +153,7 @@ static void *timer_svc_main(void *arg)
 		/* Periodic: back on the list, unless the callback or someone else
 		 * re-armed (state PENDING) or cancelled (seq bumped) it meanwhile. */
 		if (t->period_ns && t->seq == seq && t->state == KTIMER_IDLE && !s->stopping) {
-			t->deadline_ns = next_period(t, e1k_irq_now_ns());
+			t->deadline_ns = next_period(t, e1k_now_ns());
 			(void)__ktimer_insert(s, t);
 		}
 		/* After this broadcast the owner may free t: do not touch it again. */
@@ -186,7 +186,7 @@ int ktimer_arm(struct timer_svc *s, struct ktimer *t, uint64_t delay_ns, uint64_
 	if (t->state == KTIMER_PENDING)
 		__ktimer_unlink(s, t);
 	t->seq++;
-	t->deadline_ns = add_sat(e1k_irq_now_ns(), delay_ns);
+	t->deadline_ns = add_sat(e1k_now_ns(), delay_ns);
 	t->period_ns = period_ns;
 	new_head = __ktimer_insert(s, t);
 	if (new_head)
@@ -231,7 +231,7 @@ int ktimer_wait_callback_timeout(struct timer_svc *s, struct ktimer *t, uint64_t
 	 * caller itself. */
 	if (tl_svc == s)
 		return 0;
-	deadline = add_sat(e1k_irq_now_ns(), timeout_ns);
+	deadline = add_sat(e1k_now_ns(), timeout_ns);
 	pthread_mutex_lock(&s->lock);
 	while (t->running) {
 		struct timespec ts = e1k_irq_ns_to_ts(deadline);
