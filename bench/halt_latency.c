@@ -39,6 +39,7 @@
 #include "clock.h"
 #include "e1k_rcu.h"
 #include "halt.h"
+#include "halt_report_json.h"
 #include "json.h"
 #include "log.h"
 #include "sim.h"

@@ -34,21 +34,12 @@
 #include <stdint.h>
 
 #include "hal.h"
+#include "halt.h"
 #include "reasons.h"
+#include "states.h"
 
 struct e1k_adapter;
 
-enum e1k_state {
-	E1K_STATE_HALTED,
-	E1K_STATE_INITIALIZING,
-	E1K_STATE_PAUSED,
-	E1K_STATE_RESTARTING,
-	E1K_STATE_RUNNING,
-	E1K_STATE_PAUSING,
-	E1K_STATE_SHUTDOWN,
-	E1K_STATE_HALTING,     /* transient: the staged halt is in progress */
-};
-const char *e1k_state_name(enum e1k_state s);
 
 enum e1k_irq_mode { E1K_IRQ_AUTO, E1K_IRQ_INTX, E1K_IRQ_MSI, E1K_IRQ_MSIX };
 int e1k_irq_mode_parse(const char *s, enum e1k_irq_mode *out);
@@ -143,7 +134,7 @@ struct e1k_frame {
 /* Copy frames into DMA buffers and post them with one tail write.  Returns the
  * number accepted (0..n; fewer when the ring or pool is full: retry later),
  * -ENETDOWN when not Running, -EINVAL for a bad length (nothing sent from
- * that frame on).  Context: any. */
+ * that frame on).  Context: any thread registered with RCU (e1k_rcu.h). */
 int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, unsigned n);
 
 /* ---- lifecycle ---- */
@@ -170,6 +161,23 @@ enum e1k_state e1k_adapter_state(struct e1k_adapter *ad);
  * device's DMA and interrupts through the backend's async-signal-safe
  * emergency operation, free nothing.  Context: a signal handler. */
 void e1k_adapter_emergency_stop(struct e1k_adapter *ad);
+/*
+ * The staged halt (NDIS MiniportHaltEx; the rules are halt/'s, halt.h): from
+ * any state after a successful initialize, on a thread that is not one of
+ * the adapter's own (irq, DPC, timer) -- it joins them.  When it returns the
+ * adapter is Halted: no ISR, DPC, timer or indication runs any more, and
+ * every ledger entry has been released in reverse order of acquisition.
+ * Idempotent: a second call returns the first call's report and result.
+ * Returns 0 when the report is clean of timeouts and errors, -EIO otherwise
+ * (Halted either way), -EINVAL for a bad reason.  rep may be NULL.  Frees
+ * nothing the caller owns: call e1k_adapter_destroy() afterwards.
+ */
+int e1k_adapter_halt(struct e1k_adapter *ad, enum e1k_halt_reason reason,
+                     struct e1k_halt_report *rep);
+/* Same, with explicit bounds (NULL: the reason's policy). */
+int e1k_adapter_halt_bounded(struct e1k_adapter *ad, enum e1k_halt_reason reason,
+                             const struct e1k_halt_bounds *b, struct e1k_halt_report *rep);
+
 /* Frees the adapter object.  It must be Halted (or never initialized). */
 void e1k_adapter_destroy(struct e1k_adapter *ad);
 
@@ -202,15 +210,6 @@ struct e1k_stats {
 	unsigned link_mbps;
 };
 int e1k_adapter_get_stats(struct e1k_adapter *ad, struct e1k_stats *st);
-
-/* For tests and the halt: counters of the verifier. */
-struct e1k_verifier {
-	uint64_t isr_after_deregister;
-	uint64_t dpc_after_drain;
-	uint64_t callbacks_after_halted;
-	uint64_t mmio_after_removal;
-};
-void e1k_adapter_get_verifier(struct e1k_adapter *ad, struct e1k_verifier *v);
 
 struct hal_dev *e1k_adapter_hal(struct e1k_adapter *ad);
 enum e1k_irq_mode e1k_adapter_irq_mode(struct e1k_adapter *ad);

@@ -1,7 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * adapter_internal.h - the adapter object, shared by the driver and halt modules.
- * Not a public interface.
+ * adapter_internal.h - the adapter object, shared by the files of driver/
+ * only (no other folder includes it).  Not a public interface.
+ *
+ * File map: config.c (names, configuration), pub.c (RCU publication of the
+ * state), init.c (initialize and its ledger), adapter.c (restart, pause,
+ * shutdown, destroy), control.c (requests, bindings, statistics),
+ * datapath.c (send, receive, the interrupt DPC, removal detection),
+ * watchdog.c (the timer), adapter_halt.c (the device side of the staged
+ * halt), hw.c (the registers).
+ *
+ * Lock order: ctl_lock, then tx_lock, then stats_lock.  ctl_lock is held by
+ * every control request and across the whole halt (binding callbacks
+ * included); tx_lock by senders, TX reclaim and the watchdog (trylock);
+ * stats_lock only around the accumulators.
  */
 #ifndef E1K_ADAPTER_INTERNAL_H
 #define E1K_ADAPTER_INTERNAL_H
@@ -12,6 +24,8 @@
 #include "adapter.h"
 #include "dpc.h"
 #include "e1k_rcu.h"
+#include "halt.h"
+#include "hw.h"
 #include "irq_thread.h"
 #include "isr.h"
 #include "ledger.h"
@@ -64,6 +78,7 @@ struct e1k_adapter {
 	struct rx_ring     *rx;
 	struct timer_svc   *timers;
 	struct ktimer       watchdog;
+	struct ktimer      *halt_timers[1]; /* what cancel-timers cancels */
 	struct dpc_pool    *dpcs;
 	struct dpc          dpc_intr;     /* RX + TX completion + link */
 	struct irq_thread  *irqt;
@@ -79,7 +94,7 @@ struct e1k_adapter {
 
 	/* Device statistics are clear-on-read: accumulated under stats_lock. */
 	pthread_mutex_t     stats_lock;
-	struct e1k_stats    dev;          /* only the dev_* fields are used */
+	struct e1k_hw_stats dev;
 
 	/* Link as last seen (watchdog / LSC). */
 	atomic_bool         link_up;
@@ -116,12 +131,14 @@ struct e1k_adapter {
 	/* Shutdown ran: the device is reset with bus mastering off. */
 	bool         shutdown_done;
 
-	/* The first halt's report (halt/halt.c); a second halt returns it. */
-	struct e1k_halt_report *halt_report;
+	/* The first halt's report; a second halt returns it.  In the object,
+	 * so a halt needs no allocation. */
+	bool         halt_done;
 	int          halt_rc;
+	struct e1k_halt_report halt_report;
 };
 
-/* Publish a modified copy of the current state (caller holds ctl_lock). */
+/* Publication (pub.c).  Updaters hold ctl_lock. */
 struct e1k_pub *e1k_pub_copy(struct e1k_adapter *ad);
 void e1k_pub_commit(struct e1k_adapter *ad, struct e1k_pub *np);
 /* Current state, read by the control thread (holding ctl_lock). */
@@ -129,26 +146,38 @@ struct e1k_pub *e1k_pub_locked(struct e1k_adapter *ad);
 /* Publish a state change and wait for a grace period. */
 void e1k_set_state(struct e1k_adapter *ad, enum e1k_state s, bool halting);
 
-/* Datapath (datapath.c). */
+/* Datapath and removal (datapath.c). */
 void e1k_dpc_intr(struct dpc *d);
 void e1k_rx_publish_stats(struct e1k_adapter *ad);
 unsigned e1k_tx_reclaim_locked(struct e1k_adapter *ad);
 unsigned e1k_tx_abort_locked(struct e1k_adapter *ad);
-void e1k_device_stop_rx_tx(struct e1k_adapter *ad);
-void e1k_interrupts_enable(struct e1k_adapter *ad);
-void e1k_interrupts_mask(struct e1k_adapter *ad);
-void e1k_request_halt(struct e1k_adapter *ad, enum e1k_halt_reason r, const char *why);
-bool e1k_check_removed(struct e1k_adapter *ad, uint32_t val);
-
-/* Filters and statistics (control.c). */
-int  e1k_begin_request(struct e1k_adapter *ad, bool need_device);
-void e1k_program_filters(struct e1k_adapter *ad, const struct e1k_pub *p);
-void e1k_stats_accumulate(struct e1k_adapter *ad);
-void e1k_watchdog(struct ktimer *t);
 void e1k_link_update(struct e1k_adapter *ad, bool notify);
-
-/* Teardown pieces used by the init unwind and the staged halt. */
+/* Ask the owner for a halt, at most once.  Context: any adapter thread. */
+void e1k_request_halt(struct e1k_adapter *ad, enum e1k_halt_reason r, const char *why);
+/* val was read from the device: true when the device is gone (confirmed on
+ * STATUS); the first thread to find out marks it and asks for the halt. */
+bool e1k_check_removed(struct e1k_adapter *ad, uint32_t val);
+/* e1k_hw_reset, with a removal found during it handled as above. */
 int  e1k_device_reset(struct e1k_adapter *ad, unsigned timeout_us);
-int  e1k_unbind_locked(struct e1k_adapter *ad, const struct e1k_binding_ops *ops, void *ctx);
+
+/* Requests, bindings, statistics (control.c). */
+int  e1k_begin_request(struct e1k_adapter *ad, bool need_device);
+void e1k_stats_accumulate(struct e1k_adapter *ad);
+
+/* The watchdog timer's callback (watchdog.c). */
+void e1k_watchdog(struct ktimer *t);
+
+/* The receive filters of a published state, written to the device. */
+static inline void e1k_program_filters(struct e1k_adapter *ad, const struct e1k_pub *p)
+{
+	struct e1k_hw_filters f = {
+		.uc = (const uint8_t (*)[6])p->uc, .nuc = p->nuc,
+		.mc = (const uint8_t (*)[6])p->mc, .nmc = p->nmc,
+		.promisc = p->promisc,
+		.rx_enable = p->state == E1K_STATE_RUNNING || p->state == E1K_STATE_RESTARTING,
+	};
+
+	e1k_hw_write_filters(ad->hw, &f);
+}
 
 #endif /* E1K_ADAPTER_INTERNAL_H */

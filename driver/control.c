@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * control.c - control requests (filters, promiscuous, MTU, statistics),
- * bindings, and the watchdog timer.
+ * control.c - control requests (filters, promiscuous, MTU, statistics) and
+ * the upper-edge bindings.
  *
  * Every request takes ctl_lock, validates against the current published
  * state, publishes a modified copy (RCU copy-update), then programs the
@@ -17,50 +17,6 @@
 #include <string.h>
 
 #include "log.h"
-
-/* SDM 13.4.22 / 13.5.1: with RCTL.MO = 0 the MTA index is bits 47:36. */
-static unsigned mta_hash(const uint8_t mac[6])
-{
-	return (((unsigned)mac[4] >> 4) | ((unsigned)mac[5] << 4)) & 0xfffu;
-}
-
-void e1k_program_filters(struct e1k_adapter *ad, const struct e1k_pub *p)
-{
-	struct hal_dev *hw = ad->hw;
-	uint32_t mta[E1000_MTA_WORDS] = { 0 };
-	uint32_t rctl;
-
-	for (unsigned i = 0; i < E1K_UC_MAX; i++) {
-		if (i < p->nuc) {
-			const uint8_t *m = p->uc[i];
-
-			hal_wr32(hw, E1000_RAL(i + 1), (uint32_t)m[0] | (uint32_t)m[1] << 8 |
-			         (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24);
-			hal_wr32(hw, E1000_RAH(i + 1), (uint32_t)m[4] | (uint32_t)m[5] << 8 | E1000_RAH_AV);
-		} else {
-			/* Clear AV first so the filter is never half-written. */
-			hal_wr32(hw, E1000_RAH(i + 1), 0);
-			hal_wr32(hw, E1000_RAL(i + 1), 0);
-		}
-	}
-	for (unsigned i = 0; i < p->nmc; i++) {
-		unsigned h = mta_hash(p->mc[i]);
-
-		mta[h >> 5] |= 1u << (h & 31);
-	}
-	for (unsigned i = 0; i < E1000_MTA_WORDS; i++)
-		hal_wr32(hw, E1000_MTA + 4 * i, mta[i]);
-
-	rctl = hal_rd32(hw, E1000_RCTL);
-	rctl &= ~(E1000_RCTL_UPE | E1000_RCTL_MPE | E1000_RCTL_MO_MASK | E1000_RCTL_BSIZE_MASK |
-	          E1000_RCTL_BSEX | E1000_RCTL_LPE | E1000_RCTL_LBM_MASK);
-	rctl |= E1000_RCTL_BAM | E1000_RCTL_BSIZE_2048 | E1000_RCTL_SECRC;
-	if (p->promisc)
-		rctl |= E1000_RCTL_UPE | E1000_RCTL_MPE;
-	if (p->state == E1K_STATE_RUNNING || p->state == E1K_STATE_RESTARTING)
-		rctl |= E1000_RCTL_EN;
-	hal_wr32(hw, E1000_RCTL, rctl);
-}
 
 /* Take ctl_lock for a request that needs a live adapter (and, when
  * need_device, a device that is still there).  Returns with the lock held
@@ -92,26 +48,12 @@ static int begin_request(struct e1k_adapter *ad)
  * such an adapter with NdisHaltDeviceFailed. */
 static bool filters_stuck(struct e1k_adapter *ad, const struct e1k_pub *p)
 {
-	struct hal_dev *hw = ad->hw;
-	uint32_t mta[E1000_MTA_WORDS] = { 0 };
+	struct e1k_hw_filters f = {
+		.uc = (const uint8_t (*)[6])p->uc, .nuc = p->nuc,
+		.mc = (const uint8_t (*)[6])p->mc, .nmc = p->nmc,
+	};
 
-	for (unsigned i = 0; i < p->nuc; i++) {
-		const uint8_t *m = p->uc[i];
-
-		if (hal_rd32(hw, E1000_RAL(i + 1)) != ((uint32_t)m[0] | (uint32_t)m[1] << 8 |
-		                                       (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24) ||
-		    hal_rd32(hw, E1000_RAH(i + 1)) != ((uint32_t)m[4] | (uint32_t)m[5] << 8 | E1000_RAH_AV))
-			return true;
-	}
-	for (unsigned i = 0; i < p->nmc; i++) {
-		unsigned h = mta_hash(p->mc[i]);
-
-		mta[h >> 5] |= 1u << (h & 31);
-	}
-	for (unsigned i = 0; i < E1000_MTA_WORDS; i++)
-		if (hal_rd32(hw, E1000_MTA + 4 * i) != mta[i])
-			return true;
-	return false;
+	return e1k_hw_filters_stuck(ad->hw, &f);
 }
 
 static int commit_request(struct e1k_adapter *ad, struct e1k_pub *np)
@@ -318,7 +260,7 @@ int e1k_adapter_bind(struct e1k_adapter *ad, const struct e1k_binding_ops *ops, 
 }
 
 /* Caller holds ctl_lock. */
-int e1k_unbind_locked(struct e1k_adapter *ad, const struct e1k_binding_ops *ops, void *ctx)
+static int unbind_locked(struct e1k_adapter *ad, const struct e1k_binding_ops *ops, void *ctx)
 {
 	struct e1k_pub *np = e1k_pub_copy(ad);
 	unsigned j = 0;
@@ -354,7 +296,7 @@ static int unbind_common(struct e1k_adapter *ad, const struct e1k_binding_ops *o
 		pthread_mutex_lock(&ad->ctl_lock);
 	else if (pthread_mutex_trylock(&ad->ctl_lock) != 0)
 		return -EBUSY;
-	rc = e1k_unbind_locked(ad, ops, ctx);
+	rc = unbind_locked(ad, ops, ctx);
 	last = rc == 0 && e1k_pub_locked(ad)->nbind == 0 &&
 	       e1k_pub_locked(ad)->state != E1K_STATE_HALTING;
 	pthread_mutex_unlock(&ad->ctl_lock);
@@ -377,28 +319,10 @@ int e1k_adapter_unbind_nowait(struct e1k_adapter *ad, const struct e1k_binding_o
  * Context: timer thread or control; takes stats_lock. */
 void e1k_stats_accumulate(struct e1k_adapter *ad)
 {
-	struct hal_dev *hw = ad->hw;
-	struct e1k_stats *d = &ad->dev;
-
-	if (hal_is_gone(hw))
+	if (hal_is_gone(ad->hw))
 		return;
 	pthread_mutex_lock(&ad->stats_lock);
-	d->dev_gprc += hal_rd32(hw, E1000_GPRC);
-	d->dev_gptc += hal_rd32(hw, E1000_GPTC);
-	/* 64-bit octet counters: read low first (SDM 13.7). */
-	d->dev_gorc += hal_rd32(hw, E1000_GORCL);
-	d->dev_gorc += (uint64_t)hal_rd32(hw, E1000_GORCH) << 32;
-	d->dev_gotc += hal_rd32(hw, E1000_GOTCL);
-	d->dev_gotc += (uint64_t)hal_rd32(hw, E1000_GOTCH) << 32;
-	d->dev_mpc += hal_rd32(hw, E1000_MPC);
-	d->dev_rnbc += hal_rd32(hw, E1000_RNBC);
-	d->dev_crcerrs += hal_rd32(hw, E1000_CRCERRS);
-	d->dev_ruc += hal_rd32(hw, E1000_RUC);
-	d->dev_roc += hal_rd32(hw, E1000_ROC);
-	d->dev_tpr += hal_rd32(hw, E1000_TPR);
-	d->dev_tpt += hal_rd32(hw, E1000_TPT);
-	d->dev_bprc += hal_rd32(hw, E1000_BPRC);
-	d->dev_mprc += hal_rd32(hw, E1000_MPRC);
+	e1k_hw_read_stats(ad->hw, &ad->dev);
 	pthread_mutex_unlock(&ad->stats_lock);
 }
 
@@ -412,7 +336,19 @@ int e1k_adapter_get_stats(struct e1k_adapter *ad, struct e1k_stats *st)
 	if (s != E1K_STATE_HALTED && s != E1K_STATE_HALTING)
 		e1k_stats_accumulate(ad);
 	pthread_mutex_lock(&ad->stats_lock);
-	*st = ad->dev;
+	st->dev_gprc = ad->dev.gprc;
+	st->dev_gptc = ad->dev.gptc;
+	st->dev_gorc = ad->dev.gorc;
+	st->dev_gotc = ad->dev.gotc;
+	st->dev_mpc = ad->dev.mpc;
+	st->dev_rnbc = ad->dev.rnbc;
+	st->dev_crcerrs = ad->dev.crcerrs;
+	st->dev_ruc = ad->dev.ruc;
+	st->dev_roc = ad->dev.roc;
+	st->dev_tpr = ad->dev.tpr;
+	st->dev_tpt = ad->dev.tpt;
+	st->dev_bprc = ad->dev.bprc;
+	st->dev_mprc = ad->dev.mprc;
 	pthread_mutex_unlock(&ad->stats_lock);
 #define LD(x) st->x = atomic_load_explicit(&ad->x, memory_order_relaxed)
 	LD(tx_packets); LD(tx_bytes); LD(tx_completed); LD(tx_aborted); LD(tx_busy); LD(tx_hangs);
@@ -441,110 +377,14 @@ int e1k_adapter_get_stats(struct e1k_adapter *ad, struct e1k_stats *st)
 	return 0;
 }
 
-/* An RX stall must last this long (and at least 3 periods) before it is
- * reported: a verdict that halts the adapter must not come from one DPC run
- * preempted between harvesting and publishing its progress. */
-#define RX_STALL_MIN_MS 500u
-
-/*
- * RX stall (docs/robustness.md, F1).  The ring is harvested in order, so a
- * device that moves RDH past a descriptor without writing it back (the
- * model's HOSTILE fault; a real e1000 writes DD before its head moves on)
- * leaves poll waiting on that slot for good: nothing is indicated again and
- * only the device's RNBC/MPC move.  Stalled means, on every tick for
- * max(3, RX_STALL_MIN_MS / period) ticks in a row: buffers are posted,
- * nothing was harvested since the previous tick, RDH is not at the slot poll
- * waits on (the device has gone past it), and that slot has no DD (so this
- * is not a late DPC or a lost interrupt: those leave DD set).  Then the
- * stall is counted and the owner asked for a `failed` halt, as for a TX hang.
- * Cost per tick: one RDH read and one status byte load.
- */
-static void rx_stall_check(struct e1k_adapter *ad)
+int e1k_adapter_ledger_add(struct e1k_adapter *ad, int kind, const char *name,
+                           void (*release)(void *arg), void *arg)
 {
-	struct rx_ring_progress pr;
-	unsigned need = RX_STALL_MIN_MS / ad->cfg.watchdog_ms;
-	bool stuck;
-	uint32_t rdh;
+	int rc;
 
-	rx_ring_get_progress(ad->rx, &pr);
-	rdh = rx_ring_hw_head(ad->rx);
-	if (e1k_check_removed(ad, rdh))
-		return;
-	/* DD read after RDH: a write-back the device made before moving its
-	 * head is visible here. */
-	stuck = pr.posted > 0 && pr.consumed == ad->wd_rx_consumed && rdh != pr.next_clean &&
-	        !rx_ring_desc_done(ad->rx, pr.next_clean);
-	ad->wd_rx_consumed = pr.consumed;
-	if (!stuck) {
-		ad->wd_rx_stuck = 0;
-		return;
-	}
-	if (need < 3)
-		need = 3;
-	if (++ad->wd_rx_stuck != need)
-		return;
-	atomic_fetch_add_explicit(&ad->rx_stalls, 1, memory_order_relaxed);
-	e1k_log(E1K_LOG_ERROR, "%s: receive stalled: the device moved RDH to %u past descriptor %u "
-	        "without writing it back (%u buffers posted, nothing received for %u periods)",
-	        ad->hw->name, rdh, pr.next_clean, pr.posted, need);
-	e1k_request_halt(ad, E1K_HALT_FAILED, "receive stall detected by the watchdog: "
-	                 "the device skipped receive descriptors");
-}
-
-/*
- * Watchdog (timer thread, periodic while Running): link state, statistics,
- * removal detection, TX hang and RX stall detection.  A TX ring with frames
- * in flight whose head has not moved and that completed nothing for three
- * periods is hung: the owner is asked to halt with reason `failed`; the same
- * for a receive ring the device went past without writing it back
- * (rx_stall_check).
- */
-void e1k_watchdog(struct ktimer *t)
-{
-	struct e1k_adapter *ad = container_of(t, struct e1k_adapter, watchdog);
-	const struct e1k_pub *p;
-	uint32_t status;
-
-	if (atomic_load_explicit(&ad->halted, memory_order_acquire))
-		atomic_fetch_add_explicit(&ad->callbacks_after_halted, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&ad->watchdog_runs, 1, memory_order_relaxed);
-	if (hal_is_gone(ad->hw))
-		return;
-
-	e1k_rcu_read_lock();
-	p = e1k_rcu_deref(&ad->pub);
-	if (p->state == E1K_STATE_RUNNING) {
-		status = hal_rd32(ad->hw, E1000_STATUS);
-		if (e1k_check_removed(ad, status)) {
-			e1k_rcu_read_unlock();
-			return;
-		}
-		e1k_link_update(ad, true);
-		e1k_stats_accumulate(ad);
-		if (pthread_mutex_trylock(&ad->tx_lock) == 0) {
-			/* Completed descriptors are not a hang, whoever should
-			 * have reclaimed them: judge only what the device has
-			 * not finished. */
-			e1k_tx_reclaim_locked(ad);
-			unsigned inflight = tx_ring_in_flight(ad->tx);
-			uint32_t tdh = tx_ring_hw_head(ad->tx);
-			uint64_t done = atomic_load_explicit(&ad->tx_completed, memory_order_relaxed);
-
-			if (inflight && tdh == ad->wd_last_tdh && done == ad->wd_last_completed) {
-				if (++ad->wd_stuck == 3) {
-					atomic_fetch_add_explicit(&ad->tx_hangs, 1, memory_order_relaxed);
-					e1k_log(E1K_LOG_ERROR, "%s: transmit unit hang (%u frames in flight, TDH %u)",
-					        ad->hw->name, inflight, tdh);
-					e1k_request_halt(ad, E1K_HALT_FAILED, "transmit hang detected by the watchdog");
-				}
-			} else {
-				ad->wd_stuck = 0;
-			}
-			ad->wd_last_tdh = tdh;
-			ad->wd_last_completed = done;
-			pthread_mutex_unlock(&ad->tx_lock);
-		}
-		rx_stall_check(ad);
-	}
-	e1k_rcu_read_unlock();
+	if ((rc = e1k_begin_request(ad, false)) < 0)
+		return rc;
+	rc = ledger_acquired(&ad->ledger, (enum ledger_kind)kind, E1K_HS_UNBIND_UPPER, name, release, arg);
+	pthread_mutex_unlock(&ad->ctl_lock);
+	return rc;
 }

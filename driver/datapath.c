@@ -22,14 +22,7 @@
 
 bool e1k_check_removed(struct e1k_adapter *ad, uint32_t val)
 {
-	/* All ones from a device that was present: PCIe completion timeout or a
-	 * removed device (Linux e1000e does the same check on its reads).  Confirm
-	 * with STATUS: a real register of all ones is impossible there. */
-	if (val != 0xffffffffu)
-		return hal_is_gone(ad->hw);
-	if (hal_is_gone(ad->hw))
-		return true;
-	if (ad->hw->ops->rd32(ad->hw, E1000_STATUS) != 0xffffffffu)
+	if (!e1k_hw_reads_gone(ad->hw, val))
 		return false;
 	if (hal_mark_gone(ad->hw)) {
 		e1k_log(E1K_LOG_ERROR, "%s: device reads all ones: surprise removal", ad->hw->name);
@@ -38,32 +31,21 @@ bool e1k_check_removed(struct e1k_adapter *ad, uint32_t val)
 	return true;
 }
 
+int e1k_device_reset(struct e1k_adapter *ad, unsigned timeout_us)
+{
+	int rc = e1k_hw_reset(ad->hw, timeout_us);
+
+	if (rc == -ENODEV)
+		(void)e1k_check_removed(ad, 0xffffffffu);
+	return rc;
+}
+
 void e1k_request_halt(struct e1k_adapter *ad, enum e1k_halt_reason r, const char *why)
 {
 	if (atomic_exchange_explicit(&ad->halt_requested, true, memory_order_acq_rel))
 		return;
 	if (ad->owner.halt_needed)
 		ad->owner.halt_needed(ad->owner.ctx, r, why);
-}
-
-void e1k_interrupts_enable(struct e1k_adapter *ad)
-{
-	hal_wr32(ad->hw, E1000_IMS, ad->isr.enabled_mask);
-}
-
-void e1k_interrupts_mask(struct e1k_adapter *ad)
-{
-	hal_wr32(ad->hw, E1000_IMC, E1000_IMS_ALL);
-	hal_flush(ad->hw);
-}
-
-void e1k_device_stop_rx_tx(struct e1k_adapter *ad)
-{
-	struct hal_dev *hw = ad->hw;
-
-	hal_wr32(hw, E1000_RCTL, hal_rd32(hw, E1000_RCTL) & ~E1000_RCTL_EN);
-	hal_wr32(hw, E1000_TCTL, hal_rd32(hw, E1000_TCTL) & ~E1000_TCTL_EN);
-	hal_flush(hw);
 }
 
 /* Caller holds tx_lock.  Returns completed frames. */
@@ -313,7 +295,7 @@ void e1k_dpc_intr(struct dpc *d)
 		if (more)
 			dpc_queue(ad->dpcs, &ad->dpc_intr);
 		else
-			e1k_interrupts_enable(ad);
+			e1k_hw_irq_enable(ad->hw, ad->isr.enabled_mask);
 	}
 	e1k_rcu_read_unlock();
 }

@@ -30,6 +30,7 @@
 #include "e1k_rcu.h"
 #include "e1kd_args.h"
 #include "halt.h"
+#include "halt_report_json.h"
 #include "json.h"
 #include "log.h"
 #include "mac.h"

@@ -87,6 +87,11 @@ struct hal_ops {
 	 * dying process leaves no device doing DMA.  The sim needs none: the
 	 * model dies with the process. */
 	void (*emergency_stop)(struct hal_dev *hw);
+	/* Optional (may be NULL).  DMA the backend saw and refused because it
+	 * reached no live mapping: the model's IOMMU-style checker counts
+	 * them; VFIO cannot see them (the host IOMMU logs them instead).  The
+	 * halt report's dma_faults.  Context any. */
+	uint64_t (*dma_faults)(struct hal_dev *hw);
 	/* Close the device: every mapping and irq must already have been released
 	 * (the backend releases leftovers itself and reports them by count). */
 	void (*close)(struct hal_dev *hw);
@@ -156,6 +161,12 @@ int  hal_cfg_write16(struct hal_dev *hw, uint32_t off, uint16_t val);
 int  hal_cfg_find_cap(struct hal_dev *hw, uint8_t cap_id);
 /* Set or clear PCI_CFG_CMD_MASTER. */
 int  hal_set_bus_master(struct hal_dev *hw, bool on);
+
+/* DMA refused by the backend's checker (0 where the backend has none). */
+static inline uint64_t hal_dma_faults(struct hal_dev *hw)
+{
+	return hw->ops->dma_faults ? hw->ops->dma_faults(hw) : 0;
+}
 
 static inline int hal_dma_alloc(struct hal_dev *hw, size_t len, struct hal_dma *out)
 {

@@ -537,6 +537,11 @@ void sim_get_stats(struct hal_dev *hw, struct sim_stats *st)
 	st->req_signals = atomic_load_explicit(&d->st_req_signals, memory_order_relaxed);
 }
 
+static uint64_t sim_op_dma_faults(struct hal_dev *hw)
+{
+	return atomic_load_explicit(&sim_of(hw)->dma.faults, memory_order_relaxed);
+}
+
 static const struct hal_ops sim_ops = {
 	.name       = "sim",
 	.rd32       = sim_op_rd32,
@@ -550,5 +555,6 @@ static const struct hal_ops sim_ops = {
 	.irq_clear  = sim_op_irq_clear,
 	.irq_unmask = sim_op_irq_unmask,
 	.reset      = sim_op_reset,
+	.dma_faults = sim_op_dma_faults,
 	.close      = sim_op_close,
 };

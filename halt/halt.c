@@ -1,63 +1,46 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * halt.c - the staged halt.  See stages.h for the order and halt.h for the
- * contract.  Each stage function returns its result and fills the detail;
- * the per-reason policy decides what a stage may touch:
+ * halt.c - the staged halt framework.  See halt.h for the contract, stages.h
+ * for the order and policy.h for what each reason allows.  Each stage
+ * function returns its result and writes its detail; the device work is
+ * done by the driver's ops, the decisions here:
  *
- *   surprise-removed        no register or config access at all (the device
- *                           is marked gone first, so any attempt would be
- *                           counted in mmio_after_removal), no wait on
- *                           hardware progress: sends are aborted.
- *                           Whatever the reason, a removal detected while
- *                           the halt runs (by another thread, or by the
- *                           halt's own probes before the stages that touch
- *                           registers) switches the remaining stages to
- *                           this policy: see halt_check_gone.
- *   failed,
- *   initialization-failed   every hardware wait bounded short; no drain:
- *                           the device is reset with sends aborted.
- *   powered-down            graceful drain, then wake-up armed and D3hot.
- *   disabled, instance-deinitialized, stopped
- *                           graceful drain.
+ *   - which stages touch the device: none once it is known gone (policy
+ *     "probed", or a removal detected while the halt runs: halt_check_gone);
+ *     none that MiniportShutdownEx already did;
+ *   - how long anything waits (policy bounds, time-based);
+ *   - that DPCs are flushed before their workers are joined, and that a
+ *     timer that already fired is waited for, not just cancelled;
+ *   - that each stage gives back exactly its own ledger entries, from the top.
  */
 #include "halt.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "adapter_internal.h"
-#include "log.h"
-#include "sim.h"
+#include "clock.h"
+#include "dpc.h"
+#include "timer.h"
 
 struct halt_ctx {
-	struct e1k_adapter *ad;
+	const struct e1k_halt_ops *ops;
+	void *dev;
 	struct e1k_halt_report *rep;
+	const struct e1k_halt_policy *pol;
 	struct e1k_halt_bounds b;
-	bool gone;      /* policy: no register or config access */
-	bool gone_in_halt; /* ... because removal was detected after the halt started */
-	bool abort_tx;  /* policy: do not wait for sends to complete */
-	bool present_anyway; /* surprise-removed, but the device still answers */
+	bool gone;           /* no register or config access */
+	bool gone_in_halt;   /* ... because removal was detected after the halt started */
+	bool abort_tx;       /* do not wait for sends to complete */
 	bool after_shutdown; /* shutdown already stopped, masked and reset it */
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void nap_us(unsigned us)
-{
-	struct timespec ts = { us / 1000000u, (long)(us % 1000000u) * 1000 };
-
-	nanosleep(&ts, NULL);
-}
+/* While drain-requests waits on the device, it asks whether the device is
+ * still there this often. */
+#define DRAIN_PROBE_NS  10000000ull
+#define DRAIN_NAP_NS      200000ull
+#define RX_RETURN_NAP_NS  500000ull
 
 const char *e1k_stage_result_name(enum e1k_stage_result r)
 {
@@ -77,6 +60,18 @@ static void detail(struct e1k_stage_report *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void warn(struct halt_ctx *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct halt_ctx *h, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	h->ops->warn(h->dev, msg);
+}
+
 /* Why a stage touches no register: the removal was known at the start, or
  * detected while the halt ran. */
 static const char *gone_why(const struct halt_ctx *h)
@@ -88,30 +83,28 @@ static const char *gone_why(const struct halt_ctx *h)
  * Removal detected after the halt started (finding F2 in docs/robustness.md):
  * the irq thread (REQ handler, ISR) may mark the device gone at any time
  * until deregister-interrupts joins it, and the halt's own reads (these
- * probes, the reset's poll) until the end.  From then on the remaining stages follow the surprise-removed
- * policy whatever the reason: no register or config access, no wait on
- * hardware progress (sends aborted).  With probe, the device is also asked
- * (one STATUS read, confirmed as in e1k_check_removed) -- only before stages
+ * probes, the reset's poll) until the end.  From then on the remaining
+ * stages follow the surprise-removed policy whatever the reason: no register
+ * or config access, no wait on hardware progress (sends aborted).  With
+ * probe, the device is also asked (one read, confirmed) -- only before stages
  * that would touch registers while the function is still in D0: after
  * powered-down's D3hot every memory read returns all ones.  Returns h->gone.
  */
 static bool halt_check_gone(struct halt_ctx *h, enum e1k_halt_stage before, bool probe)
 {
-	struct hal_dev *hw = h->ad->hw;
-
 	if (h->gone)
 		return true;
-	if (probe && !h->after_shutdown && !hal_is_gone(hw))
-		(void)e1k_check_removed(h->ad, hal_rd32(hw, E1000_STATUS));
-	if (!hal_is_gone(hw))
+	if (probe && !h->after_shutdown)
+		(void)h->ops->probe_gone(h->dev);
+	if (!h->ops->is_gone(h->dev))
 		return false;
 	h->gone = true;
 	h->gone_in_halt = true;
 	h->abort_tx = true;
 	h->b.tx_drain_ms = 0;
 	h->rep->device_gone = true;
-	e1k_log(E1K_LOG_WARN, "%s: device removed during the halt (at %s): no more register access",
-	        hw->name, e1k_halt_stage_name(before));
+	warn(h, "device removed during the halt (at %s): no more register access",
+	     e1k_halt_stage_name(before));
 	return true;
 }
 
@@ -129,8 +122,9 @@ static void detail_wrap(struct e1k_stage_report *s, const char *pre, const char 
 static enum e1k_stage_result release_group(struct halt_ctx *h, enum e1k_halt_stage st,
                                            struct e1k_stage_report *s)
 {
-	unsigned n = ledger_release_top(&h->ad->ledger, st);
-	unsigned left = ledger_held_in_group(&h->ad->ledger, st);
+	struct ledger *l = h->ops->ledger(h->dev);
+	unsigned n = ledger_release_top(l, st);
+	unsigned left = ledger_held_in_group(l, st);
 
 	if (left) {
 		detail(s, "released %u, but %u entries of this stage are not on top of the ledger", n, left);
@@ -144,78 +138,56 @@ static enum e1k_stage_result release_group(struct halt_ctx *h, enum e1k_halt_sta
  * indications stop.  After the grace period no thread acts on the old state. */
 static enum e1k_stage_result st_reject_new_work(struct halt_ctx *h, struct e1k_stage_report *s)
 {
-	e1k_set_state(h->ad, E1K_STATE_HALTING, true);
+	h->ops->reject_new_work(h->dev);
 	detail(s, "HALTING published%s", h->rep->from_state == E1K_STATE_RUNNING ?
 	       "; pausing from Running: sends refused, indications stopped" : "");
 	return E1K_SR_OK;
 }
 
-/* 2. Unbind upper layers and clear the receive filters. */
+/* 2. Unbind upper layers, release what they recorded, clear the receive
+ * filters (in the device only while it is there). */
 static enum e1k_stage_result st_unbind_upper(struct halt_ctx *h, struct e1k_stage_report *s)
 {
-	struct e1k_adapter *ad = h->ad;
-	struct e1k_pub *p = e1k_pub_locked(ad), *np;
-	unsigned nb = p->nbind, nuc = p->nuc, nmc = p->nmc;
-	bool promisc = p->promisc;
-
-	struct {
-		const struct e1k_binding_ops *ops;
-		void *ctx;
-	} was[E1K_MAX_BINDINGS];
+	struct e1k_halt_unbound was = { 0 };
 	unsigned released;
 
-	/* Remove every binding in one publication and wait out any receive in
-	 * progress; only then tell each one, so an unbind callback may release
-	 * what its receive path uses (the TAP bridge closes its TAP). */
-	memcpy(was, p->bind, sizeof(was));
-	np = e1k_pub_copy(ad);
-	if (!np) {
+	if (h->ops->unbind_upper(h->dev, &was) < 0) {
 		detail(s, "out of memory publishing the unbound state");
 		return E1K_SR_ERROR;
 	}
-	np->nbind = 0;
-	np->nuc = 0;
-	np->nmc = 0;
-	np->promisc = false;
-	e1k_pub_commit(ad, np);
-	e1k_rcu_synchronize();
-	for (unsigned i = 0; i < nb; i++)
-		if (was[i].ops->unbind)
-			was[i].ops->unbind(was[i].ctx);
 	/* What the bindings recorded (TAP, their threads) is on top of the ledger. */
-	released = ledger_release_top(&ad->ledger, E1K_HS_UNBIND_UPPER);
+	released = ledger_release_top(h->ops->ledger(h->dev), E1K_HS_UNBIND_UPPER);
 	if (halt_check_gone(h, E1K_HS_UNBIND_UPPER, true)) {
 		detail(s, "%u binding(s) unbound, %u resource(s) released; filters cleared in software only (%s)",
-		       nb, released, gone_why(h));
+		       was.bindings, released, gone_why(h));
 		return E1K_SR_OK;
 	}
-	e1k_program_filters(ad, np);
+	h->ops->clear_filters(h->dev);
 	detail(s, "%u binding(s) unbound, %u resource(s) released; cleared %u unicast, %u multicast%s",
-	       nb, released, nuc, nmc, promisc ? ", promiscuous off" : "");
+	       was.bindings, released, was.unicast, was.multicast, was.promisc ? ", promiscuous off" : "");
 	return E1K_SR_OK;
 }
 
-/* 3. Control requests are serialised by the control lock the halt holds, so
- * none is outstanding; sends are completed by the device (bounded) or left to
- * be aborted once it is stopped. */
+/* 3. Control requests are serialised by the lock the halt holds, so none is
+ * outstanding; sends are completed by the device (bounded) or left to be
+ * aborted once it is stopped. */
 static enum e1k_stage_result st_drain_requests(struct halt_ctx *h, struct e1k_stage_report *s)
 {
-	struct e1k_adapter *ad = h->ad;
-	uint64_t deadline = now_ns() + (uint64_t)h->b.tx_drain_ms * 1000000ull;
+	uint64_t deadline = e1k_deadline_ms(h->b.tx_drain_ms);
+	uint64_t next_probe = e1k_now_ns() + DRAIN_PROBE_NS;
 	unsigned done = 0, left;
 
-	for (unsigned i = 0;; i++) {
-		/* Waiting on the device: stop once it is found gone (probed
-		 * every 50 rounds, about 10 ms). */
-		(void)halt_check_gone(h, E1K_HS_DRAIN_REQUESTS, i % 50 == 49);
-		pthread_mutex_lock(&ad->tx_lock);
-		if (!h->gone)
-			done += e1k_tx_reclaim_locked(ad);
-		left = tx_ring_in_flight(ad->tx);
-		pthread_mutex_unlock(&ad->tx_lock);
-		if (left == 0 || h->abort_tx || now_ns() >= deadline)
+	for (;;) {
+		bool probe = e1k_now_ns() >= next_probe;
+
+		/* Waiting on the device: stop once it is found gone. */
+		if (probe)
+			next_probe = e1k_now_ns() + DRAIN_PROBE_NS;
+		(void)halt_check_gone(h, E1K_HS_DRAIN_REQUESTS, probe);
+		done += h->ops->tx_reclaim(h->dev, !h->gone, &left);
+		if (left == 0 || h->abort_tx || e1k_passed(deadline))
 			break;
-		nap_us(200);
+		e1k_sleep_ns(DRAIN_NAP_NS);
 	}
 	if (left == 0) {
 		detail(s, "no control request outstanding; %u send(s) completed", done);
@@ -231,70 +203,65 @@ static enum e1k_stage_result st_drain_requests(struct halt_ctx *h, struct e1k_st
 	return E1K_SR_TIMEOUT;
 }
 
-/* 4. Stop receive and transmit in the device. */
-static enum e1k_stage_result st_stop_rx_tx(struct halt_ctx *h, struct e1k_stage_report *s)
+/* The guards of every stage that writes registers. */
+static bool may_touch(struct halt_ctx *h, enum e1k_halt_stage st, struct e1k_stage_report *s)
 {
 	if (h->after_shutdown) {
 		detail(s, "skipped: done by shutdown");
-		return E1K_SR_SKIPPED;
+		return false;
 	}
-	if (halt_check_gone(h, E1K_HS_STOP_RX_TX, true)) {
+	if (halt_check_gone(h, st, true)) {
 		detail(s, "skipped: %s, registers not touched", gone_why(h));
-		return E1K_SR_SKIPPED;
+		return false;
 	}
-	e1k_device_stop_rx_tx(h->ad);
+	return true;
+}
+
+/* 4. Stop receive and transmit in the device. */
+static enum e1k_stage_result st_stop_rx_tx(struct halt_ctx *h, struct e1k_stage_report *s)
+{
+	if (!may_touch(h, E1K_HS_STOP_RX_TX, s))
+		return E1K_SR_SKIPPED;
+	h->ops->stop_rx_tx(h->dev);
 	detail(s, "RCTL.EN and TCTL.EN cleared, flushed");
 	return E1K_SR_OK;
 }
 
-/* 5. Mask interrupts at the device before deregistering them, then let the
- * throttle timer expire: QEMU 7.2's e1000e aborts if MSI-X goes away while its
- * throttling timer is armed (qemu-vfio-rig notes). */
+/* 5. Mask interrupts at the device before deregistering them. */
 static enum e1k_stage_result st_mask_interrupts(struct halt_ctx *h, struct e1k_stage_report *s)
 {
-	struct e1k_adapter *ad = h->ad;
-	unsigned wait_us;
+	unsigned waited;
 
-	if (h->after_shutdown) {
-		detail(s, "skipped: done by shutdown");
+	if (!may_touch(h, E1K_HS_MASK_INTERRUPTS, s))
 		return E1K_SR_SKIPPED;
-	}
-	if (halt_check_gone(h, E1K_HS_MASK_INTERRUPTS, true)) {
-		detail(s, "skipped: %s, registers not touched", gone_why(h));
-		return E1K_SR_SKIPPED;
-	}
-	e1k_interrupts_mask(ad);
-	/* Two throttle intervals, and 20 ms for MSI-X (see above). */
-	wait_us = 2 * ad->cfg.itr_ns / 1000u;
-	if (ad->irq_mode == E1K_IRQ_MSIX && wait_us < 20000)
-		wait_us = 20000;
-	if (wait_us)
-		nap_us(wait_us);
-	detail(s, "IMC all ones, flushed; waited %u us for throttle timers", wait_us);
+	waited = h->ops->mask_interrupts(h->dev);
+	detail(s, "IMC all ones, flushed; waited %u us for throttle timers", waited);
 	return E1K_SR_OK;
 }
 
-/* 6. VFIO triggers off, interrupt thread stopped and joined, eventfds closed.
- * Until this returns an ISR may run; after it, none does. */
+/* 6. Triggers off, interrupt thread stopped and joined, eventfds closed
+ * (the ledger entries of this stage).  Until this returns an ISR may run;
+ * after it, none does. */
 static enum e1k_stage_result st_deregister(struct halt_ctx *h, struct e1k_stage_report *s)
 {
 	enum e1k_stage_result r = release_group(h, E1K_HS_DEREGISTER_INTERRUPTS, s);
+	char pre[16];
 
-	detail_wrap(s, h->ad->irq_mode == E1K_IRQ_MSIX ? "msix: " :
-	               h->ad->irq_mode == E1K_IRQ_MSI ? "msi: " : "intx: ",
-	            "; irq thread joined");
+	snprintf(pre, sizeof(pre), "%s: ", h->ops->irq_mode(h->dev));
+	detail_wrap(s, pre, "; irq thread joined");
 	return r;
 }
 
-/* 7. Every queued and running DPC completes; workers stop and are joined. */
+/* 7. Every queued and running DPC completes, then the workers are joined. */
 static enum e1k_stage_result st_drain_dpcs(struct halt_ctx *h, struct e1k_stage_report *s)
 {
+	struct dpc_pool *pool = h->ops->dpcs(h->dev);
 	struct dpc_pool_stats ps = { 0 };
 	enum e1k_stage_result r;
 
-	if (h->ad->dpcs) {
-		dpc_flush(h->ad->dpcs);
-		dpc_pool_get_stats(h->ad->dpcs, &ps);
+	if (pool) {
+		dpc_flush(pool);
+		dpc_pool_get_stats(pool, &ps);
 	}
 	r = release_group(h, E1K_HS_DRAIN_DPCS, s);
 	if (r == E1K_SR_OK)
@@ -302,42 +269,41 @@ static enum e1k_stage_result st_drain_dpcs(struct halt_ctx *h, struct e1k_stage_
 	return r;
 }
 
-/* 8. Cancel the watchdog; if it already fired, wait for its callback. */
+/* 8. Cancel every timer; one that already fired is waited for, so no
+ * callback runs once the stage is done. */
 static enum e1k_stage_result st_cancel_timers(struct halt_ctx *h, struct e1k_stage_report *s)
 {
-	struct e1k_adapter *ad = h->ad;
-	const char *what = "not armed";
+	struct e1k_halt_timers t = { 0 };
+	unsigned cancelled = 0, waited = 0;
 	enum e1k_stage_result r;
+	char pre[96];
 
-	if (ad->timers) {
-		if (ktimer_cancel(ad->timers, &ad->watchdog)) {
-			what = "cancelled before firing";
-		} else if (ktimer_fired(&ad->watchdog) > 0) {
-			ktimer_wait_callback(ad->timers, &ad->watchdog);
-			what = "had fired: waited for its callback";
+	h->ops->timers(h->dev, &t);
+	for (unsigned i = 0; t.svc && i < t.n; i++) {
+		if (ktimer_cancel(t.svc, t.timer[i])) {
+			cancelled++;
+		} else if (ktimer_fired(t.timer[i]) > 0) {
+			ktimer_wait_callback(t.svc, t.timer[i]);
+			waited++;
 		}
 	}
 	r = release_group(h, E1K_HS_CANCEL_TIMERS, s);
-	{
-		char pre[64];
-
-		snprintf(pre, sizeof(pre), "watchdog %s; ", what);
-		detail_wrap(s, pre, "");
-	}
+	if (t.n == 1)
+		snprintf(pre, sizeof(pre), "%s %s; ", t.timer[0]->name, cancelled ? "cancelled before firing" :
+		         waited ? "had fired: waited for its callback" : "not armed");
+	else
+		snprintf(pre, sizeof(pre), "%u timer(s) cancelled before firing, %u had fired: waited; ",
+		         cancelled, waited);
+	detail_wrap(s, pre, "");
 	return r;
 }
 
 /* 9. TX buffers: completed ones reclaimed, the rest aborted (device stopped). */
 static enum e1k_stage_result st_reclaim_tx(struct halt_ctx *h, struct e1k_stage_report *s)
 {
-	struct e1k_adapter *ad = h->ad;
-	unsigned done = 0, aborted;
+	unsigned left, done = h->ops->tx_reclaim(h->dev, !h->gone, &left);
+	unsigned aborted = h->ops->tx_abort(h->dev);
 
-	pthread_mutex_lock(&ad->tx_lock);
-	if (!h->gone)
-		done = e1k_tx_reclaim_locked(ad);
-	aborted = e1k_tx_abort_locked(ad);
-	pthread_mutex_unlock(&ad->tx_lock);
 	detail(s, "%u completed, %u aborted", done, aborted);
 	return E1K_SR_OK;
 }
@@ -346,30 +312,17 @@ static enum e1k_stage_result st_reclaim_tx(struct halt_ctx *h, struct e1k_stage_
  * upper layers are waited for (bounded). */
 static enum e1k_stage_result st_await_rx(struct halt_ctx *h, struct e1k_stage_report *s)
 {
-	struct e1k_adapter *ad = h->ad;
-	uint64_t deadline = now_ns() + (uint64_t)h->b.rx_return_ms * 1000000ull;
-	struct pkt_ref refs[64];
-	unsigned n, dropped = 0, posted;
+	uint64_t deadline = e1k_deadline_ms(h->b.rx_return_ms);
+	unsigned dropped = 0, posted = 0;
 	uint64_t out;
 
-	/* Frames the device wrote after indications stopped: dropped. */
-	while ((n = rx_ring_poll(ad->rx, refs, 64)) > 0) {
-		for (unsigned i = 0; i < n; i++)
-			pkt_pool_put(ad->pool, &refs[i].buf, 1);
-		dropped += n;
-	}
-	posted = rx_ring_abort(ad->rx);
-	for (;;) {
-		out = atomic_load_explicit(&ad->rx_indicated, memory_order_acquire) -
-		      atomic_load_explicit(&ad->rx_returned, memory_order_acquire);
-		if (out == 0 || now_ns() >= deadline)
-			break;
-		nap_us(500);
-	}
+	h->ops->rx_flush(h->dev, &dropped, &posted);
+	while ((out = h->ops->rx_outstanding(h->dev)) != 0 && !e1k_passed(deadline))
+		e1k_sleep_ns(RX_RETURN_NAP_NS);
 	h->rep->rx_buffers_outstanding = out;
-	/* From here a late return is counted, not put: the pool is freed after
-	 * the grace period of the rcu-barrier stage (pairs with return_rx). */
-	atomic_store_explicit(&ad->pool_closing, true, memory_order_release);
+	/* From here a late return is counted, not put: the pool is freed
+	 * after the grace period of the rcu-barrier stage. */
+	h->ops->rx_close_pool(h->dev);
 	if (out) {
 		detail(s, "%llu buffer(s) still held by upper layers after %u ms; %u posted reclaimed",
 		       (unsigned long long)out, h->b.rx_return_ms, posted);
@@ -383,14 +336,9 @@ static enum e1k_stage_result st_await_rx(struct halt_ctx *h, struct e1k_stage_re
 /* 11. Reset; for powered-down, arm wake-up and enter D3hot afterwards. */
 static enum e1k_stage_result st_reset(struct halt_ctx *h, struct e1k_stage_report *s)
 {
-	struct e1k_adapter *ad = h->ad;
-	struct hal_dev *hw = ad->hw;
-	bool short_bound = h->rep->reason == E1K_HALT_FAILED ||
-	                   h->rep->reason == E1K_HALT_INITIALIZATION_FAILED;
-	int rc, pm;
-	uint16_t pmcsr;
+	int rc;
 
-	if (h->after_shutdown && h->rep->reason != E1K_HALT_POWERED_DOWN) {
+	if (h->after_shutdown && !h->pol->power_down) {
 		detail(s, "skipped: done by shutdown");
 		return E1K_SR_SKIPPED;
 	}
@@ -398,10 +346,9 @@ static enum e1k_stage_result st_reset(struct halt_ctx *h, struct e1k_stage_repor
 		detail(s, "skipped: %s, registers not touched", gone_why(h));
 		return E1K_SR_SKIPPED;
 	}
-	rc = e1k_device_reset(ad, short_bound ? 1000 : 10000);
+	rc = h->ops->reset(h->dev, h->pol->reset_us);
 	if (rc == -ENODEV) {
-		/* It read all ones during the reset (e1k_device_reset marked it
-		 * gone): nothing more is written, the rest touches nothing. */
+		/* It read all ones during the reset: nothing more is written. */
 		(void)halt_check_gone(h, E1K_HS_RESET_DEVICE, false);
 		detail(s, "skipped: device removed during the reset, registers not touched after it");
 		return E1K_SR_SKIPPED;
@@ -410,33 +357,17 @@ static enum e1k_stage_result st_reset(struct halt_ctx *h, struct e1k_stage_repor
 		detail(s, "reset did not complete: %s", strerror(-rc));
 		return rc == -ETIMEDOUT ? E1K_SR_TIMEOUT : E1K_SR_ERROR;
 	}
-	/* QEMU's e1000 ignores CTRL.RST (rig notes): leave nothing armed. */
-	hal_wr32(hw, E1000_RCTL, 0);
-	hal_wr32(hw, E1000_TCTL, 0);
-	hal_wr32(hw, E1000_IMC, E1000_IMS_ALL);
-	hal_wr32(hw, E1000_RDLEN, 0);
-	hal_wr32(hw, E1000_TDLEN, 0);
-	if (h->rep->reason != E1K_HALT_POWERED_DOWN) {
+	if (!h->pol->power_down) {
 		detail(s, "CTRL.RST done; RCTL, TCTL, IMS and ring lengths cleared");
 		return E1K_SR_OK;
 	}
-	/* SDM 6.x wake-up: magic packet and link change, PME enabled. */
-	hal_wr32(hw, E1000_WUFC, E1000_WUFC_MAG | E1000_WUFC_LNKC);
-	hal_wr32(hw, E1000_WUC, E1000_WUC_PME_EN | E1000_WUC_APME);
-	hal_flush(hw);
-	pm = hal_cfg_find_cap(hw, PCI_CAP_ID_PM);
-	if (pm < 0) {
+	rc = h->ops->power_down(h->dev);
+	if (rc == -ENOENT) {
 		/* Not a failure of the halt: a function without the capability
 		 * (QEMU's e1000 has none) has no D3hot to enter; it stays in D0,
 		 * reset and quiet. */
 		detail(s, "reset; wake-up armed; the device has no PM capability, so no D3hot: stays in D0");
 		return E1K_SR_OK;
-	}
-	rc = hal_cfg_read16(hw, (uint32_t)pm + PCI_PM_CTRL, &pmcsr);
-	if (rc == 0) {
-		pmcsr = (uint16_t)((pmcsr & ~PCI_PM_CTRL_STATE_MASK) | PCI_PM_STATE_D3HOT |
-		                   PCI_PM_CTRL_PME_ENABLE);
-		rc = hal_cfg_write16(hw, (uint32_t)pm + PCI_PM_CTRL, pmcsr);
 	}
 	if (rc < 0) {
 		detail(s, "reset; wake-up armed; PMCSR write failed: %s", strerror(-rc));
@@ -446,14 +377,15 @@ static enum e1k_stage_result st_reset(struct halt_ctx *h, struct e1k_stage_repor
 	return E1K_SR_OK;
 }
 
+/* 12. Bus mastering off (the ledger entry's release, which touches no gone
+ * device and nothing shutdown already did). */
 static enum e1k_stage_result st_bus_master(struct halt_ctx *h, struct e1k_stage_report *s)
 {
 	enum e1k_stage_result r;
 
 	/* No probe here: after powered-down's D3hot the device's memory reads
 	 * return all ones.  No other thread can mark it gone any more (the irq
-	 * thread was joined, the DPCs drained, the watchdog cancelled), and
-	 * rel_bus_master itself skips a gone device. */
+	 * thread was joined, the DPCs drained, the timers cancelled). */
 	(void)halt_check_gone(h, E1K_HS_DISABLE_BUS_MASTER, false);
 	r = release_group(h, E1K_HS_DISABLE_BUS_MASTER, s);
 	if (h->gone && r == E1K_SR_OK) {
@@ -472,13 +404,12 @@ static enum e1k_stage_result st_bus_master(struct halt_ctx *h, struct e1k_stage_
 /* 13. No deferred RCU callback may refer to state freed below. */
 static enum e1k_stage_result st_rcu_barrier(struct halt_ctx *h, struct e1k_stage_report *s)
 {
-	(void)h;
-	e1k_rcu_synchronize();
-	e1k_rcu_barrier();
+	h->ops->rcu_barrier(h->dev);
 	detail(s, "grace period elapsed; pending call_rcu callbacks ran");
 	return E1K_SR_OK;
 }
 
+/* 14. Rings and the pool: unmapped from the device, then freed. */
 static enum e1k_stage_result st_free_dma(struct halt_ctx *h, struct e1k_stage_report *s)
 {
 	enum e1k_stage_result r = release_group(h, E1K_HS_FREE_DMA, s);
@@ -487,19 +418,14 @@ static enum e1k_stage_result st_free_dma(struct halt_ctx *h, struct e1k_stage_re
 	return r;
 }
 
+/* 15. The device handle.  What only the handle knows is read first. */
 static enum e1k_stage_result st_release_device(struct halt_ctx *h, struct e1k_stage_report *s)
 {
-	struct e1k_adapter *ad = h->ad;
-	struct hal_dev *hw = ad->hw;
+	struct e1k_halt_verifier v = { 0 };
 
-	/* Read what only the device handle knows, before it goes. */
-	if (sim_is_sim(hw)) {
-		struct sim_stats ss;
-
-		sim_get_stats(hw, &ss);
-		h->rep->dma_faults = ss.dma_faults;
-	}
-	h->rep->mmio_after_removal = atomic_load(&hw->mmio_after_removal);
+	h->ops->verifier(h->dev, &v);
+	h->rep->dma_faults = v.dma_faults;
+	h->rep->mmio_after_removal = v.mmio_after_removal;
 	return release_group(h, E1K_HS_RELEASE_DEVICE, s);
 }
 
@@ -523,124 +449,92 @@ static const stage_fn stage_fns[E1K_HS_COUNT] = {
 	[E1K_HS_RELEASE_DEVICE] = st_release_device,
 };
 
-int e1k_adapter_halt(struct e1k_adapter *ad, enum e1k_halt_reason reason,
-                     struct e1k_halt_report *rep)
+/* The reason's policy at the start: what is known of the device decides
+ * whether it may be touched at all. */
+static void halt_begin(struct halt_ctx *h, enum e1k_halt_reason reason,
+                       const struct e1k_halt_bounds *bounds)
 {
-	return e1k_adapter_halt_bounded(ad, reason, NULL, rep);
+	const struct e1k_halt_ops *ops = h->ops;
+	bool present_anyway = false;
+
+	h->b.tx_drain_ms = h->pol->tx_drain_ms;
+	h->b.rx_return_ms = h->pol->rx_return_ms;
+	h->abort_tx = !h->pol->drain_tx;
+	if (bounds)
+		h->b = *bounds;
+	/* One probe decides.  A device that reads all ones is gone: from here on
+	 * any register or config access is a policy violation, and the hal
+	 * counts it.  Under the surprise-removed policy, a device that still
+	 * answers must be stopped before its memory is freed, or it would DMA
+	 * into freed pages: the halt then touches registers but waits on nothing. */
+	if (!ops->is_gone(h->dev) && !ops->probe_gone(h->dev) && h->pol->probe_removed) {
+		present_anyway = true;
+		warn(h, "halt reason %s, but the device still answers: stopping it before freeing memory",
+		     e1k_halt_reason_name(reason));
+	}
+	h->gone = ops->is_gone(h->dev);
+	h->after_shutdown = ops->shutdown_done(h->dev);
+	if (h->gone || present_anyway) {
+		h->abort_tx = true;
+		h->b.tx_drain_ms = 0;
+	}
+	h->rep->device_gone = h->gone;
+	if (h->gone && !h->pol->probe_removed)
+		warn(h, "halt (%s) of a device that is gone: no register access",
+		     e1k_halt_reason_name(reason));
 }
 
-int e1k_adapter_halt_bounded(struct e1k_adapter *ad, enum e1k_halt_reason reason,
-                             const struct e1k_halt_bounds *bounds, struct e1k_halt_report *out)
+int e1k_halt_run(const struct e1k_halt_ops *ops, void *dev, enum e1k_halt_reason reason,
+                 const struct e1k_halt_bounds *bounds, struct e1k_halt_report *rep)
 {
-	struct halt_ctx h = { .ad = ad };
-	struct e1k_halt_report *rep;
-	uint64_t t0, mmio_before;
-	bool heap;
+	struct halt_ctx h = { .ops = ops, .dev = dev, .rep = rep, .pol = e1k_halt_policy(reason) };
+	struct e1k_halt_verifier v = { 0 };
+	uint64_t t0 = e1k_now_ns(), mmio_before = 0;
 	int rc = 0;
 
-	if ((unsigned)reason >= E1K_HALT_NREASONS)
+	if (!h.pol)
 		return -EINVAL;
-	pthread_mutex_lock(&ad->ctl_lock);
-	if (ad->halt_report) {
-		/* Idempotent: the first halt's report. */
-		if (out)
-			*out = *ad->halt_report;
-		rc = ad->halt_rc;
-		pthread_mutex_unlock(&ad->ctl_lock);
-		return rc;
-	}
-	rep = calloc(1, sizeof(*rep));
-	heap = rep != NULL;
-	if (!rep) {
-		/* Out of memory: the halt still has to happen. */
-		static struct e1k_halt_report fallback;
-
-		rep = out ? out : &fallback;
-	}
 	memset(rep, 0, sizeof(*rep));
-	t0 = now_ns();
 	rep->reason = reason;
-	rep->from_state = e1k_pub_locked(ad)->state;
-	snprintf(rep->device, sizeof(rep->device), "%s", ad->hw->name);
-
-	h.rep = rep;
-	h.b.tx_drain_ms = 200;
-	h.b.rx_return_ms = 2000;
-	if (reason == E1K_HALT_FAILED || reason == E1K_HALT_INITIALIZATION_FAILED) {
-		h.b.tx_drain_ms = 10;
-		h.b.rx_return_ms = 200;
-		h.abort_tx = true;
-	}
-	if (bounds)
-		h.b = *bounds;
-	if (reason != E1K_HALT_SURPRISE_REMOVED && !hal_is_gone(ad->hw))
-		/* Whatever the reason, a device that vanished is not touched. */
-		(void)e1k_check_removed(ad, hal_rd32(ad->hw, E1000_STATUS));
-	if (reason == E1K_HALT_SURPRISE_REMOVED && !hal_is_gone(ad->hw)) {
-		/* One probe decides.  A device that reads all ones is gone: from
-		 * here on any register or config access is a policy violation and
-		 * hal_rd32/hal_wr32 count it.  A device that still answers must be
-		 * stopped before its memory is freed, or it would DMA into freed
-		 * pages: the halt then touches registers but waits on nothing. */
-		if (!e1k_check_removed(ad, hal_rd32(ad->hw, E1000_STATUS))) {
-			h.present_anyway = true;
-			e1k_log(E1K_LOG_WARN, "%s: halt reason surprise-removed, but the device still answers: "
-			        "stopping it before freeing memory", ad->hw->name);
-		}
-	}
-	h.gone = hal_is_gone(ad->hw);
-	h.after_shutdown = ad->shutdown_done;
-	if (h.gone || h.present_anyway) {
-		h.abort_tx = true;
-		h.b.tx_drain_ms = 0;
-	}
-	rep->device_gone = h.gone;
-	if (h.gone && reason != E1K_HALT_SURPRISE_REMOVED)
-		e1k_log(E1K_LOG_WARN, "%s: halt (%s) of a device that is gone: no register access",
-		        ad->hw->name, e1k_halt_reason_name(reason));
-	mmio_before = 0;
+	rep->from_state = ops->state(dev);
+	snprintf(rep->device, sizeof(rep->device), "%s", ops->name(dev));
+	halt_begin(&h, reason, bounds);
 
 	for (unsigned i = 0; i < E1K_HS_COUNT; i++) {
 		struct e1k_stage_report *s = &rep->stages[i];
 
 		/* A removal another thread detected since the last stage: the
 		 * rest of the halt follows the surprise-removed policy (the
-		 * stages that touch registers also probe, halt_check_gone). */
+		 * stages that touch registers also probe). */
 		(void)halt_check_gone(&h, (enum e1k_halt_stage)i, false);
-		s->start_ns = now_ns();
+		s->start_ns = e1k_now_ns();
 		s->result = stage_fns[i](&h, s);
-		s->end_ns = now_ns();
+		s->end_ns = e1k_now_ns();
 		/* The counter so far belongs to whatever ran before the halt fenced
 		 * off new work (a DPC can be past its checks when a device vanishes);
 		 * the report counts accesses from the end of reject-new-work, whose
 		 * grace period leaves no other thread acting on the Running state. */
-		if (i == E1K_HS_REJECT_NEW_WORK)
-			mmio_before = atomic_load(&ad->hw->mmio_after_removal);
+		if (i == E1K_HS_REJECT_NEW_WORK) {
+			ops->verifier(dev, &v);
+			mmio_before = v.mmio_after_removal;
+		}
 		if (s->result == E1K_SR_TIMEOUT || s->result == E1K_SR_ERROR)
 			rc = -EIO;
-		e1k_log(E1K_LOG_DEBUG, "halt %-22s %-7s %.3f ms  %s", e1k_halt_stage_name(i),
-		        e1k_stage_result_name(s->result), (double)(s->end_ns - s->start_ns) / 1e6,
-		        s->detail);
 	}
 	rep->mmio_after_removal -= mmio_before;
-	ad->hw = NULL;   /* closed by release-device */
 
 	/* Halted: from here any callback is a contract violation (counted). */
-	atomic_store_explicit(&ad->halted, true, memory_order_release);
-	e1k_set_state(ad, E1K_STATE_HALTED, true);
+	ops->halted(dev);
 	rep->final_state = E1K_STATE_HALTED;
-	rep->isr_after_deregister = atomic_load(&ad->isr.isr_after_deregister);
-	rep->dpc_after_drain = atomic_load(&ad->dpc_after_drain);
-	rep->callbacks_after_halted = atomic_load(&ad->callbacks_after_halted);
-	rep->ledger = ad->ledger;
-	rep->total_ns = now_ns() - t0;
-	if (ledger_outstanding(&ad->ledger))
+	memset(&v, 0, sizeof(v));
+	ops->verifier(dev, &v);
+	rep->isr_after_deregister = v.isr_after_deregister;
+	rep->dpc_after_drain = v.dpc_after_drain;
+	rep->callbacks_after_halted = v.callbacks_after_halted;
+	rep->ledger = *ops->ledger(dev);
+	rep->total_ns = e1k_now_ns() - t0;
+	if (ledger_outstanding(&rep->ledger))
 		rc = -EIO;
-	if (out && out != rep)
-		*out = *rep;
-	ad->halt_report = heap ? rep : NULL;
-	ad->halt_rc = rc;
-	pthread_mutex_unlock(&ad->ctl_lock);
 	return rc;
 }
 
@@ -654,54 +548,4 @@ int e1k_halt_report_clean(const struct e1k_halt_report *r)
 	    ledger_outstanding(&r->ledger) || r->final_state != E1K_STATE_HALTED)
 		return -EIO;
 	return 0;
-}
-
-void e1k_halt_report_json(const struct e1k_halt_report *r, struct jbuf *b)
-{
-	jb_obj_begin(b, NULL);
-	jb_str(b, "reason", e1k_halt_reason_name(r->reason));
-	jb_str(b, "ndis_reason", e1k_halt_reason_ndis_name(r->reason));
-	jb_str(b, "device", r->device);
-	jb_str(b, "from_state", e1k_state_name(r->from_state));
-	jb_str(b, "final_state", e1k_state_name(r->final_state));
-	jb_bool(b, "device_gone", r->device_gone);
-	jb_arr_begin(b, "stages");
-	for (unsigned i = 0; i < E1K_HS_COUNT; i++) {
-		const struct e1k_stage_report *s = &r->stages[i];
-
-		jb_obj_begin(b, NULL);
-		jb_str(b, "name", e1k_halt_stage_name(i));
-		jb_str(b, "result", e1k_stage_result_name(s->result));
-		jb_u64(b, "start_ns", s->start_ns);
-		jb_u64(b, "end_ns", s->end_ns);
-		jb_str(b, "detail", s->detail);
-		jb_obj_end(b);
-	}
-	jb_arr_end(b);
-	jb_obj_begin(b, "ledger");
-	jb_u64(b, "acquired", r->ledger.acquired);
-	jb_u64(b, "released", r->ledger.released);
-	jb_u64(b, "outstanding", ledger_outstanding(&r->ledger));
-	jb_arr_begin(b, "entries");
-	for (unsigned i = 0; i < r->ledger.count; i++) {
-		const struct ledger_entry *e = &r->ledger.e[i];
-
-		jb_obj_begin(b, NULL);
-		jb_str(b, "name", e->name);
-		jb_str(b, "kind", ledger_kind_name(e->kind));
-		jb_str(b, "released_by", e1k_halt_stage_name(e->group));
-		jb_u64(b, "acquired_ns", e->acquired_ns);
-		jb_u64(b, "released_ns", e->released_ns);
-		jb_obj_end(b);
-	}
-	jb_arr_end(b);
-	jb_obj_end(b);
-	jb_u64(b, "dma_faults", r->dma_faults);
-	jb_u64(b, "isr_after_deregister", r->isr_after_deregister);
-	jb_u64(b, "dpc_after_drain", r->dpc_after_drain);
-	jb_u64(b, "callbacks_after_halted", r->callbacks_after_halted);
-	jb_u64(b, "rx_buffers_outstanding", r->rx_buffers_outstanding);
-	jb_u64(b, "mmio_after_removal", r->mmio_after_removal);
-	jb_u64(b, "total_ns", r->total_ns);
-	jb_obj_end(b);
 }

@@ -1,28 +1,38 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * halt.h - the staged halt (NDIS MiniportHaltEx) and its report.
+ * halt.h - the staged halt (NDIS MiniportHaltEx) as a small framework, and
+ * its report.
  *
- * e1k_adapter_halt() may be called from any state after a successful
- * initialize, from any thread that is not one of the adapter's own (irq, DPC,
- * timer) threads: it joins them.  It runs the stages of stages.h in order,
- * each either done, skipped by the reason's policy (with why), cut short by
- * a bound (timeout), or failed (error); a failed stage never stops the later
- * ones, because everything must still be given back.  When it returns the
- * adapter is Halted: no ISR, DPC, timer or indication runs any more, and
- * every ledger entry has been released in reverse order of acquisition.
+ * The framework owns the halt's rules: the stage order (stages.h), the
+ * per-reason policy (policy.h), the bounds, the removal rules (a device found
+ * gone is never touched again), the ledger discipline (each stage releases
+ * only its own entries, from the top: reverse order of acquisition), the
+ * verifier counters and the report.  What a stage does to a particular device
+ * is behind struct e1k_halt_ops, which the driver fills in (a static const
+ * table, driver/adapter_halt.c); the framework never sees the driver's
+ * objects, only the generic resources of the layers below it (the ledger,
+ * the DPC pool and timers of irq/).
  *
- * Idempotent: a second call returns the first call's report.
+ * Context: e1k_halt_run() runs on the halting thread, which must not be one of
+ * the threads it stops (irq, DPC, timer): the stages join them.  The ops run
+ * on that same thread, under whatever the driver holds across the halt (the
+ * adapter's control lock).  May block: yes (bounded waits, thread joins).
  */
 #ifndef E1K_HALT_H
 #define E1K_HALT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
-#include "adapter.h"
-#include "json.h"
 #include "ledger.h"
+#include "policy.h"
 #include "reasons.h"
 #include "stages.h"
+#include "states.h"
+
+struct dpc_pool;
+struct ktimer;
+struct timer_svc;
 
 enum e1k_stage_result { E1K_SR_OK, E1K_SR_SKIPPED, E1K_SR_TIMEOUT, E1K_SR_ERROR };
 const char *e1k_stage_result_name(enum e1k_stage_result r);
@@ -49,26 +59,99 @@ struct e1k_halt_report {
 	char     device[64];
 };
 
-/* Halt bounds (ms).  Graceful reasons use the long ones; failed and
- * initialization-failed the short ones; surprise-removed waits on no hardware. */
+/* Halt bounds (ms), overriding the reason's policy (policy.h) for tests and
+ * benchmarks.  A device found gone still waits on nothing. */
 struct e1k_halt_bounds {
-	unsigned tx_drain_ms;       /* default 200 (short: 10) */
-	unsigned rx_return_ms;      /* default 2000 (short: 200) */
+	unsigned tx_drain_ms;
+	unsigned rx_return_ms;
 };
 
-/* Returns 0 when every stage ended ok or skipped, -EIO when one timed out or
- * failed (the adapter is Halted either way), -EINVAL for a bad reason.
- * rep may be NULL.  Frees nothing the caller owns: call
- * e1k_adapter_destroy() afterwards. */
-int e1k_adapter_halt(struct e1k_adapter *ad, enum e1k_halt_reason reason,
-                     struct e1k_halt_report *rep);
-/* Same, with explicit bounds (NULL: defaults). */
-int e1k_adapter_halt_bounded(struct e1k_adapter *ad, enum e1k_halt_reason reason,
-                             const struct e1k_halt_bounds *b, struct e1k_halt_report *rep);
+/* What the verifier saw: callbacks that ran where the contract forbids, and
+ * device accesses after removal.  Filled by the driver's verifier op. */
+struct e1k_halt_verifier {
+	uint64_t dma_faults;             /* the backend's DMA checker (hal table) */
+	uint64_t isr_after_deregister;
+	uint64_t dpc_after_drain;
+	uint64_t callbacks_after_halted;
+	uint64_t mmio_after_removal;     /* cumulative; the framework takes the halt's part */
+};
 
-/* The report as the JSON document of the brief (an object). */
-void e1k_halt_report_json(const struct e1k_halt_report *rep, struct jbuf *out);
-/* 0 when every stage is ok/skipped and every verifier counter is zero. */
+/* The upper edge as unbind-upper found it. */
+struct e1k_halt_unbound {
+	unsigned bindings, unicast, multicast;
+	bool promisc;
+};
+
+/* The timers cancel-timers must cancel (and wait for, if they fired). */
+struct e1k_halt_timers {
+	struct timer_svc *svc;          /* NULL: none */
+	struct ktimer *const *timer;
+	unsigned n;
+};
+
+/*
+ * The device side of the halt.  Every op is required; each does one thing to
+ * the device or the driver's state and decides nothing: when an op runs (or
+ * is skipped) is the framework's call.  `dev` is the driver's object.
+ */
+struct e1k_halt_ops {
+	/* ---- what the halt reads ---- */
+	const char *(*name)(void *dev);
+	enum e1k_state (*state)(void *dev);        /* published state at the start */
+	struct ledger *(*ledger)(void *dev);
+	bool (*shutdown_done)(void *dev);          /* MiniportShutdownEx already ran */
+	/* Removal: is_gone reads the mark only; probe_gone also reads the device
+	 * once (all ones, confirmed) and may set the mark.  Both return the mark. */
+	bool (*is_gone)(void *dev);
+	bool (*probe_gone)(void *dev);
+	void (*verifier)(void *dev, struct e1k_halt_verifier *v);
+	/* A warning the halt wants said (the driver's log). */
+	void (*warn)(void *dev, const char *msg);
+
+	/* ---- stage actions, in stage order ---- */
+	void (*reject_new_work)(void *dev);        /* publish Halting, grace period */
+	/* Remove every binding and every receive filter from the published
+	 * state in one publication, wait out receives in progress, then call
+	 * each binding's unbind.  Fills what there was. */
+	int  (*unbind_upper)(void *dev, struct e1k_halt_unbound *was);
+	void (*clear_filters)(void *dev);          /* write the empty filters to the device */
+	/* Reclaim sends the device completed (when reclaim) and return how many;
+	 * *in_flight gets what is still posted. */
+	unsigned (*tx_reclaim)(void *dev, bool reclaim, unsigned *in_flight);
+	unsigned (*tx_abort)(void *dev);           /* the transmitter is stopped */
+	void (*stop_rx_tx)(void *dev);
+	/* Mask every cause; returns the microseconds it waited for the
+	 * device's interrupt throttling to expire. */
+	unsigned (*mask_interrupts)(void *dev);
+	const char *(*irq_mode)(void *dev);        /* "intx", "msi", "msix" */
+	struct dpc_pool *(*dpcs)(void *dev);       /* NULL: none */
+	void (*timers)(void *dev, struct e1k_halt_timers *t);
+	/* Frames the device wrote after indications stopped go back to the
+	 * pool (*dropped), then the buffers still posted (*posted). */
+	void (*rx_flush)(void *dev, unsigned *dropped, unsigned *posted);
+	uint64_t (*rx_outstanding)(void *dev);     /* indicated, not yet returned */
+	void (*rx_close_pool)(void *dev);          /* late returns are counted, not put */
+	/* Reset within timeout_us and leave nothing armed: 0, -ENODEV (it read
+	 * all ones meanwhile), -ETIMEDOUT or another errno. */
+	int  (*reset)(void *dev, unsigned timeout_us);
+	/* Arm wake-up and enter D3hot: 0; -ENOENT when the function has no
+	 * power management (it stays in D0); another errno on failure. */
+	int  (*power_down)(void *dev);
+	void (*rcu_barrier)(void *dev);            /* grace period + pending callbacks */
+	void (*halted)(void *dev);                 /* publish Halted: no callback after */
+};
+
+/*
+ * Run the fifteen stages for `reason` on `dev`.  rep is filled completely.
+ * Returns 0 when every stage ended ok or skipped and the ledger is empty,
+ * -EIO otherwise (the device side is Halted either way), -EINVAL for a bad
+ * reason (nothing done).
+ */
+int e1k_halt_run(const struct e1k_halt_ops *ops, void *dev, enum e1k_halt_reason reason,
+                 const struct e1k_halt_bounds *bounds, struct e1k_halt_report *rep);
+
+/* 0 when every stage is ok/skipped, every verifier counter is zero, nothing
+ * is held and the final state is Halted; -EIO otherwise. */
 int e1k_halt_report_clean(const struct e1k_halt_report *rep);
 
 #endif /* E1K_HALT_H */

@@ -40,6 +40,7 @@
 
 #include "e1k_rcu.h"
 #include "halt.h"
+#include "halt_report_json.h"
 #include "json.h"
 #include "rig.h"
 #include "testlib.h"

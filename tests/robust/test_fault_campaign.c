@@ -48,6 +48,7 @@
 
 #include "e1k_rcu.h"
 #include "halt.h"
+#include "halt_report_json.h"
 #include "rig.h"
 #include "robust_lib.h"
 #include "testlib.h"
