@@ -17,7 +17,8 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
+
+#include "clock.h"
 
 /*
  * Slot states.  FREE -> BUSY (add, under guard_lock) -> LIVE; a fault moves
@@ -193,6 +194,7 @@ int hal_vfio_bar_guard_add(void *base, size_t len)
 void hal_vfio_bar_guard_remove(int slot)
 {
 	struct guard_slot *s;
+	uint64_t deadline;
 
 	if (slot < 0 || slot >= GUARD_SLOTS)
 		return;
@@ -200,19 +202,20 @@ void hal_vfio_bar_guard_remove(int slot)
 	/* A replacement in progress belongs to a thread inside the handler; it
 	 * finishes in a few syscalls.  Bounded: 1 s, then take the slot anyway
 	 * (the caller is closing a device other threads still use: a bug). */
-	for (unsigned tries = 0;; tries++) {
+	deadline = e1k_deadline_ms(1000);
+	for (;;) {
 		int st = atomic_load_explicit(&s->state, memory_order_acquire);
 
 		if (st == SLOT_FREE || st == SLOT_BUSY)
 			return;
-		if (st != SLOT_REPLACING || tries >= 1000) {
+		if (st != SLOT_REPLACING || e1k_passed(deadline)) {
 			if (atomic_compare_exchange_strong_explicit(&s->state, &st, SLOT_BUSY,
 			                                            memory_order_acq_rel,
 			                                            memory_order_relaxed))
 				break;
 			continue;
 		}
-		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+		e1k_sleep_ns(1000000);
 	}
 	atomic_store_explicit(&s->state, SLOT_FREE, memory_order_release);
 }
