@@ -87,69 +87,13 @@ bool hal_is_vfio(const struct hal_dev *hw);
  * Context: control.  May block (pread/pwrite). */
 int  hal_vfio_fault_disable_memory(struct hal_dev *hw);
 
-/* ---- Internals exposed for the unit tests (tests/hal/vfio_*.c) ----------- */
-
 #define HAL_VFIO_BDF_LEN 13   /* "dddd:bb:dd.f" + NUL */
 
-/* Validate and canonicalise (lower case, with domain).  -EINVAL when bad. */
+/* Validate and canonicalise a BDF (lower case, with domain), as hal_vfio_open
+ * does.  -EINVAL when bad.  Context: any. */
 int hal_vfio_parse_bdf(const char *s, char out[HAL_VFIO_BDF_LEN]);
 
-/* What sysfs says about a PCI function. */
-struct hal_vfio_sysfs {
-	uint16_t vendor, device;
-	char     driver[64];    /* "" when unbound */
-	int      group;         /* IOMMU group number, -1 when none */
-	bool     noiommu;       /* the group is a VFIO no-IOMMU group */
-};
-
-/* Read vendor, device, driver and IOMMU group of bdf (canonical) under
- * sysfs_root (NULL = "/sys").  Fills *out even when the checks fail, as far as
- * it got.  Returns 0 only for a supported device bound to vfio-pci that has an
- * IOMMU group; otherwise the errors of hal_vfio_open with a message in err. */
-int hal_vfio_sysfs_probe(const char *sysfs_root, const char *bdf, struct hal_vfio_sysfs *out,
-                         char *err, size_t errlen);
-
-/* hal_vfio_open with the device nodes under dev_root instead of "/dev". */
-int hal_vfio_open_at(const char *bdf, const struct hal_vfio_opts *o, const char *dev_root,
-                     struct hal_dev **out, char *err, size_t errlen);
-
-/* IOVA bump allocator over a set of usable ranges (inclusive ends).  Never
- * hands out an address twice, never crosses a range boundary. */
-#define HAL_VFIO_IOVA_RANGES 8
-struct hal_vfio_iova {
-	uint64_t start[HAL_VFIO_IOVA_RANGES];
-	uint64_t last[HAL_VFIO_IOVA_RANGES];   /* inclusive */
-	unsigned n;
-	uint64_t next;                          /* first address not handed out */
-};
-/* ranges in any order; kept sorted, at most HAL_VFIO_IOVA_RANGES (the rest are
- * dropped); next starts at floor (1 GiB in the backend). */
-void hal_vfio_iova_init(struct hal_vfio_iova *a, const uint64_t *start, const uint64_t *last,
-                        unsigned n, uint64_t floor);
-/* align: a power of two.  -EINVAL bad arguments, -ENOSPC exhausted. */
-int  hal_vfio_iova_alloc(struct hal_vfio_iova *a, uint64_t len, uint64_t align, uint64_t *iova);
-
-/* The usable IOVA ranges in a VFIO_IOMMU_GET_INFO reply of len bytes (the
- * VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE capability; inclusive ends), at most
- * max of them.  Returns how many (0: none reported).  Any alignment. */
-int hal_vfio_parse_iova_caps(const void *info, size_t len, uint64_t *start, uint64_t *last,
-                             unsigned max);
-
-/* Physical address of [va, va+len) from a /proc/self/pagemap fd (or a file
- * laid out like one), checking every 4 KiB page is present and the run is
- * physically contiguous.  -EFAULT not present, -EPERM PFNs hidden (not
- * CAP_SYS_ADMIN), -ENOMEM not contiguous, -EIO short read; message in err. */
-int hal_vfio_pagemap_phys(int pagemap_fd, uintptr_t va, size_t len, uint64_t *pa,
-                          char *err, size_t errlen);
-
-/* The SIGBUS guard: register [base, base+len) (page aligned).  Installs the
- * handler on first use.  Returns a slot (>= 0) or -ENOSPC / -EINVAL / -errno.
- * Context: control.  May block (briefly, a mutex). */
-int      hal_vfio_bar_guard_add(void *base, size_t len);
-/* Unregister; waits (bounded) for a replacement in progress on another
- * thread.  Accepts -1.  Context: control. */
-void     hal_vfio_bar_guard_remove(int slot);
-/* SIGBUS faults caught in the slot so far.  Context: any. */
-uint64_t hal_vfio_bar_guard_faults(int slot);
+/* The backend's internals (sysfs probe, IOVA allocator, pagemap, SIGBUS guard)
+ * are declared in vfio_internal.h, for hal/vfio*.c and their unit tests. */
 
 #endif /* E1K_HAL_VFIO_H */

@@ -5,7 +5,7 @@
  * no-IOMMU groups, missing /dev/vfio, a /dev/vfio/vfio that is not VFIO.
  * Every failure must leave no fd open and *out NULL. */
 #include "testlib.h"
-#include "vfio.h"
+#include "vfio_internal.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
 /* The VFIO backend's pure parts: BDF parsing, the IOVA allocator, pagemap
  * parsing (against a fake pagemap file and, as root, the real one). */
 #include "testlib.h"
-#include "vfio.h"
+#include "vfio_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,7 +10,7 @@
  * and reports through its exit status; CHECK failures print from the child.
  */
 #include "testlib.h"
-#include "vfio.h"
+#include "vfio_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
