@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * halt_order_test.c - the irq module assembled the way the driver uses it,
+ * test_halt_order.c - the irq module assembled the way the driver uses it,
  * then torn down in the halt's stage order under traffic:
  *   mask-interrupts (IMC) -> deregister-interrupts (irq_thread_stop, then
  *   isr_ctx.deregistered) -> drain-dpcs (dpc_pool_stop) -> cancel-timers

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * storm_test.c - an interrupt storm: a thread writes the interrupt eventfd as
+ * test_storm.c - an interrupt storm: a thread writes the interrupt eventfd as
  * fast as it can while the device (fake_hal) reports a cause on every ICR
  * read.  The control path must still complete within a bound:
  *   - a control DPC queued from another thread runs (every time);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * isr_test.c - the ISR against a fake register file (fake_hal.c):
+ * test_isr.c - the ISR against a fake register file (fake_hal.c):
  *   ours (INTx):  ICR read (and cleared), IMC all ones, causes recorded, DPC
  *                 queued, INTx unmasked after the mask; the DPC takes the
  *                 causes and re-enables with enabled_mask;
