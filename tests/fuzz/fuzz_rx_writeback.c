@@ -2,7 +2,7 @@
 /*
  * fuzz_rx_writeback.c - the RX ring (ring/rx.c) against a device that writes
  * back anything: the harness plays the device on the passive fake backend
- * (tests/ring/fake_hal.c) and overwrites descriptors with fuzzer-chosen
+ * (tests/lib/fake_hal.c) and overwrites descriptors with fuzzer-chosen
  * write-backs (length, status, errors, address, checksum) across many slots,
  * posted or not, between calls to rx_ring_refill/poll/abort/hw_setup.
  *
@@ -53,6 +53,7 @@ enum op {
 };
 
 struct model {
+	struct fake_hal *fake;
 	struct hal_dev *hw;
 	struct pkt_pool *pool;
 	struct rx_ring *r;
@@ -68,12 +69,12 @@ struct model {
 	uint64_t bad_puts;
 };
 
-static struct hal_dev *fake_hw;
+static struct fake_hal *fake;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	fake_hw = fake_open();
-	FUZZ_CHECK(fake_hw != NULL, "fake_open");
+	fake = fake_hal_open(NULL);
+	FUZZ_CHECK(fake != NULL, "fake_hal_open");
 	return 0;
 }
 
@@ -118,11 +119,11 @@ static void do_refill(struct model *m)
 	struct e1000_rx_desc *d = rx_ring_desc(m->r);
 	unsigned room = m->ndesc - 1 - m->posted;
 	unsigned want = room < m->nfree ? room : m->nfree;
-	unsigned tw = fake_writes(m->hw, E1000_RDT);
+	unsigned tw = fake_hal_writes(m->fake, E1000_RDT);
 	unsigned got = rx_ring_refill(m->r);
 
 	FUZZ_CHECK(got == want, "refill %u, want %u", got, want);
-	FUZZ_CHECK(fake_writes(m->hw, E1000_RDT) == tw + (got ? 1u : 0u), "RDT writes");
+	FUZZ_CHECK(fake_hal_writes(m->fake, E1000_RDT) == tw + (got ? 1u : 0u), "RDT writes");
 	for (unsigned i = 0; i < got; i++) {
 		struct e1000_rx_desc *x = &d[m->use];
 		uint32_t b = buf_of_iova(m, x->buffer_addr);
@@ -141,8 +142,8 @@ static void do_refill(struct model *m)
 	m->st.refilled += got;
 	if (got) {
 		m->st.tail_writes++;
-		FUZZ_CHECK(fake_reg(m->hw, E1000_RDT) == m->use, "RDT %u, want %u",
-		           fake_reg(m->hw, E1000_RDT), m->use);
+		FUZZ_CHECK(fake_hal_reg(m->fake, E1000_RDT) == m->use, "RDT %u, want %u",
+		           fake_hal_reg(m->fake, E1000_RDT), m->use);
 	}
 	check_accounting(m, "refill");
 }
@@ -276,15 +277,16 @@ static void do_return(struct model *m, unsigned k)
 
 static void do_abort(struct model *m, bool setup)
 {
-	unsigned n, tw = fake_writes(m->hw, E1000_RDT);
+	unsigned n, tw = fake_hal_writes(m->fake, E1000_RDT);
 
 	if (setup) {
 		rx_ring_hw_setup(m->r);
 		n = m->posted;
-		FUZZ_CHECK(fake_reg(m->hw, E1000_RDT) == 0 && fake_reg(m->hw, E1000_RDH) == 0 &&
-		           fake_writes(m->hw, E1000_RDT) == tw + 1, "hw_setup registers");
-		FUZZ_CHECK(fake_reg(m->hw, E1000_RDLEN) == m->ndesc * sizeof(struct e1000_rx_desc),
-		           "RDLEN");
+		FUZZ_CHECK(fake_hal_reg(m->fake, E1000_RDT) == 0 &&
+		           fake_hal_reg(m->fake, E1000_RDH) == 0 &&
+		           fake_hal_writes(m->fake, E1000_RDT) == tw + 1, "hw_setup registers");
+		FUZZ_CHECK(fake_hal_reg(m->fake, E1000_RDLEN) ==
+		           m->ndesc * sizeof(struct e1000_rx_desc), "RDLEN");
 	} else {
 		n = rx_ring_abort(m->r);
 		FUZZ_CHECK(n == m->posted, "abort returned %u, posted %u", n, m->posted);
@@ -319,12 +321,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = { data, size };
 	struct model m = { 0 };
-	unsigned live = fake_live_dma(fake_hw);
+	unsigned live = fake_hal_live_dma(fake);
 	uint8_t cfg = fuzz_u8(&in);
 	unsigned ops = 0;
 	int rc;
 
-	m.hw = fake_hw;
+	m.fake = fake;
+	m.hw = fake_hal_dev(fake);
 	m.ndesc = RING_NDESC_MIN << (cfg & 7u) <= RING_NDESC_MAX ? RING_NDESC_MIN << (cfg & 7u)
 	                                                          : RING_NDESC_MIN;
 	m.mask = m.ndesc - 1;
@@ -371,8 +374,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rx_ring_destroy(m.r);
 	FUZZ_CHECK(pkt_pool_free_count(m.pool) == pkt_pool_size(m.pool), "destroy changed the pool");
 	pkt_pool_destroy(m.pool);
-	FUZZ_CHECK(fake_live_dma(fake_hw) == live, "DMA regions left: %u, before %u",
-	           fake_live_dma(fake_hw), live);
+	FUZZ_CHECK(fake_hal_live_dma(fake) == live, "DMA regions left: %u, before %u",
+	           fake_hal_live_dma(fake), live);
 	free(m.slot);
 	free(m.own);
 	free(m.held);

@@ -12,7 +12,8 @@ static void test_create_validation(void)
 {
 	static const uint32_t bad_sizes[] = { 0, 128, 255, 257, 300, 1000, 3072, 32768 };
 	static const uint32_t good_sizes[] = { 256, 512, 2048, 16384 };
-	struct hal_dev *hw = fake_open();
+	struct fake_hal *fk = fake_hal_open(NULL);
+	struct hal_dev *hw = fake_hal_dev(fk);
 	struct pkt_pool *p = (struct pkt_pool *)1;
 
 	REQUIRE(hw);
@@ -24,16 +25,16 @@ static void test_create_validation(void)
 	CHECK_EQ(pkt_pool_create(hw, 65537, 2048, &p), -EINVAL);
 	CHECK_EQ(pkt_pool_create(NULL, 16, 2048, &p), -EINVAL);
 	CHECK_EQ(pkt_pool_create(hw, 16, 2048, NULL), -EINVAL);
-	CHECK_EQ(fake_live_dma(hw), 0);
+	CHECK_EQ(fake_hal_live_dma(fk), 0);
 
 	for (size_t i = 0; i < TL_N(good_sizes); i++) {
 		CHECK_OK(pkt_pool_create(hw, 3, good_sizes[i], &p));
 		REQUIRE(p);
 		CHECK_EQ(pkt_pool_buf_size(p), good_sizes[i]);
 		CHECK_EQ(pkt_pool_size(p), 3);
-		CHECK_EQ(fake_live_dma(hw), 1);
+		CHECK_EQ(fake_hal_live_dma(fk), 1);
 		pkt_pool_destroy(p);
-		CHECK_EQ(fake_live_dma(hw), 0);
+		CHECK_EQ(fake_hal_live_dma(fk), 0);
 	}
 	/* Bounds of nbufs: 1 and 65536. */
 	CHECK_OK(pkt_pool_create(hw, 1, 256, &p));
@@ -44,21 +45,22 @@ static void test_create_validation(void)
 	pkt_pool_destroy(p);
 
 	/* DMA allocation failure: error returned, nothing left behind. */
-	fake_fail_dma_alloc_at(hw, 1);
+	fake_hal_fail_dma_alloc_at(fk, 1);
 	p = (struct pkt_pool *)1;
 	CHECK_EQ(pkt_pool_create(hw, 8, 2048, &p), -ENOMEM);
 	CHECK(p == NULL);
-	CHECK_EQ(fake_live_dma(hw), 0);
-	fake_fail_dma_alloc_at(hw, 0);
+	CHECK_EQ(fake_hal_live_dma(fk), 0);
+	fake_hal_fail_dma_alloc_at(fk, 0);
 
 	pkt_pool_destroy(NULL);
 	CHECK_EQ(pkt_pool_free_count(NULL), 0);
-	fake_close(hw);
+	fake_hal_close(fk);
 }
 
 static void test_addresses(void)
 {
-	struct hal_dev *hw = fake_open();
+	struct fake_hal *fk = fake_hal_open(NULL);
+	struct hal_dev *hw = fake_hal_dev(fk);
 	struct pkt_pool *p;
 
 	REQUIRE(hw);
@@ -81,7 +83,7 @@ static void test_addresses(void)
 	CHECK_EQ(pkt_buf_from_va(p, (uint8_t *)pkt_buf_va(p, 63) + 2048), PKT_BUF_NONE);
 	CHECK_EQ(pkt_buf_from_va(p, &p), PKT_BUF_NONE);
 	pkt_pool_destroy(p);
-	fake_close(hw);
+	fake_hal_close(fk);
 }
 
 /* A pool above PKT_POOL_CHUNK is several DMA regions of at most that size:
@@ -90,12 +92,13 @@ static void test_addresses(void)
 static void test_chunks(void)
 {
 	const uint32_t per_chunk = PKT_POOL_CHUNK / 2048, n = 2 * per_chunk + 5;
-	struct hal_dev *hw = fake_open();
+	struct fake_hal *fk = fake_hal_open(NULL);
+	struct hal_dev *hw = fake_hal_dev(fk);
 	struct pkt_pool *p;
 
 	REQUIRE(hw);
 	REQUIRE(pkt_pool_create(hw, n, 2048, &p) == 0);
-	CHECK_EQ(fake_live_dma(hw), 3);
+	CHECK_EQ(fake_hal_live_dma(fk), 3);
 	for (uint32_t i = 0; i < n; i++) {
 		uint8_t *va = pkt_buf_va(p, i);
 
@@ -109,20 +112,21 @@ static void test_chunks(void)
 	}
 	CHECK(pkt_buf_va(p, n) == NULL);
 	pkt_pool_destroy(p);
-	CHECK_EQ(fake_live_dma(hw), 0);
+	CHECK_EQ(fake_hal_live_dma(fk), 0);
 
-	fake_fail_dma_alloc_at(hw, 2);
+	fake_hal_fail_dma_alloc_at(fk, 2);
 	p = (struct pkt_pool *)1;
 	CHECK_EQ(pkt_pool_create(hw, n, 2048, &p), -ENOMEM);
 	CHECK(p == NULL);
-	CHECK_EQ(fake_live_dma(hw), 0);
-	fake_fail_dma_alloc_at(hw, 0);
-	fake_close(hw);
+	CHECK_EQ(fake_hal_live_dma(fk), 0);
+	fake_hal_fail_dma_alloc_at(fk, 0);
+	fake_hal_close(fk);
 }
 
 static void test_accounting(void)
 {
-	struct hal_dev *hw = fake_open();
+	struct fake_hal *fk = fake_hal_open(NULL);
+	struct hal_dev *hw = fake_hal_dev(fk);
 	struct pkt_pool *p;
 	uint32_t a[40], b[40];
 	uint8_t seen[32] = { 0 };
@@ -146,12 +150,13 @@ static void test_accounting(void)
 	CHECK_EQ(pkt_pool_free_count(p), 32);
 	CHECK_U64(pkt_pool_bad_puts(p), 0);
 	pkt_pool_destroy(p);
-	fake_close(hw);
+	fake_hal_close(fk);
 }
 
 static void test_double_put_and_bad_index(void)
 {
-	struct hal_dev *hw = fake_open();
+	struct fake_hal *fk = fake_hal_open(NULL);
+	struct hal_dev *hw = fake_hal_dev(fk);
 	struct pkt_pool *p;
 	uint32_t a[16], all[16];
 	uint8_t seen[16] = { 0 };
@@ -199,7 +204,7 @@ static void test_double_put_and_bad_index(void)
 	CHECK_EQ(pkt_pool_free_count(p), 16);
 	CHECK_U64(pkt_pool_bad_puts(p), 6);
 	pkt_pool_destroy(p);
-	fake_close(hw);
+	fake_hal_close(fk);
 }
 
 /* Threads take and return batches; each stamps its buffers while it owns them
@@ -244,7 +249,8 @@ static void *stress_thread(void *v)
 static void test_threads(void)
 {
 	enum { NT = 4 };
-	struct hal_dev *hw = fake_open();
+	struct fake_hal *fk = fake_hal_open(NULL);
+	struct hal_dev *hw = fake_hal_dev(fk);
 	struct pkt_pool *p;
 	pthread_t th[NT];
 	struct stress_arg args[NT];
@@ -270,7 +276,7 @@ static void test_threads(void)
 	CHECK_EQ(pkt_pool_free_count(p), 48);
 	CHECK_U64(pkt_pool_bad_puts(p), 0);
 	pkt_pool_destroy(p);
-	fake_close(hw);
+	fake_hal_close(fk);
 }
 
 int main(void)

@@ -9,7 +9,8 @@ static const unsigned good_sizes[] = { 64, 128, 256, 512, 1024, 2048, 4096 };
 
 static void test_tx_sizes(void)
 {
-	struct hal_dev *hw = fake_open();
+	struct fake_hal *fk = fake_hal_open(NULL);
+	struct hal_dev *hw = fake_hal_dev(fk);
 	struct tx_ring *r;
 
 	REQUIRE(hw);
@@ -20,30 +21,31 @@ static void test_tx_sizes(void)
 	}
 	CHECK_EQ(tx_ring_create(NULL, 64, &r), -EINVAL);
 	CHECK_EQ(tx_ring_create(hw, 64, NULL), -EINVAL);
-	CHECK_EQ(fake_live_dma(hw), 0);
+	CHECK_EQ(fake_hal_live_dma(fk), 0);
 	for (size_t i = 0; i < TL_N(good_sizes); i++) {
 		CHECK_OK(tx_ring_create(hw, good_sizes[i], &r));
 		REQUIRE(r);
 		CHECK_EQ(tx_ring_size(r), good_sizes[i]);
 		CHECK_EQ(tx_ring_free_slots(r), good_sizes[i] - 1);
 		CHECK_EQ(tx_ring_in_flight(r), 0);
-		CHECK_EQ(fake_live_dma(hw), 1);
+		CHECK_EQ(fake_hal_live_dma(fk), 1);
 		tx_ring_destroy(r);
-		CHECK_EQ(fake_live_dma(hw), 0);
+		CHECK_EQ(fake_hal_live_dma(fk), 0);
 	}
-	fake_fail_dma_alloc_at(hw, 1);
+	fake_hal_fail_dma_alloc_at(fk, 1);
 	r = (struct tx_ring *)1;
 	CHECK_EQ(tx_ring_create(hw, 64, &r), -ENOMEM);
 	CHECK(r == NULL);
-	CHECK_EQ(fake_live_dma(hw), 0);
-	fake_fail_dma_alloc_at(hw, 0);
+	CHECK_EQ(fake_hal_live_dma(fk), 0);
+	fake_hal_fail_dma_alloc_at(fk, 0);
 	tx_ring_destroy(NULL);
-	fake_close(hw);
+	fake_hal_close(fk);
 }
 
 static void test_rx_sizes(void)
 {
-	struct hal_dev *hw = fake_open();
+	struct fake_hal *fk = fake_hal_open(NULL);
+	struct hal_dev *hw = fake_hal_dev(fk);
 	struct pkt_pool *pool;
 	struct rx_ring *r;
 
@@ -56,30 +58,31 @@ static void test_rx_sizes(void)
 	}
 	CHECK_EQ(rx_ring_create(hw, NULL, 64, &r), -EINVAL);
 	CHECK_EQ(rx_ring_create(NULL, pool, 64, &r), -EINVAL);
-	CHECK_EQ(fake_live_dma(hw), 1);
+	CHECK_EQ(fake_hal_live_dma(fk), 1);
 	for (size_t i = 0; i < TL_N(good_sizes); i++) {
 		CHECK_OK(rx_ring_create(hw, pool, good_sizes[i], &r));
 		REQUIRE(r);
 		CHECK_EQ(rx_ring_size(r), good_sizes[i]);
 		CHECK_EQ(rx_ring_posted(r), 0);
-		CHECK_EQ(fake_live_dma(hw), 2);
+		CHECK_EQ(fake_hal_live_dma(fk), 2);
 		rx_ring_destroy(r);
-		CHECK_EQ(fake_live_dma(hw), 1);
+		CHECK_EQ(fake_hal_live_dma(fk), 1);
 	}
-	fake_fail_dma_alloc_at(hw, 1);
+	fake_hal_fail_dma_alloc_at(fk, 1);
 	r = (struct rx_ring *)1;
 	CHECK_EQ(rx_ring_create(hw, pool, 64, &r), -ENOMEM);
 	CHECK(r == NULL);
-	CHECK_EQ(fake_live_dma(hw), 1);
-	fake_fail_dma_alloc_at(hw, 0);
+	CHECK_EQ(fake_hal_live_dma(fk), 1);
+	fake_hal_fail_dma_alloc_at(fk, 0);
 	rx_ring_destroy(NULL);
 	pkt_pool_destroy(pool);
-	fake_close(hw);
+	fake_hal_close(fk);
 }
 
 static void test_hw_setup(void)
 {
-	struct hal_dev *hw = fake_open();
+	struct fake_hal *fk = fake_hal_open(NULL);
+	struct hal_dev *hw = fake_hal_dev(fk);
 	struct pkt_pool *pool;
 	struct tx_ring *tx;
 	struct rx_ring *rx;
@@ -90,41 +93,41 @@ static void test_hw_setup(void)
 	REQUIRE(tx_ring_create(hw, 256, &tx) == 0);
 	REQUIRE(rx_ring_create(hw, pool, 512, &rx) == 0);
 	/* Garbage in head/tail, as after a previous life of the device. */
-	fake_set_reg(hw, E1000_TDH, 17);
-	fake_set_reg(hw, E1000_TDT, 33);
-	fake_set_reg(hw, E1000_RDH, 5);
-	fake_set_reg(hw, E1000_RDT, 9);
+	fake_hal_set_reg(fk, E1000_TDH, 17);
+	fake_hal_set_reg(fk, E1000_TDT, 33);
+	fake_hal_set_reg(fk, E1000_RDH, 5);
+	fake_hal_set_reg(fk, E1000_RDT, 9);
 
 	tx_ring_hw_setup(tx);
 	iova = tx_ring_desc_iova(tx);
 	CHECK_U64(iova % 16, 0);
 	CHECK((iova >> 32) != 0);            /* the fake's iova has high bits: TDBAH matters */
-	CHECK_U64(fake_reg(hw, E1000_TDBAL), (uint32_t)iova);
-	CHECK_U64(fake_reg(hw, E1000_TDBAH), (uint32_t)(iova >> 32));
-	CHECK_EQ(fake_reg(hw, E1000_TDLEN), 256 * 16);
-	CHECK_EQ(fake_reg(hw, E1000_TDLEN) % E1000_RDLEN_ALIGN, 0);
-	CHECK_EQ(fake_reg(hw, E1000_TDH), 0);
-	CHECK_EQ(fake_reg(hw, E1000_TDT), 0);
-	CHECK_EQ(fake_writes(hw, E1000_TCTL), 0);
+	CHECK_U64(fake_hal_reg(fk, E1000_TDBAL), (uint32_t)iova);
+	CHECK_U64(fake_hal_reg(fk, E1000_TDBAH), (uint32_t)(iova >> 32));
+	CHECK_EQ(fake_hal_reg(fk, E1000_TDLEN), 256 * 16);
+	CHECK_EQ(fake_hal_reg(fk, E1000_TDLEN) % E1000_RDLEN_ALIGN, 0);
+	CHECK_EQ(fake_hal_reg(fk, E1000_TDH), 0);
+	CHECK_EQ(fake_hal_reg(fk, E1000_TDT), 0);
+	CHECK_EQ(fake_hal_writes(fk, E1000_TCTL), 0);
 
 	rx_ring_hw_setup(rx);
 	iova = rx_ring_desc_iova(rx);
-	CHECK_U64(fake_reg(hw, E1000_RDBAL), (uint32_t)iova);
-	CHECK_U64(fake_reg(hw, E1000_RDBAH), (uint32_t)(iova >> 32));
-	CHECK_EQ(fake_reg(hw, E1000_RDLEN), 512 * 16);
-	CHECK_EQ(fake_reg(hw, E1000_RDH), 0);
-	CHECK_EQ(fake_reg(hw, E1000_RDT), 0);
-	CHECK_EQ(fake_writes(hw, E1000_RCTL), 0);
+	CHECK_U64(fake_hal_reg(fk, E1000_RDBAL), (uint32_t)iova);
+	CHECK_U64(fake_hal_reg(fk, E1000_RDBAH), (uint32_t)(iova >> 32));
+	CHECK_EQ(fake_hal_reg(fk, E1000_RDLEN), 512 * 16);
+	CHECK_EQ(fake_hal_reg(fk, E1000_RDH), 0);
+	CHECK_EQ(fake_hal_reg(fk, E1000_RDT), 0);
+	CHECK_EQ(fake_hal_writes(fk, E1000_RCTL), 0);
 
 	CHECK_EQ(tx_ring_hw_head(tx), 0);
-	fake_set_reg(hw, E1000_TDH, 42);
+	fake_hal_set_reg(fk, E1000_TDH, 42);
 	CHECK_EQ(tx_ring_hw_head(tx), 42);
 
 	rx_ring_destroy(rx);
 	tx_ring_destroy(tx);
 	pkt_pool_destroy(pool);
-	CHECK_EQ(fake_live_dma(hw), 0);
-	fake_close(hw);
+	CHECK_EQ(fake_hal_live_dma(fk), 0);
+	fake_hal_close(fk);
 }
 
 int main(void)

@@ -12,6 +12,7 @@
 #include "testlib.h"
 
 struct fix {
+	struct fake_hal *fake;
 	struct hal_dev  *hw;
 	struct pkt_pool *pool;
 	struct rx_ring  *r;
@@ -20,7 +21,8 @@ struct fix {
 static bool fix_init(struct fix *f, unsigned ndesc, uint32_t nbufs, uint32_t bsize)
 {
 	memset(f, 0, sizeof(*f));
-	f->hw = fake_open();
+	f->fake = fake_hal_open(NULL);
+	f->hw = fake_hal_dev(f->fake);
 	if (!f->hw || pkt_pool_create(f->hw, nbufs, bsize, &f->pool) < 0 ||
 	    rx_ring_create(f->hw, f->pool, ndesc, &f->r) < 0)
 		return false;
@@ -35,8 +37,8 @@ static void fix_fini(struct fix *f)
 		CHECK_EQ(pkt_pool_free_count(f->pool), pkt_pool_size(f->pool));
 	pkt_pool_destroy(f->pool);
 	if (f->hw) {
-		CHECK_EQ(fake_live_dma(f->hw), 0);
-		fake_close(f->hw);
+		CHECK_EQ(fake_hal_live_dma(f->fake), 0);
+		fake_hal_close(f->fake);
 	}
 }
 
@@ -45,7 +47,7 @@ static uint32_t slot_buf(struct fix *f, unsigned slot)
 {
 	uint64_t iova = rx_ring_desc(f->r)[slot].buffer_addr;
 
-	return iova ? pkt_buf_from_va(f->pool, fake_iova_to_va(iova)) : PKT_BUF_NONE;
+	return iova ? pkt_buf_from_va(f->pool, fake_hal_iova_to_va(iova)) : PKT_BUF_NONE;
 }
 
 static void dev_wb(struct rx_ring *r, unsigned slot, uint16_t len, uint8_t status,
@@ -78,11 +80,11 @@ static void test_refill_gap_one_tail(void)
 	unsigned w0;
 
 	REQUIRE(fix_init(&f, 64, 256, 2048));
-	w0 = fake_writes(f.hw, E1000_RDT);
+	w0 = fake_hal_writes(f.fake, E1000_RDT);
 	CHECK_EQ(rx_ring_refill(f.r), 63);
-	CHECK_EQ(fake_writes(f.hw, E1000_RDT), w0 + 1);
-	CHECK_EQ(fake_reg(f.hw, E1000_RDT), 63);
-	CHECK(fake_reg(f.hw, E1000_RDT) != fake_reg(f.hw, E1000_RDH));
+	CHECK_EQ(fake_hal_writes(f.fake, E1000_RDT), w0 + 1);
+	CHECK_EQ(fake_hal_reg(f.fake, E1000_RDT), 63);
+	CHECK(fake_hal_reg(f.fake, E1000_RDT) != fake_hal_reg(f.fake, E1000_RDH));
 	CHECK_EQ(rx_ring_posted(f.r), 63);
 	CHECK_EQ(pkt_pool_free_count(f.pool), 256 - 63);
 	for (unsigned i = 0; i < 63; i++) {
@@ -97,31 +99,31 @@ static void test_refill_gap_one_tail(void)
 
 	/* Full ring: nothing to post, no tail write. */
 	CHECK_EQ(rx_ring_refill(f.r), 0);
-	CHECK_EQ(fake_writes(f.hw, E1000_RDT), w0 + 1);
+	CHECK_EQ(fake_hal_writes(f.fake, E1000_RDT), w0 + 1);
 
 	/* Device fills 10; RDH moves to 10.  Poll, refill: one write, gap kept. */
 	for (unsigned i = 0; i < 10; i++)
 		dev_good(f.r, i, 60);
-	fake_set_reg(f.hw, E1000_RDH, 10);
+	fake_hal_set_reg(f.fake, E1000_RDH, 10);
 	CHECK_EQ(rx_ring_poll(f.r, out, 64), 10);
 	put_refs(&f, out, 10);
 	CHECK_EQ(rx_ring_refill(f.r), 10);
-	CHECK_EQ(fake_writes(f.hw, E1000_RDT), w0 + 2);
-	CHECK_EQ(fake_reg(f.hw, E1000_RDT), 9);
-	CHECK(fake_reg(f.hw, E1000_RDT) != fake_reg(f.hw, E1000_RDH));
+	CHECK_EQ(fake_hal_writes(f.fake, E1000_RDT), w0 + 2);
+	CHECK_EQ(fake_hal_reg(f.fake, E1000_RDT), 9);
+	CHECK(fake_hal_reg(f.fake, E1000_RDT) != fake_hal_reg(f.fake, E1000_RDH));
 
 	/* Device consumes every posted buffer: RDH catches up with RDT, which
 	 * the device reads as "empty" (correct).  After poll + refill the ring
 	 * is full again and RDT is one behind RDH, never equal. */
 	for (unsigned i = 0; i < 63; i++)
 		dev_good(f.r, (10 + i) & 63, 100);
-	fake_set_reg(f.hw, E1000_RDH, 9);
+	fake_hal_set_reg(f.fake, E1000_RDH, 9);
 	CHECK_EQ(rx_ring_poll(f.r, out, 64), 63);
 	put_refs(&f, out, 63);
 	CHECK_EQ(rx_ring_refill(f.r), 63);
-	CHECK_EQ(fake_writes(f.hw, E1000_RDT), w0 + 3);
-	CHECK_EQ(fake_reg(f.hw, E1000_RDT), 8);
-	CHECK(fake_reg(f.hw, E1000_RDT) != fake_reg(f.hw, E1000_RDH));
+	CHECK_EQ(fake_hal_writes(f.fake, E1000_RDT), w0 + 3);
+	CHECK_EQ(fake_hal_reg(f.fake, E1000_RDT), 8);
+	CHECK(fake_hal_reg(f.fake, E1000_RDT) != fake_hal_reg(f.fake, E1000_RDH));
 	rx_ring_get_stats(f.r, &st);
 	CHECK_U64(st.tail_writes, 3);
 	CHECK_U64(st.refilled, 63 + 10 + 63);
@@ -135,11 +137,11 @@ static void test_refill_short_pool(void)
 	unsigned w0;
 
 	REQUIRE(fix_init(&f, 64, 10, 2048));
-	w0 = fake_writes(f.hw, E1000_RDT);
+	w0 = fake_hal_writes(f.fake, E1000_RDT);
 	CHECK_EQ(rx_ring_refill(f.r), 10);
-	CHECK_EQ(fake_reg(f.hw, E1000_RDT), 10);
+	CHECK_EQ(fake_hal_reg(f.fake, E1000_RDT), 10);
 	CHECK_EQ(rx_ring_refill(f.r), 0);          /* pool empty: no write */
-	CHECK_EQ(fake_writes(f.hw, E1000_RDT), w0 + 1);
+	CHECK_EQ(fake_hal_writes(f.fake, E1000_RDT), w0 + 1);
 	CHECK_EQ(pkt_pool_free_count(f.pool), 0);
 	fix_fini(&f);                               /* destroy returns the 10 */
 }
@@ -276,9 +278,9 @@ static void test_rx_abort(void)
 
 	/* Restart: hw_setup, refill from slot 0. */
 	rx_ring_hw_setup(f.r);
-	CHECK_EQ(fake_reg(f.hw, E1000_RDT), 0);
+	CHECK_EQ(fake_hal_reg(f.fake, E1000_RDT), 0);
 	CHECK_EQ(rx_ring_refill(f.r), 127);
-	CHECK_EQ(fake_reg(f.hw, E1000_RDT), 127);
+	CHECK_EQ(fake_hal_reg(f.fake, E1000_RDT), 127);
 	/* hw_setup with buffers posted returns them first. */
 	rx_ring_hw_setup(f.r);
 	CHECK_EQ(rx_ring_posted(f.r), 0);
@@ -306,7 +308,7 @@ static void test_rx_wraparound(void)
 		rx_ring_refill(f.r);
 		posted_hw = rx_ring_posted(f.r);
 		CHECK_EQ(posted_hw, 63);
-		CHECK_EQ(fake_reg(f.hw, E1000_RDT), (clean + 63) & 63);
+		CHECK_EQ(fake_hal_reg(f.fake, E1000_RDT), (clean + 63) & 63);
 		k = (unsigned)(rand_r(&seed) % (posted_hw + 1));
 		for (unsigned i = 0; i < k; i++) {
 			unsigned s = (clean + i) & 63;

@@ -14,6 +14,7 @@
 #include "testlib.h"
 
 struct fix {
+	struct fake_hal *fake;
 	struct hal_dev  *hw;
 	struct pkt_pool *pool;
 	struct tx_ring  *r;
@@ -22,7 +23,8 @@ struct fix {
 static bool fix_init(struct fix *f, unsigned ndesc, uint32_t nbufs, uint32_t bsize)
 {
 	memset(f, 0, sizeof(*f));
-	f->hw = fake_open();
+	f->fake = fake_hal_open(NULL);
+	f->hw = fake_hal_dev(f->fake);
 	if (!f->hw || pkt_pool_create(f->hw, nbufs, bsize, &f->pool) < 0 ||
 	    tx_ring_create(f->hw, ndesc, &f->r) < 0)
 		return false;
@@ -35,8 +37,8 @@ static void fix_fini(struct fix *f)
 	tx_ring_destroy(f->r);
 	pkt_pool_destroy(f->pool);
 	if (f->hw) {
-		CHECK_EQ(fake_live_dma(f->hw), 0);
-		fake_close(f->hw);
+		CHECK_EQ(fake_hal_live_dma(f->fake), 0);
+		fake_hal_close(f->fake);
 	}
 }
 
@@ -92,19 +94,19 @@ static void test_submit_one_tail_per_batch(void)
 	unsigned w0;
 
 	REQUIRE(fix_init(&f, 256, 256, 2048));
-	w0 = fake_writes(f.hw, E1000_TDT);   /* hw_setup's TDT = 0 */
+	w0 = fake_hal_writes(f.fake, E1000_TDT);   /* hw_setup's TDT = 0 */
 	REQUIRE(take(&f, p, 40, 0) == 40);
 
 	CHECK_EQ(tx_ring_submit(f.r, f.pool, p, 10), 10);
-	CHECK_EQ(fake_writes(f.hw, E1000_TDT), w0 + 1);
-	CHECK_EQ(fake_reg(f.hw, E1000_TDT), 10);
+	CHECK_EQ(fake_hal_writes(f.fake, E1000_TDT), w0 + 1);
+	CHECK_EQ(fake_hal_reg(f.fake, E1000_TDT), 10);
 	CHECK_EQ(tx_ring_submit(f.r, f.pool, p + 10, 7), 7);
 	CHECK_EQ(tx_ring_submit(f.r, f.pool, p + 17, 23), 23);
-	CHECK_EQ(fake_writes(f.hw, E1000_TDT), w0 + 3);
-	CHECK_EQ(fake_reg(f.hw, E1000_TDT), 40);
+	CHECK_EQ(fake_hal_writes(f.fake, E1000_TDT), w0 + 3);
+	CHECK_EQ(fake_hal_reg(f.fake, E1000_TDT), 40);
 	/* Nothing accepted, nothing written. */
 	CHECK_EQ(tx_ring_submit(f.r, f.pool, p, 0), 0);
-	CHECK_EQ(fake_writes(f.hw, E1000_TDT), w0 + 3);
+	CHECK_EQ(fake_hal_writes(f.fake, E1000_TDT), w0 + 3);
 	CHECK_EQ(tx_ring_in_flight(f.r), 40);
 	CHECK_EQ(tx_ring_free_slots(f.r), 255 - 40);
 
@@ -153,18 +155,18 @@ static void test_length_validation(void)
 	uint32_t saved;
 
 	REQUIRE(fix_init(&f, 64, 32, 2048));
-	w0 = fake_writes(f.hw, E1000_TDT);
+	w0 = fake_hal_writes(f.fake, E1000_TDT);
 	REQUIRE(take(&f, p, 4, 100) == 4);
 	p[2].len = 0;
 	/* Stops at the bad one: two accepted, one tail write. */
 	CHECK_EQ(tx_ring_submit(f.r, f.pool, p, 4), 2);
-	CHECK_EQ(fake_writes(f.hw, E1000_TDT), w0 + 1);
+	CHECK_EQ(fake_hal_writes(f.fake, E1000_TDT), w0 + 1);
 	tx_ring_get_stats(f.r, &st);
 	CHECK_U64(st.rejected, 1);
 
 	p[2].len = 2049;                     /* > buffer size */
 	CHECK_EQ(tx_ring_submit(f.r, f.pool, p + 2, 2), 0);
-	CHECK_EQ(fake_writes(f.hw, E1000_TDT), w0 + 1);
+	CHECK_EQ(fake_hal_writes(f.fake, E1000_TDT), w0 + 1);
 	p[2].len = 2048;                     /* exactly the buffer: fine */
 	saved = p[3].buf;
 	p[3].buf = 32;                       /* not a buffer of this pool */
@@ -219,13 +221,13 @@ static void test_full_ring(void)
 	unsigned w0;
 
 	REQUIRE(fix_init(&f, 64, 128, 256));
-	w0 = fake_writes(f.hw, E1000_TDT);
+	w0 = fake_hal_writes(f.fake, E1000_TDT);
 	REQUIRE(take(&f, p, 100, 0) == 100);
 	CHECK_EQ(tx_ring_submit(f.r, f.pool, p, 100), 63);    /* one slot stays empty */
 	CHECK_EQ(tx_ring_free_slots(f.r), 0);
-	CHECK_EQ(fake_reg(f.hw, E1000_TDT), 63);
+	CHECK_EQ(fake_hal_reg(f.fake, E1000_TDT), 63);
 	CHECK_EQ(tx_ring_submit(f.r, f.pool, p + 63, 37), 0);
-	CHECK_EQ(fake_writes(f.hw, E1000_TDT), w0 + 1);
+	CHECK_EQ(fake_hal_writes(f.fake, E1000_TDT), w0 + 1);
 	tx_ring_get_stats(f.r, &st);
 	CHECK_U64(st.full, 2);
 
@@ -243,7 +245,7 @@ static void test_full_ring(void)
 	CHECK_EQ(tx_ring_free_slots(f.r), 32);
 	/* The wrap is seamless: 32 more go in at slots 63, 0..30. */
 	CHECK_EQ(tx_ring_submit(f.r, f.pool, p + 63, 37), 32);
-	CHECK_EQ(fake_reg(f.hw, E1000_TDT), (63 + 32) % 64);
+	CHECK_EQ(fake_hal_reg(f.fake, E1000_TDT), (63 + 32) % 64);
 	CHECK_EQ(tx_ring_desc(f.r)[30].cmd, cmd_expected(true));
 	CHECK_EQ(tx_ring_desc(f.r)[63].cmd, cmd_expected(false));
 	dev_process(f.r, 32, 31);                  /* through slot 62: its RS */
@@ -417,7 +419,7 @@ static void test_abort_returns_everything(void)
 	CHECK_EQ(tx_ring_in_flight(f.r), 0);
 	CHECK_EQ(tx_ring_pending_abort(f.r), 50);
 	CHECK_EQ(tx_ring_free_slots(f.r), 255 - 50);
-	CHECK_EQ(fake_reg(f.hw, E1000_TDT), 0);
+	CHECK_EQ(fake_hal_reg(f.fake, E1000_TDT), 0);
 	CHECK_EQ(tx_ring_abort(f.r, bufs, 200), 50);
 	CHECK_EQ(tx_ring_pending_abort(f.r), 0);
 	pkt_pool_put(f.pool, bufs, 50);
@@ -457,7 +459,7 @@ static void test_wraparound(void)
 		}
 		give_back(&f, p + acc, got - acc);
 		sent += acc;
-		CHECK_EQ(fake_reg(f.hw, E1000_TDT), sent & 63);
+		CHECK_EQ(fake_hal_reg(f.fake, E1000_TDT), sent & 63);
 		/* The device moves on by a random number of descriptors. */
 		ncomp = (unsigned)(rand_r(&seed) % (sent - dev + 1));
 		for (unsigned i = 0; i < ncomp; i++)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dpc_test.c - DPC pool semantics: queue at most once, requeue during a run,
+ * test_dpc.c - DPC pool semantics: queue at most once, requeue during a run,
  * self-requeue, flush / wait_idle (and their bounded variants), stop drains
  * and then rejects, create arguments, hooks and thread names.
  */

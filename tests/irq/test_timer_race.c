@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * timer_race_test.c - cancel-vs-fire decided exactly, and cancel_sync from
+ * test_timer_race.c - cancel-vs-fire decided exactly, and cancel_sync from
  * many threads.
  *
  * For every arming of a one-shot timer raced against a cancel:

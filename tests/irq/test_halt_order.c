@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * halt_order_test.c - the irq module assembled the way the driver uses it,
+ * test_halt_order.c - the irq module assembled the way the driver uses it,
  * then torn down in the halt's stage order under traffic:
  *   mask-interrupts (IMC) -> deregister-interrupts (irq_thread_stop, then
  *   isr_ctx.deregistered) -> drain-dpcs (dpc_pool_stop) -> cancel-timers
@@ -30,7 +30,7 @@
 #define ENABLED (E1000_ICR_RXT0 | E1000_ICR_TXDW | E1000_ICR_LSC)
 
 struct adapter {
-	struct fake_hal f;
+	struct fake_hal *f;
 	struct dpc_pool *pool;
 	struct timer_svc *tsvc;
 	struct irq_thread *it;
@@ -123,7 +123,7 @@ static void *traffic_main(void *arg)
 	uint64_t one = 1;
 
 	while (!atomic_load_explicit(&a->quit, memory_order_relaxed)) {
-		fake_hal_raise(&a->f, E1000_ICR_RXT0);
+		fake_hal_raise(a->f, E1000_ICR_RXT0);
 		if (write(a->efd_irq, &one, sizeof(one)) == sizeof(one))
 			atomic_fetch_add_explicit(&a->writes, 1, memory_order_relaxed);
 		if ((atomic_load_explicit(&a->writes, memory_order_relaxed) & 255) == 0)
@@ -137,10 +137,10 @@ static bool adapter_up(struct adapter *a)
 	struct e1k_thread_hooks h = { on_start, on_stop, a };
 
 	memset(a, 0, sizeof(*a));
-	fake_hal_init(&a->f, E1K_MAC_82574L);
+	a->f = fake_hal_open(&(struct fake_hal_opts){ .mac = E1K_MAC_82574L, .irq_regs = true });
 	a->efd_irq = eventfd(0, EFD_CLOEXEC);
 	a->efd_req = eventfd(0, EFD_CLOEXEC);
-	if (a->efd_irq < 0 || a->efd_req < 0)
+	if (!a->f || a->efd_irq < 0 || a->efd_req < 0)
 		return false;
 	/* The driver's initialize order: timers, DPC pool, irq thread. */
 	if (timer_svc_create("e1k", &h, &a->tsvc) != 0)
@@ -150,7 +150,7 @@ static bool adapter_up(struct adapter *a)
 	dpc_init(&a->isr_dpc, "isr", isr_dpc_fn);
 	dpc_init(&a->wd_dpc, "watchdog", wd_dpc_fn);
 	ktimer_init(&a->wd, "watchdog", wd_fn);
-	isr_init(&a->c, &a->f.hw, HAL_IRQ_MSI, a->pool, &a->isr_dpc, ENABLED);
+	isr_init(&a->c, fake_hal_dev(a->f), HAL_IRQ_MSI, a->pool, &a->isr_dpc, ENABLED);
 	if (irq_thread_create("e1k", &h, &a->it) != 0)
 		return false;
 	if (irq_thread_add(a->it, a->efd_irq, isr_wrapper, a, 0) != 0 ||
@@ -160,7 +160,7 @@ static bool adapter_up(struct adapter *a)
 		return false;
 	if (irq_thread_start(a->it) != 0)
 		return false;
-	hal_wr32(&a->f.hw, E1000_IMS, ENABLED);
+	hal_wr32(fake_hal_dev(a->f), E1000_IMS, ENABLED);
 	return true;
 }
 
@@ -173,7 +173,7 @@ static void adapter_free(struct adapter *a)
 		close(a->efd_irq);
 	if (a->efd_req >= 0)
 		close(a->efd_req);
-	fake_hal_fini(&a->f);
+	fake_hal_close(a->f);
 }
 
 static void test_halt_stage_order(void)
@@ -192,7 +192,7 @@ static void test_halt_stage_order(void)
 	CHECK(wait_ge(&a.req_calls, 1));
 
 	/* 5. mask-interrupts */
-	hal_wr32(&a.f.hw, E1000_IMC, E1000_IMS_ALL);
+	hal_wr32(fake_hal_dev(a.f), E1000_IMC, E1000_IMS_ALL);
 	/* 6. deregister-interrupts: after this no ISR runs. */
 	irq_thread_stop(a.it);
 	atomic_store_explicit(&a.c.deregistered, true, memory_order_release);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * isr_test.c - the ISR against a fake register file (fake_hal.c):
+ * test_isr.c - the ISR against the fake register file (tests/lib/fake_hal.c,
+ * interrupt registers on):
  *   ours (INTx):  ICR read (and cleared), IMC all ones, causes recorded, DPC
  *                 queued, INTx unmasked after the mask; the DPC takes the
  *                 causes and re-enables with enabled_mask;
@@ -29,7 +30,7 @@
                  E1000_ICR_RXO)
 
 struct rig {
-	struct fake_hal f;
+	struct fake_hal *f;
 	struct dpc_pool *pool;
 	struct isr_ctx c;
 	struct dpc d;
@@ -66,24 +67,24 @@ static void rig_all_ones(void *ctx)
 static bool rig_init(struct rig *r, enum hal_irq_index mode, struct gate *g)
 {
 	memset(r, 0, sizeof(*r));
-	fake_hal_init(&r->f, E1K_MAC_82540EM);
-	if (dpc_pool_create(1, "isr", NULL, &r->pool) != 0)
+	r->f = fake_hal_open(&(struct fake_hal_opts){ .mac = E1K_MAC_82540EM, .irq_regs = true });
+	if (!r->f || dpc_pool_create(1, "isr", NULL, &r->pool) != 0)
 		return false;
 	dpc_init(&r->d, "isr-dpc", rig_dpc);
 	r->gate = g;
-	isr_init(&r->c, &r->f.hw, mode, r->pool, &r->d, ENABLED);
+	isr_init(&r->c, fake_hal_dev(r->f), mode, r->pool, &r->d, ENABLED);
 	r->c.on_all_ones = rig_all_ones;
 	r->c.on_all_ones_ctx = r;
 	/* Device running with its causes enabled, log empty. */
-	hal_wr32(&r->f.hw, E1000_IMS, ENABLED);
-	fake_hal_clear_log(&r->f);
+	hal_wr32(fake_hal_dev(r->f), E1000_IMS, ENABLED);
+	fake_hal_clear_log(r->f);
 	return true;
 }
 
 static void rig_fini(struct rig *r)
 {
 	dpc_pool_destroy(r->pool);
-	fake_hal_fini(&r->f);
+	fake_hal_close(r->f);
 }
 
 static void check_access(const struct fake_snap *s, unsigned i, enum fake_op op,
@@ -108,10 +109,10 @@ static void test_ours_intx(void)
 
 	gate_init(&g);
 	REQUIRE(rig_init(&r, HAL_IRQ_INTX, &g));
-	fake_hal_raise(&r.f, E1000_ICR_RXT0 | E1000_ICR_TXDW);
+	fake_hal_raise(r.f, E1000_ICR_RXT0 | E1000_ICR_TXDW);
 	isr_handle(&r.c, 0);
 
-	fake_hal_snap(&r.f, &s);
+	fake_hal_snap(r.f, &s);
 	CHECK_EQ(s.nlog, 3);
 	CHECK_ACCESS(&s, 0, FAKE_RD, E1000_ICR, E1000_ICR_RXT0 | E1000_ICR_TXDW);
 	CHECK_ACCESS(&s, 1, FAKE_WR, E1000_IMC, E1000_IMS_ALL);      /* mask ... */
@@ -127,7 +128,7 @@ static void test_ours_intx(void)
 	dpc_wait_idle(r.pool, &r.d);
 	CHECK_EQ(atomic_load(&r.taken), E1000_ICR_RXT0 | E1000_ICR_TXDW);
 	CHECK_EQ(atomic_load(&r.c.causes), 0);
-	fake_hal_snap(&r.f, &s);
+	fake_hal_snap(r.f, &s);
 	CHECK_EQ(s.ims, ENABLED);                                    /* DPC re-enabled */
 	CHECK_ACCESS(&s, 3, FAKE_WR, E1000_IMS, ENABLED);
 	dpc_pool_get_stats(r.pool, &st);
@@ -144,9 +145,9 @@ static void test_ours_msi(void)
 
 	gate_init(&g);
 	REQUIRE(rig_init(&r, HAL_IRQ_MSI, &g));
-	fake_hal_raise(&r.f, E1000_ICR_LSC);
+	fake_hal_raise(r.f, E1000_ICR_LSC);
 	isr_handle(&r.c, 0);
-	fake_hal_snap(&r.f, &s);
+	fake_hal_snap(r.f, &s);
 	CHECK_EQ(s.nlog, 2);
 	CHECK_ACCESS(&s, 0, FAKE_RD, E1000_ICR, E1000_ICR_LSC);
 	CHECK_ACCESS(&s, 1, FAKE_WR, E1000_IMC, E1000_IMS_ALL);
@@ -167,7 +168,7 @@ static void test_not_ours(void)
 
 	REQUIRE(rig_init(&r, HAL_IRQ_INTX, NULL));
 	isr_handle(&r.c, 0);
-	fake_hal_snap(&r.f, &s);
+	fake_hal_snap(r.f, &s);
 	CHECK_EQ(s.nlog, 2);
 	CHECK_ACCESS(&s, 0, FAKE_RD, E1000_ICR, 0);
 	CHECK_ACCESS(&s, 1, FAKE_UNMASK, HAL_IRQ_INTX, 0);   /* shared line: unmask */
@@ -179,7 +180,7 @@ static void test_not_ours(void)
 
 	REQUIRE(rig_init(&r, HAL_IRQ_MSI, NULL));
 	isr_handle(&r.c, 0);
-	fake_hal_snap(&r.f, &s);
+	fake_hal_snap(r.f, &s);
 	CHECK_EQ(s.nlog, 1);                                /* MSI: no unmask */
 	CHECK_ACCESS(&s, 0, FAKE_RD, E1000_ICR, 0);
 	CHECK_EQ(atomic_load(&r.c.not_ours), 1);
@@ -193,10 +194,10 @@ static void test_all_ones(void)
 	struct dpc_pool_stats st;
 
 	REQUIRE(rig_init(&r, HAL_IRQ_INTX, NULL));
-	fake_hal_raise(&r.f, E1000_ICR_RXT0);
-	fake_hal_set_all_ones(&r.f, true);
+	fake_hal_raise(r.f, E1000_ICR_RXT0);
+	fake_hal_set_all_ones(r.f, true);
 	isr_handle(&r.c, 0);
-	fake_hal_snap(&r.f, &s);
+	fake_hal_snap(r.f, &s);
 	CHECK_EQ(s.accesses, 1);                            /* the ICR read, nothing after */
 	CHECK_ACCESS(&s, 0, FAKE_RD, E1000_ICR, E1000_REG_ALL_ONES);
 	CHECK_EQ(s.unmasks[HAL_IRQ_INTX], 0);               /* INTx stays masked */
@@ -208,14 +209,14 @@ static void test_all_ones(void)
 	CHECK_EQ(st.queued, 0);
 	/* The driver's on_all_ones would mark the device gone: the next ISR
 	 * then touches nothing, and nothing counts as mmio after removal. */
-	hal_mark_gone(&r.f.hw);
+	hal_mark_gone(fake_hal_dev(r.f));
 	isr_handle(&r.c, 0);
-	fake_hal_snap(&r.f, &s);
+	fake_hal_snap(r.f, &s);
 	CHECK_EQ(s.accesses, 1);
 	CHECK_EQ(atomic_load(&r.c.gone), 1);
-	CHECK_EQ(atomic_load(&r.f.hw.mmio_after_removal), 0);
+	CHECK_EQ(atomic_load(&fake_hal_dev(r.f)->mmio_after_removal), 0);
 	CHECK(!isr_reenable(&r.c));
-	CHECK_EQ(atomic_load(&r.f.hw.mmio_after_removal), 0);
+	CHECK_EQ(atomic_load(&fake_hal_dev(r.f)->mmio_after_removal), 0);
 	CHECK_EQ(atomic_load(&r.c.runs), 2);
 	rig_fini(&r);
 }
@@ -226,16 +227,16 @@ static void test_after_deregister(void)
 	struct fake_snap s;
 
 	REQUIRE(rig_init(&r, HAL_IRQ_INTX, NULL));
-	fake_hal_raise(&r.f, E1000_ICR_RXT0);
+	fake_hal_raise(r.f, E1000_ICR_RXT0);
 	atomic_store_explicit(&r.c.deregistered, true, memory_order_release);
 	isr_handle(&r.c, 0);
 	isr_handle(&r.c, 0);
-	fake_hal_snap(&r.f, &s);
+	fake_hal_snap(r.f, &s);
 	CHECK_EQ(s.accesses, 0);
 	CHECK_EQ(s.icr, E1000_ICR_RXT0);                    /* not even read */
 	CHECK_EQ(atomic_load(&r.c.isr_after_deregister), 2);
 	CHECK(!isr_reenable(&r.c));
-	fake_hal_snap(&r.f, &s);
+	fake_hal_snap(r.f, &s);
 	CHECK_EQ(s.accesses, 0);
 	rig_fini(&r);
 }
@@ -247,13 +248,13 @@ static void test_causes_accumulate(void)
 
 	gate_init(&g);
 	REQUIRE(rig_init(&r, HAL_IRQ_MSI, &g));
-	fake_hal_raise(&r.f, E1000_ICR_RXT0);
+	fake_hal_raise(r.f, E1000_ICR_RXT0);
 	isr_handle(&r.c, 0);
 	REQUIRE(wait_gate_waiters(&g, 1));                  /* DPC running, held */
-	fake_hal_raise(&r.f, E1000_ICR_LSC);
+	fake_hal_raise(r.f, E1000_ICR_LSC);
 	isr_handle(&r.c, 0);                                /* requeues the running DPC */
 	CHECK_EQ(dpc_state(&r.d), DPC_STATE_RUNNING | DPC_STATE_REQUEUED);
-	fake_hal_raise(&r.f, E1000_ICR_TXDW);
+	fake_hal_raise(r.f, E1000_ICR_TXDW);
 	isr_handle(&r.c, 0);                                /* already requeued */
 	CHECK_EQ(atomic_load(&r.c.dpc_not_queued), 1);
 	CHECK_EQ(atomic_load(&r.c.causes), E1000_ICR_RXT0 | E1000_ICR_LSC | E1000_ICR_TXDW);
@@ -284,7 +285,7 @@ static void test_on_irq_thread(void)
 	REQUIRE(irq_thread_add(it, efd, isr_handle, &r.c, 0) == 0);
 	REQUIRE(irq_thread_start(it) == 0);
 	for (unsigned long i = 0; i < n; i++) {
-		fake_hal_raise(&r.f, causes[i % 3]);
+		fake_hal_raise(r.f, causes[i % 3]);
 		REQUIRE(write(efd, &one, sizeof(one)) == sizeof(one));
 		if (!wait_ge(&r.dpc_nonzero, i + 1)) {
 			tl_fail(__FILE__, __LINE__, "interrupt %lu not handled", i);
@@ -293,7 +294,7 @@ static void test_on_irq_thread(void)
 	}
 	irq_thread_stop(it);
 	dpc_flush(r.pool);
-	fake_hal_snap(&r.f, &s);
+	fake_hal_snap(r.f, &s);
 	CHECK_EQ(s.ims, ENABLED);
 	CHECK_EQ(s.unmasks[HAL_IRQ_INTX], n);
 	CHECK_EQ(atomic_load(&r.c.runs), n);
@@ -305,10 +306,10 @@ static void test_on_irq_thread(void)
 
 	/* Deregistered (thread stopped): a late ISR is counted, touches nothing. */
 	atomic_store_explicit(&r.c.deregistered, true, memory_order_release);
-	fake_hal_clear_log(&r.f);
+	fake_hal_clear_log(r.f);
 	isr_handle(&r.c, 0);
 	CHECK_EQ(atomic_load(&r.c.isr_after_deregister), 1);
-	fake_hal_snap(&r.f, &s);
+	fake_hal_snap(r.f, &s);
 	CHECK_EQ(s.accesses, 0);
 	irq_thread_destroy(it);
 	close(efd);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * irq_thread_test.c - the interrupt thread: one handler call per eventfd
+ * test_irq_thread.c - the interrupt thread: one handler call per eventfd
  * write (when each is consumed before the next), ctx/vector passed through,
  * coalescing counted in signals, many sources, API errors, stop joins and no
  * handler runs after stop (also with a handler running at the time and with a

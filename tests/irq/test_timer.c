@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * timer_test.c - timer service semantics: one-shot fires once and not early,
+ * test_timer.c - timer service semantics: one-shot fires once and not early,
  * periodic fires repeatedly, re-arm replaces, cancel before fire, cancel
  * during a callback (false, and stops a periodic timer), a callback re-arming
  * and cancelling itself, bounded wait_callback, stop with pending timers and

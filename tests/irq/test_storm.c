@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * storm_test.c - an interrupt storm: a thread writes the interrupt eventfd as
+ * test_storm.c - an interrupt storm: a thread writes the interrupt eventfd as
  * fast as it can while the device (fake_hal) reports a cause on every ICR
  * read.  The control path must still complete within a bound:
  *   - a control DPC queued from another thread runs (every time);
@@ -24,7 +24,7 @@
 #include "tutil.h"
 
 struct storm {
-	struct fake_hal f;
+	struct fake_hal *f;
 	struct dpc_pool *pool;
 	struct irq_thread *it;
 	struct isr_ctx c;
@@ -120,14 +120,15 @@ static void test_storm(void)
 	uint64_t worst = 0, stop_ns, pool_ns;
 
 	memset(&s, 0, sizeof(s));
-	fake_hal_init(&s.f, E1K_MAC_82540EM);
-	fake_hal_set_storm(&s.f, E1000_ICR_RXT0);
+	s.f = fake_hal_open(&(struct fake_hal_opts){ .mac = E1K_MAC_82540EM, .irq_regs = true });
+	REQUIRE(s.f);
+	fake_hal_set_storm(s.f, E1000_ICR_RXT0);
 	s.efd = eventfd(0, EFD_CLOEXEC);
 	REQUIRE(s.efd >= 0);
 	REQUIRE(dpc_pool_create(2, "storm", NULL, &s.pool) == 0);
 	dpc_init(&s.isr_dpc, "isr", isr_dpc_fn);
 	dpc_init(&s.ctl_dpc, "ctl", ctl_dpc_fn);
-	isr_init(&s.c, &s.f.hw, HAL_IRQ_INTX, s.pool, &s.isr_dpc, E1000_ICR_RXT0);
+	isr_init(&s.c, fake_hal_dev(s.f), HAL_IRQ_INTX, s.pool, &s.isr_dpc, E1000_ICR_RXT0);
 	REQUIRE(irq_thread_create("storm", NULL, &s.it) == 0);
 	REQUIRE(irq_thread_add(s.it, s.efd, isr_handle, &s.c, 0) == 0);
 	REQUIRE(irq_thread_start(s.it) == 0);
@@ -185,7 +186,7 @@ static void test_storm(void)
 	irq_thread_destroy(s.it);
 	dpc_pool_destroy(s.pool);
 	close(s.efd);
-	fake_hal_fini(&s.f);
+	fake_hal_close(s.f);
 }
 
 int main(void)

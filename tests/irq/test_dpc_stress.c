@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dpc_stress_test.c - non-reentrancy and "no lost queue" under load: several
+ * test_dpc_stress.c - non-reentrancy and "no lost queue" under load: several
  * workers, several DPCs, hammering queuer threads.
  *
  * What it proves:
