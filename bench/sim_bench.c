@@ -46,7 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "adapter_internal.h"
+#include "adapter.h"
 #include "bench_bind.h"
 #include "clock.h"
 #include "e1k_rcu.h"
@@ -83,12 +83,11 @@ static void sb_halt_needed(void *ctx, enum e1k_halt_reason reason, const char *w
 }
 
 /* ---- the DPC probe ---- */
-/* One adapter at a time (the probe state is global because the wrapped DPC
- * function gets only the struct dpc). */
+/* One adapter at a time (the probe state is global). */
 static _Atomic uint64_t probe_t0;      /* 0: no probe pending */
 static _Atomic uint64_t probe_lat;     /* latency of the last answered probe, 0: none yet */
 
-static void probe_dpc(struct dpc *d)
+static void probe_dpc(void *ctx)
 {
 	/* Acquire: pairs with the prober's release store of t0 (written before
 	 * the ICS write that raised this interrupt). */
@@ -100,7 +99,7 @@ static void probe_dpc(struct dpc *d)
 		/* Release: pairs with the prober's acquire load. */
 		atomic_store_explicit(&probe_lat, t1 > t0 ? t1 - t0 : 1, memory_order_release);
 	}
-	e1k_dpc_intr(d);
+	(void)ctx;
 }
 
 /* ---- an adapter on the model ---- */
@@ -130,15 +129,10 @@ static int sb_up(struct sb_dev *s, enum sim_model model, enum sim_wire wire, boo
 		s->hw = NULL;
 		return rc;
 	}
-	if (probe) {
-		/* Paused: the device's interrupts are masked, no DPC is queued or
-		 * running (wait_idle makes sure), and the next queue of the DPC
-		 * happens after this store under the pool mutex. */
-		dpc_wait_idle(s->ad->dpcs, &s->ad->dpc_intr);
-		s->ad->dpc_intr.fn = probe_dpc;
-	}
 	s->bind.ad = s->ad;
-	rc = e1k_adapter_bind(s->ad, &bench_bind_ops, &s->bind);
+	rc = probe ? e1k_adapter_set_dpc_probe(s->ad, probe_dpc, NULL) : 0;
+	if (rc == 0)
+		rc = e1k_adapter_bind(s->ad, &bench_bind_ops, &s->bind);
 	if (rc == 0)
 		rc = e1k_adapter_restart(s->ad);
 	return rc;
@@ -212,7 +206,7 @@ static int cmp_u64(const void *a, const void *b)
 /* Probe n times; lat[] gets the answered ones.  Returns how many. */
 static unsigned probe_run(struct sb_dev *s, unsigned n, uint64_t *lat)
 {
-	uint64_t gap = 4ull * (s->ad->cfg.itr_ns ? s->ad->cfg.itr_ns : 25000);
+	uint64_t gap = 4ull * (e1k_adapter_config(s->ad)->itr_ns ? e1k_adapter_config(s->ad)->itr_ns : 25000);
 	/* In MSI-X mode only the queue bits pick a vector (82574 IVAR). */
 	uint32_t cause = E1000_ICR_RXT0 |
 	                 (e1k_adapter_irq_mode(s->ad) == E1K_IRQ_MSIX ? E1000_ICR_RXQ0 : 0);
@@ -306,7 +300,7 @@ static int do_irq(const struct sb_opts *o)
 	printf("{\"model\":\"%s\",\"irq_mode\":\"%s\",\"itr_ns\":%u,\"senders\":%u,\"rt_prio\":%d,"
 	       "\"rt_threads\":%d",
 	       o->model == SIM_82540EM ? "82540em" : "82574l",
-	       e1k_irq_mode_name(e1k_adapter_irq_mode(s.ad)), s.ad->cfg.itr_ns, o->senders, o->rt_prio,
+	       e1k_irq_mode_name(e1k_adapter_irq_mode(s.ad)), e1k_adapter_config(s.ad)->itr_ns, o->senders, o->rt_prio,
 	       o->rt_prio ? set_rt(o->rt_prio) : 0);
 	n = probe_run(&s, o->probes, lat);
 	print_lat("idle", lat, n, o->probes, true);
@@ -384,8 +378,8 @@ static int do_tx(const struct sb_opts *o)
 			/* The ring is full: wait (outside the counted functions) for
 			 * half of it to complete instead of retrying the send, so the
 			 * count is per packet sent, not per attempt. */
-			w = (struct tx_wait){ s.ad, sent > s.ad->cfg.tx_ring_size / 2 ?
-			                             sent - s.ad->cfg.tx_ring_size / 2 : 0 };
+			w = (struct tx_wait){ s.ad, sent > e1k_adapter_config(s.ad)->tx_ring_size / 2 ?
+			                             sent - e1k_adapter_config(s.ad)->tx_ring_size / 2 : 0 };
 			if (!wait_until(tx_done, &w, SB_WAIT_MS)) {
 				rc = -ETIMEDOUT;
 				break;
@@ -433,7 +427,7 @@ static int do_rx(const struct sb_opts *o)
 	while (injected < o->packets) {
 		/* Keep at most half a ring in flight: no frame is missed, so
 		 * every injected frame is one the driver handles. */
-		w.want = injected > s.ad->cfg.rx_ring_size / 2 ? injected - s.ad->cfg.rx_ring_size / 2 : 0;
+		w.want = injected > e1k_adapter_config(s.ad)->rx_ring_size / 2 ? injected - e1k_adapter_config(s.ad)->rx_ring_size / 2 : 0;
 		if (!wait_until(rx_done, &w, SB_WAIT_MS)) {
 			rc = -ETIMEDOUT;
 			break;

@@ -198,6 +198,39 @@ enum e1k_irq_mode e1k_adapter_irq_mode(struct e1k_adapter *ad)
 	return ad->irq_mode;
 }
 
+const struct e1k_config *e1k_adapter_config(struct e1k_adapter *ad)
+{
+	return &ad->cfg;
+}
+
+static void dpc_intr_probed(struct dpc *d)
+{
+	struct e1k_adapter *ad = container_of(d, struct e1k_adapter, dpc_intr);
+
+	ad->dpc_probe(ad->dpc_probe_ctx);
+	e1k_dpc_intr(d);
+}
+
+int e1k_adapter_set_dpc_probe(struct e1k_adapter *ad, void (*probe)(void *ctx), void *ctx)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&ad->ctl_lock);
+	if (e1k_pub_locked(ad)->state != E1K_STATE_PAUSED) {
+		rc = -EPERM;
+	} else {
+		/* Paused: the device's interrupts are masked, no DPC is queued
+		 * or running once wait_idle returns, and the next queue of the
+		 * DPC happens after these stores, under the pool's mutex. */
+		dpc_wait_idle(ad->dpcs, &ad->dpc_intr);
+		ad->dpc_probe = probe;
+		ad->dpc_probe_ctx = ctx;
+		ad->dpc_intr.fn = probe ? dpc_intr_probed : e1k_dpc_intr;
+	}
+	pthread_mutex_unlock(&ad->ctl_lock);
+	return rc;
+}
+
 int e1k_adapter_get_mac(struct e1k_adapter *ad, uint8_t mac[6])
 {
 	memcpy(mac, ad->mac, 6);

@@ -212,6 +212,12 @@ struct e1k_stats {
 int e1k_adapter_get_stats(struct e1k_adapter *ad, struct e1k_stats *st);
 
 struct hal_dev *e1k_adapter_hal(struct e1k_adapter *ad);
+const struct e1k_config *e1k_adapter_config(struct e1k_adapter *ad);
+
+/* For benchmarks: probe(ctx) runs on the DPC worker at the start of every
+ * run of the interrupt DPC, before its work (NULL removes it).  Only while
+ * Paused: -EPERM otherwise.  Context: control. */
+int e1k_adapter_set_dpc_probe(struct e1k_adapter *ad, void (*probe)(void *ctx), void *ctx);
 enum e1k_irq_mode e1k_adapter_irq_mode(struct e1k_adapter *ad);
 
 #endif /* E1K_ADAPTER_H */

@@ -81,6 +81,8 @@ struct e1k_adapter {
 	struct ktimer      *halt_timers[1]; /* what cancel-timers cancels */
 	struct dpc_pool    *dpcs;
 	struct dpc          dpc_intr;     /* RX + TX completion + link */
+	void              (*dpc_probe)(void *ctx);   /* benchmarks only */
+	void               *dpc_probe_ctx;
 	struct irq_thread  *irqt;
 	int                 efd[E1K_MAX_VECTORS];
 	unsigned            nvec;
