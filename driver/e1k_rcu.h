@@ -11,7 +11,7 @@
  * and ThreadSanitizer understands it.  What TSan cannot see -- that a grace
  * period separates every reader from the free that follows synchronize or
  * call_rcu -- is told to it with __tsan_release/__tsan_acquire on one token
- * (see ../shared/notes/tsan-and-liburcu.md).  In non-TSan builds those
+ * (docs/architecture.md, "RCU").  In non-TSan builds those
  * annotations compile away.
  */
 #ifndef E1K_RCU_H

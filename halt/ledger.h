@@ -5,11 +5,13 @@
  * Lifecycle:  ledger_init -> ledger_acquired ... -> ledger_release_* -> ledger_fini
  *
  * Initialize records each resource right after acquiring it, together with the
- * function that gives it back.  Teardown (an init unwind or the halt) releases
- * strictly from the top of the stack, so the order is the reverse of
- * acquisition by construction: a stage may only release entries that are on
- * top, and asking for a kind that is not on top is refused (-EDEADLK) instead
- * of releasing out of order.
+ * function that gives it back, tagged with the halt stage that releases it.
+ * Teardown (an init unwind or the halt) releases strictly from the top of the
+ * stack, so the order is the reverse of acquisition by construction: a stage
+ * releases the entries of its own group that are on top and stops at the
+ * first that is not; an entry of the group left below the top
+ * (ledger_held_in_group) is an ordering error the halt reports, never a
+ * release out of order.
  *
  * Threading: one control thread at a time (the adapter's control lock);
  * counters may be read from any thread.

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * reasons.h - halt reasons and their two spellings (design brief, "Halt reasons").
+ * reasons.h - halt reasons and their two spellings (the NDIS HaltAction values;
+ * what each one does: policy.h).
  *
  *   CLI name                  NDIS name (MiniportHaltEx HaltAction)
  *   disabled                  NdisHaltDeviceDisabled
@@ -12,7 +13,7 @@
  *   stopped                   NdisHaltDeviceStopped
  *
  * Pure tables, no state: Context any, Locks none, May block no.  This header has
- * no dependencies, so the halt module can use it without the control plane.
+ * no dependencies, so cli/ can name reasons without linking the halt.
  */
 #ifndef E1K_HALT_REASONS_H
 #define E1K_HALT_REASONS_H

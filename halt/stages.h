@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stages.h - the halt stages, in contract order (design brief, "Halt stages").
+ * stages.h - the halt stages, in contract order (docs/architecture.md, "The
+ * staged halt").
  * The report uses these names.  Ledger entries are tagged with the stage that
  * releases them, so the ledger enforces that each stage gives back exactly
  * what is on top of the stack: reverse order of acquisition.
