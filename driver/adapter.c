@@ -180,12 +180,7 @@ void e1k_adapter_destroy(struct e1k_adapter *ad)
 	if (!ad)
 		return;
 	/* Halt released everything; the published state is the last thing. */
-	e1k_rcu_barrier();
-	free(atomic_load_explicit(&ad->pub, memory_order_relaxed));
-	pthread_mutex_destroy(&ad->ctl_lock);
-	pthread_mutex_destroy(&ad->tx_lock);
-	pthread_mutex_destroy(&ad->stats_lock);
-	free(ad);
+	e1k_adapter_free(ad);
 }
 
 struct hal_dev *e1k_adapter_hal(struct e1k_adapter *ad)

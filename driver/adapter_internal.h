@@ -147,6 +147,8 @@ void e1k_pub_commit(struct e1k_adapter *ad, struct e1k_pub *np);
 struct e1k_pub *e1k_pub_locked(struct e1k_adapter *ad);
 /* Publish a state change and wait for a grace period. */
 void e1k_set_state(struct e1k_adapter *ad, enum e1k_state s, bool halting);
+/* Free the object and its published state; no thread of it may be left. */
+void e1k_adapter_free(struct e1k_adapter *ad);
 
 /* Datapath and removal (datapath.c). */
 void e1k_dpc_intr(struct dpc *d);

@@ -190,17 +190,28 @@ int e1k_adapter_filter_list(struct e1k_adapter *ad, uint8_t (*macs)[6], unsigned
 	return (int)n;
 }
 
+/* begin_request, then a copy of the published state to modify and commit.
+ * NULL (lock not held) with *rc set on failure. */
+static struct e1k_pub *begin_update(struct e1k_adapter *ad, int *rc)
+{
+	struct e1k_pub *np;
+
+	if ((*rc = begin_request(ad)) < 0)
+		return NULL;
+	if (!(np = e1k_pub_copy(ad))) {
+		pthread_mutex_unlock(&ad->ctl_lock);
+		*rc = -ENOMEM;
+	}
+	return np;
+}
+
 int e1k_adapter_set_promisc(struct e1k_adapter *ad, bool on)
 {
 	struct e1k_pub *np;
 	int rc;
 
-	if ((rc = begin_request(ad)) < 0)
+	if (!(np = begin_update(ad, &rc)))
 		return rc;
-	if (!(np = e1k_pub_copy(ad))) {
-		pthread_mutex_unlock(&ad->ctl_lock);
-		return -ENOMEM;
-	}
 	np->promisc = on;
 	return commit_request(ad, np);
 }
@@ -214,12 +225,8 @@ int e1k_adapter_set_mtu(struct e1k_adapter *ad, unsigned mtu)
 	 * would need multi-descriptor receive, which the ring refuses. */
 	if (mtu < 68 || mtu > 1500)
 		return -EINVAL;
-	if ((rc = begin_request(ad)) < 0)
+	if (!(np = begin_update(ad, &rc)))
 		return rc;
-	if (!(np = e1k_pub_copy(ad))) {
-		pthread_mutex_unlock(&ad->ctl_lock);
-		return -ENOMEM;
-	}
 	np->mtu = mtu;
 	return commit_request(ad, np);
 }

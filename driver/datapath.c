@@ -48,34 +48,33 @@ void e1k_request_halt(struct e1k_adapter *ad, enum e1k_halt_reason r, const char
 		ad->owner.halt_needed(ad->owner.ctx, r, why);
 }
 
-/* Caller holds tx_lock.  Returns completed frames. */
-unsigned e1k_tx_reclaim_locked(struct e1k_adapter *ad)
+/* Give the ring's buffers that take() hands back to the pool; count them. */
+static unsigned tx_give_back(struct e1k_adapter *ad,
+                             unsigned (*take)(struct tx_ring *, uint32_t *, unsigned),
+                             atomic_ulong *counter)
 {
 	uint32_t bufs[TX_BATCH];
 	unsigned n, total = 0;
 
-	while ((n = tx_ring_reclaim(ad->tx, bufs, TX_BATCH)) > 0) {
+	while ((n = take(ad->tx, bufs, TX_BATCH)) > 0) {
 		pkt_pool_put(ad->pool, bufs, n);
 		total += n;
 	}
 	if (total)
-		atomic_fetch_add_explicit(&ad->tx_completed, total, memory_order_relaxed);
+		atomic_fetch_add_explicit(counter, total, memory_order_relaxed);
 	return total;
+}
+
+/* Caller holds tx_lock.  Returns completed frames. */
+unsigned e1k_tx_reclaim_locked(struct e1k_adapter *ad)
+{
+	return tx_give_back(ad, tx_ring_reclaim, &ad->tx_completed);
 }
 
 /* Caller holds tx_lock and has stopped the transmitter. */
 unsigned e1k_tx_abort_locked(struct e1k_adapter *ad)
 {
-	uint32_t bufs[TX_BATCH];
-	unsigned n, total = 0;
-
-	while ((n = tx_ring_abort(ad->tx, bufs, TX_BATCH)) > 0) {
-		pkt_pool_put(ad->pool, bufs, n);
-		total += n;
-	}
-	if (total)
-		atomic_fetch_add_explicit(&ad->tx_aborted, total, memory_order_relaxed);
-	return total;
+	return tx_give_back(ad, tx_ring_abort, &ad->tx_aborted);
 }
 
 int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, unsigned n)

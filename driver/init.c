@@ -476,11 +476,6 @@ fail:
 		ledger_forget_top(&ad->ledger);
 	pthread_mutex_unlock(&ad->ctl_lock);
 	/* Nothing can still refer to the published state: no thread is left. */
-	e1k_rcu_barrier();
-	free(atomic_load_explicit(&ad->pub, memory_order_relaxed));
-	pthread_mutex_destroy(&ad->ctl_lock);
-	pthread_mutex_destroy(&ad->tx_lock);
-	pthread_mutex_destroy(&ad->stats_lock);
-	free(ad);
+	e1k_adapter_free(ad);
 	return rc;
 }

@@ -64,6 +64,17 @@ void e1k_set_state(struct e1k_adapter *ad, enum e1k_state s, bool halting)
 	e1k_rcu_synchronize();
 }
 
+void e1k_adapter_free(struct e1k_adapter *ad)
+{
+	/* Deferred frees of replaced states run first; the current one is ours. */
+	e1k_rcu_barrier();
+	free(atomic_load_explicit(&ad->pub, memory_order_relaxed));
+	pthread_mutex_destroy(&ad->ctl_lock);
+	pthread_mutex_destroy(&ad->tx_lock);
+	pthread_mutex_destroy(&ad->stats_lock);
+	free(ad);
+}
+
 enum e1k_state e1k_adapter_state(struct e1k_adapter *ad)
 {
 	enum e1k_state s;
