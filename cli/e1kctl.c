@@ -378,28 +378,27 @@ static int render_safe(FILE *f, const struct jr_node *root, bool is_halt)
 	return EXIT_OK;
 }
 
-int main(int argc, char **argv)
-{
-	const char *ctl = NULL, *reason = NULL;
-	bool json = false, help = false, version = false, opts_done = false;
-	unsigned long timeout_ms = CTL_CLIENT_DEFAULT_TIMEOUT_MS;
-	char **words = calloc((size_t)argc + 1, sizeof(*words));
-	int nwords = 0, ex;
-	struct cmd c = { 0 };
-	struct ctl_response r;
-	struct jr_node *root = NULL;
-	char *resp = NULL;
+/* The command line, options taken out. */
+struct opts {
+	const char *ctl;             /* NULL: $E1KD_CTL, else DEFAULT_CTL */
+	const char *reason;          /* --reason, for halt */
+	bool json, help, version;
+	unsigned long timeout_ms;
+	char **words;                /* the command and its arguments */
+	int nwords;
+};
 
-	if (!words) {
-		fprintf(stderr, "e1kctl: out of memory\n");
-		return EXIT_INTERNAL;
-	}
+/* Options anywhere on the line ("--" ends them); EXIT_OK or a usage error. */
+static int parse_options(int argc, char **argv, struct opts *o)
+{
+	bool opts_done = false;
+
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = NULL;
 		bool has_val;
 
 		if (opts_done || a[0] != '-' || a[1] == '\0') {
-			words[nwords++] = argv[i];
+			o->words[o->nwords++] = argv[i];
 			continue;
 		}
 		if (!strcmp(a, "--")) {
@@ -407,15 +406,15 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			help = true;
+			o->help = true;
 			continue;
 		}
 		if (!strcmp(a, "--version")) {
-			version = true;
+			o->version = true;
 			continue;
 		}
 		if (!strcmp(a, "--json")) {
-			json = true;
+			o->json = true;
 			continue;
 		}
 		/* Options with a value: "--opt VALUE" or "--opt=VALUE". */
@@ -430,58 +429,54 @@ int main(int argc, char **argv)
 			else if (i + 1 < argc)
 				val = argv[++i];
 			if (nlen == 5 && !strncmp(a, "--ctl", 5)) {
-				if (!val || !*val) {
-					ex = usage_error("--ctl needs a PATH");
-					goto out;
-				}
-				ctl = val;
+				if (!val || !*val)
+					return usage_error("--ctl needs a PATH");
+				o->ctl = val;
 				continue;
 			}
 			if (nlen == 9 && !strncmp(a, "--timeout", 9)) {
-				if (!val || !parse_uint(val, MAX_TIMEOUT_MS, &timeout_ms) || !timeout_ms) {
-					ex = usage_error("--timeout needs milliseconds (1..%u)", MAX_TIMEOUT_MS);
-					goto out;
-				}
+				if (!val || !parse_uint(val, MAX_TIMEOUT_MS, &o->timeout_ms) ||
+				    !o->timeout_ms)
+					return usage_error("--timeout needs milliseconds (1..%u)",
+					                   MAX_TIMEOUT_MS);
 				continue;
 			}
 			if (nlen == 8 && !strncmp(a, "--reason", 8)) {
-				if (!val || !*val) {
-					ex = usage_error("--reason needs a halt reason");
-					goto out;
-				}
-				reason = val;
+				if (!val || !*val)
+					return usage_error("--reason needs a halt reason");
+				o->reason = val;
 				continue;
 			}
 		}
-		ex = usage_error("unknown option '%s'", a);
-		goto out;
+		return usage_error("unknown option '%s'", a);
 	}
-	if (help) {
-		print_help(stdout);
-		ex = EXIT_OK;
-		goto out;
-	}
-	if (version) {
-		printf("e1kctl %s\n", E1K_VERSION);
-		ex = EXIT_OK;
-		goto out;
-	}
-	if (nwords == 0) {
-		ex = usage_error("no command given");
-		goto out;
-	}
-	ex = build_request(nwords, words, reason, &c);
+	return EXIT_OK;
+}
+
+/* A command of the verb table: one request to the driver, its response
+ * printed.  The exit status. */
+static int run_driver_command(const struct opts *o)
+{
+	const char *ctl = o->ctl;
+	unsigned timeout_ms = (unsigned)o->timeout_ms;
+	struct cmd c = { 0 };
+	struct ctl_response r;
+	struct jr_node *root = NULL;
+	char *resp = NULL;
+	int ex;
+
+	ex = build_request(o->nwords, o->words, o->reason, &c);
 	if (ex != EXIT_OK)
-		goto out;
+		return ex;
 	if (!ctl) {
 		const char *env = getenv("E1KD_CTL");
 
 		ctl = env && *env ? env : DEFAULT_CTL;
 	}
 
-	ex = ctl_client_call(ctl, c.line, (unsigned)timeout_ms, &resp);
+	ex = ctl_client_call(ctl, c.line, timeout_ms, &resp);
 	if (ex < 0) {
-		ex = report_call_error(ex, ctl, (unsigned)timeout_ms);
+		ex = report_call_error(ex, ctl, timeout_ms);
 		goto out;
 	}
 	if (ctl_parse_response(resp, strlen(resp), &r) != 0) {
@@ -505,7 +500,7 @@ int main(int argc, char **argv)
 		ex = EXIT_NO_DRIVER;
 		goto out;
 	}
-	if (json) {
+	if (o->json) {
 		/* r.json points into resp, which is ours to change. */
 		char *j = resp + (r.json - resp);
 
@@ -537,6 +532,36 @@ int main(int argc, char **argv)
 out:
 	jr_free(root);
 	free(resp);
-	free(words);
+	return ex;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .timeout_ms = CTL_CLIENT_DEFAULT_TIMEOUT_MS };
+	int ex;
+
+	o.words = calloc((size_t)argc + 1, sizeof(*o.words));
+	if (!o.words) {
+		fprintf(stderr, "e1kctl: out of memory\n");
+		return EXIT_INTERNAL;
+	}
+	ex = parse_options(argc, argv, &o);
+	if (ex != EXIT_OK)
+		goto out;
+	if (o.help) {
+		print_help(stdout);
+		ex = EXIT_OK;
+	} else if (o.version) {
+		printf("e1kctl %s\n", E1K_VERSION);
+		ex = EXIT_OK;
+	} else if (o.nwords == 0) {
+		ex = usage_error("no command given");
+	} else {
+		/* A command e1kctl runs itself, without a driver, is matched here,
+		 * before the verb table's. */
+		ex = run_driver_command(&o);
+	}
+out:
+	free(o.words);
 	return ex;
 }
