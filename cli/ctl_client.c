@@ -13,14 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ctl_proto.h"
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return e1k_now_ns() / 1000000u;
 }
 
 /* Wait for ev on fd until deadline: 1 ready, -ETIMEDOUT, or -errno. */

@@ -20,9 +20,8 @@
  * CTL_MAX_RESPONSE).  A connection may carry any number of request/response
  * pairs; the server answers them in order.
  *
- * Verbs e1kctl sends: STATUS, STATS, PAUSE, RESTART, HALT <reason>,
- * FILTER ADD|DEL <mac>, FILTER LIST, MCAST ADD|DEL <mac>, PROMISC ON|OFF,
- * MTU <n>, FAULT <name> ON|OFF.  (The driver's handler defines what they do.)
+ * The verbs, their arguments and counts: ctl_verbs.h (one table for e1kd
+ * and e1kctl; the driver's handlers define what they do).
  *
  * Pure functions, no state: Context any, Locks none, May block no.
  */

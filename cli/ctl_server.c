@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #define CTL_LISTEN_BACKLOG 16
 #define CTL_ACCEPT_BATCH 32
 /* A client's output buffer larger than this is freed once flushed. */
@@ -85,14 +87,6 @@ static void set_msg(char *buf, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, len, fmt, ap);
 	va_end(ap);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void stat_inc(atomic_uint_least64_t *c)
@@ -305,7 +299,7 @@ static int client_flush(struct ctl_server *s, struct ctl_client *c)
 	else
 		jb_reset(&c->out);
 	c->out_off = 0;
-	c->deadline_ns = now_ns() + ms_to_ns(s->opts.idle_ms);
+	c->deadline_ns = e1k_now_ns() + ms_to_ns(s->opts.idle_ms);
 	return 0;
 }
 
@@ -318,7 +312,7 @@ static bool client_pending(const struct ctl_client *c)
 static void client_queue_err(struct ctl_server *s, struct ctl_client *c, int err, const char *msg)
 {
 	ctl_format_err(&c->out, err, msg);
-	c->deadline_ns = now_ns() + ms_to_ns(s->opts.write_ms);
+	c->deadline_ns = e1k_now_ns() + ms_to_ns(s->opts.write_ms);
 }
 
 /* One refused connection: one line, best effort (a fresh socket's buffer is empty), close. */
@@ -401,7 +395,7 @@ static void do_accept(struct ctl_server *s)
 		slot->eof = false;
 		slot->closing = false;
 		jb_init(&slot->out);
-		slot->deadline_ns = now_ns() + ms_to_ns(s->opts.idle_ms);
+		slot->deadline_ns = e1k_now_ns() + ms_to_ns(s->opts.idle_ms);
 	}
 }
 
@@ -444,7 +438,7 @@ static void handle_line(struct ctl_server *s, struct ctl_client *c, const char *
 		jb_reset(&c->out);
 		return;
 	}
-	c->deadline_ns = now_ns() + ms_to_ns(s->opts.write_ms);
+	c->deadline_ns = e1k_now_ns() + ms_to_ns(s->opts.write_ms);
 	/* Cap what one client can make us keep in memory while the peer is slow. */
 	if (s->resp.cap > CTL_OUT_KEEP)
 		jb_free(&s->resp);
@@ -536,7 +530,7 @@ drop:
  */
 static void server_drain(struct ctl_server *s)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = e1k_now_ns();
 	uint64_t deadline = t0 + ms_to_ns(s->opts.write_ms);
 	uint64_t grace = t0 + ms_to_ns(CTL_STOP_GRACE_MS < s->opts.write_ms ?
 	                               CTL_STOP_GRACE_MS : s->opts.write_ms);
@@ -553,7 +547,7 @@ static void server_drain(struct ctl_server *s)
 
 	for (;;) {
 		struct pollfd pfd[CTL_SERVER_MAX_CLIENTS];
-		uint64_t now = now_ns(), until;
+		uint64_t now = e1k_now_ns(), until;
 		bool owed = false;
 		int nfds = 0;
 
@@ -597,7 +591,7 @@ static void server_loop(struct ctl_server *s)
 	int map[2 + CTL_SERVER_MAX_CLIENTS];
 
 	while (!atomic_load_explicit(&s->stopping, memory_order_relaxed)) {
-		uint64_t now = now_ns(), next = UINT64_MAX;
+		uint64_t now = e1k_now_ns(), next = UINT64_MAX;
 		int nfds = 2, timeout, rc;
 		bool ready = false;
 

@@ -40,7 +40,7 @@
 #include <stdint.h>
 
 #include "ctl_proto.h"
-#include "hooks.h"
+#include "thread_hooks.h"
 #include "json.h"
 
 #define CTL_SERVER_MAX_CLIENTS 16

@@ -22,7 +22,9 @@
 #include "ctl_client.h"
 #include "ctl_proto.h"
 #include "ctl_render.h"
+#include "ctl_verbs.h"
 #include "json_read.h"
+#include "mac.h"
 #include "reasons.h"
 
 #ifndef E1K_VERSION
@@ -42,42 +44,14 @@ enum {
 	EXIT_REFUSED = 4,
 };
 
-static const char help_text[] =
+static const char help_head[] =
 "Usage: e1kctl [--ctl PATH] [--json] [--timeout MS] COMMAND [ARG ...]\n"
 "\n"
 "Control a running e1kd (userspace e1000/e1000e driver) over its control socket.\n"
 "\n"
-"Commands:\n"
-"  status                  adapter state, device, link, queues\n"
-"  stats                   packet, byte, error and interrupt counters\n"
-"  pause                   pause the adapter (Running -> Pausing -> Paused)\n"
-"  restart                 restart a paused adapter (Paused -> Restarting -> Running)\n"
-"  shutdown                put the device in its initial state (reset, no DMA)\n"
-"                          without freeing anything (NDIS MiniportShutdownEx);\n"
-"                          only halt is possible afterwards\n"
-"  halt --reason R         staged halt; prints the halt report. R is one of (either\n"
-"                          spelling, any case):\n"
-"                            disabled                NdisHaltDeviceDisabled\n"
-"                            instance-deinitialized  NdisHaltDeviceInstanceDeInitialized\n"
-"                            powered-down            NdisHaltDevicePoweredDown\n"
-"                            surprise-removed        NdisHaltDeviceSurpriseRemoved\n"
-"                            failed                  NdisHaltDeviceFailed\n"
-"                            initialization-failed   NdisHaltDeviceInitializationFailed\n"
-"                            stopped                 NdisHaltDeviceStopped\n"
-"  filter add MAC          add a unicast receive address (MAC as aa:bb:cc:dd:ee:ff)\n"
-"  filter del MAC          remove a unicast receive address\n"
-"  filter list             list the receive address filters\n"
-"  mcast add MAC           add a multicast address to the multicast table\n"
-"  mcast del MAC           remove a multicast address\n"
-"  promisc on|off          promiscuous receive on or off\n"
-"  mtu N                   set the MTU (68..1500)\n"
-"  fault NAME [on|off]     inject (on, the default) or clear a fault.  On a sim\n"
-"                          device NAME is surprise-remove, remove-request, hang,\n"
-"                          storm, link-down, corrupt-wb, hostile or stuck-filters;\n"
-"                          on a VFIO device only surprise-remove (on, and it\n"
-"                          cannot be cleared): memory decoding is turned off in\n"
-"                          the PCI command register, the registers read all\n"
-"                          ones and e1kd halts as surprise-removed\n"
+"Commands:\n";
+
+static const char help_tail[] =
 "\n"
 "Options:\n"
 "  --ctl PATH              control socket (default: $E1KD_CTL, else " DEFAULT_CTL ")\n"
@@ -97,6 +71,39 @@ static const char help_text[] =
 "  4  the driver refused the request (or access was denied), or a halt did not\n"
 "     reach the Halted state\n";
 
+#define HELP_COL 26   /* where a command's description starts */
+
+/* Help lines after the first are indented to the description column. */
+static void print_more(FILE *f, const char *more)
+{
+	while (*more) {
+		size_t n = strcspn(more, "\n");
+
+		fprintf(f, "%*s%.*s\n", HELP_COL, "", (int)n, more);
+		more += n + (more[n] == '\n');
+	}
+}
+
+/* The commands part comes from the verb table (ctl_verbs.c). */
+static void print_help(FILE *f)
+{
+	fputs(help_head, f);
+	for (size_t i = 0; i < ctl_nverbs; i++) {
+		const struct ctl_verb *v = &ctl_verbs[i];
+		char form[64];
+
+		snprintf(form, sizeof(form), "%s%s%s", v->cli, *v->cli_args ? " " : "", v->cli_args);
+		fprintf(f, "  %-*s%s\n", HELP_COL - 2, form, v->help);
+		if (v->more)
+			print_more(f, v->more);
+		if (v->id == CTL_VERB_HALT)
+			for (int r = 0; r < E1K_HALT_NREASONS; r++)
+				fprintf(f, "%*s  %-22s  %s\n", HELP_COL, "", e1k_halt_reason_names[r],
+				        e1k_halt_reason_ndis_names[r]);
+	}
+	fputs(help_tail, f);
+}
+
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int usage_error(const char *fmt, ...)
@@ -109,28 +116,6 @@ static int usage_error(const char *fmt, ...)
 	va_end(ap);
 	fputs("\nTry 'e1kctl --help' for more information.\n", stderr);
 	return EXIT_USAGE;
-}
-
-/* "aa:bb:cc:dd:ee:ff" or with '-': out gets the lower-case ':' form. */
-static bool parse_mac(const char *s, char out[18], unsigned char bytes[6])
-{
-	if (strlen(s) != 17)
-		return false;
-	for (int i = 0; i < 6; i++) {
-		const char *p = s + i * 3;
-		char hex[3] = { p[0], p[1], 0 };
-
-		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]))
-			return false;
-		if (i < 5 && p[2] != ':' && p[2] != '-')
-			return false;
-		if (i < 5 && p[2] != s[2])
-			return false;   /* one separator style */
-		bytes[i] = (unsigned char)strtoul(hex, NULL, 16);
-	}
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", bytes[0], bytes[1], bytes[2],
-	         bytes[3], bytes[4], bytes[5]);
-	return true;
 }
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *v)
@@ -173,109 +158,163 @@ static bool valid_fault_name(const char *s)
 
 struct cmd {
 	bool is_halt;
+	const char *tok[4];          /* the request line's tokens, verb first */
+	int ntok;
+	char mac[E1K_MAC_STRLEN];
+	char num[24];
 	char line[CTL_MAX_LINE];
 };
 
-/* Turn the command words into a request line; EXIT_OK or a usage error. */
-static int build_request(int argc, char **argv, const char *reason, struct cmd *c)
+/*
+ * One request builder per verb (ctl_verbs.h): checks the arguments locally,
+ * so a typo never reaches the driver, and appends the tokens after the verb
+ * and its keyword.  args/nargs: the words after the command's spelling, their
+ * count already in the row's range.  EXIT_OK or a usage error.
+ */
+typedef int (*build_fn)(struct cmd *c, const struct ctl_verb *v, char **args, int nargs,
+                        const char *reason);
+
+static int build_none(struct cmd *c, const struct ctl_verb *v, char **args, int nargs,
+                      const char *reason)
 {
-	const char *cmd = argv[0];
-	const char *tok[4];
-	int ntok = 0;
-	char mac[18], num[24];
-	unsigned char b[6];
-	unsigned long v;
+	(void)c, (void)v, (void)args, (void)nargs, (void)reason;
+	return EXIT_OK;
+}
+
+static int build_halt(struct cmd *c, const struct ctl_verb *v, char **args, int nargs,
+                      const char *reason)
+{
+	int r;
+
+	(void)v, (void)args, (void)nargs;
+	if (!reason)
+		return usage_error("halt needs --reason R (for example: halt --reason stopped)");
+	r = e1k_halt_reason_parse(reason);
+	if (r < 0)
+		return usage_error("unknown halt reason '%s' (see e1kctl --help)", reason);
+	c->tok[c->ntok++] = e1k_halt_reason_name(r);
+	c->is_halt = true;
+	return EXIT_OK;
+}
+
+static int build_mac(struct cmd *c, const struct ctl_verb *v, char **args, int nargs,
+                     const char *reason)
+{
+	bool mcast = v->id == CTL_VERB_MCAST;
+	uint8_t b[6];
+
+	(void)nargs, (void)reason;
+	if (!strcmp(v->sub, "LIST"))
+		return EXIT_OK;
+	if (e1k_mac_parse(args[0], b) < 0)
+		return usage_error("bad MAC address '%s' (expected aa:bb:cc:dd:ee:ff)", args[0]);
+	e1k_mac_format(b, c->mac);
+	/* Bit 0 of the first octet is the group bit (IEEE 802). */
+	if (mcast && !(b[0] & 1))
+		return usage_error("%s is not a multicast address (use filter for unicast)", c->mac);
+	if (!mcast && (b[0] & 1))
+		return usage_error("%s is a multicast address (use mcast for multicast)", c->mac);
+	if (!mcast && !memcmp(b, "\0\0\0\0\0\0", 6))
+		return usage_error("00:00:00:00:00:00 is not a usable address");
+	c->tok[c->ntok++] = c->mac;
+	return EXIT_OK;
+}
+
+static int build_promisc(struct cmd *c, const struct ctl_verb *v, char **args, int nargs,
+                         const char *reason)
+{
 	bool on;
 
-	if (reason && strcasecmp(cmd, "halt"))
-		return usage_error("--reason is only valid with halt");
-#define NARGS(n, usage) \
-	do { if (argc != (n) + 1) return usage_error("usage: e1kctl " usage); } while (0)
+	(void)v, (void)nargs, (void)reason;
+	if (!parse_onoff(args[0], &on))
+		return usage_error("promisc takes on or off, not '%s'", args[0]);
+	c->tok[c->ntok++] = on ? "ON" : "OFF";
+	return EXIT_OK;
+}
 
-	if (!strcasecmp(cmd, "status")) {
-		NARGS(0, "status");
-		tok[ntok++] = "STATUS";
-	} else if (!strcasecmp(cmd, "stats")) {
-		NARGS(0, "stats");
-		tok[ntok++] = "STATS";
-	} else if (!strcasecmp(cmd, "pause")) {
-		NARGS(0, "pause");
-		tok[ntok++] = "PAUSE";
-	} else if (!strcasecmp(cmd, "restart")) {
-		NARGS(0, "restart");
-		tok[ntok++] = "RESTART";
-	} else if (!strcasecmp(cmd, "shutdown")) {
-		NARGS(0, "shutdown");
-		tok[ntok++] = "SHUTDOWN";
-	} else if (!strcasecmp(cmd, "halt")) {
-		int r;
+static int build_mtu(struct cmd *c, const struct ctl_verb *v, char **args, int nargs,
+                     const char *reason)
+{
+	unsigned long mtu;
 
-		NARGS(0, "halt --reason R");
-		if (!reason)
-			return usage_error("halt needs --reason R (for example: halt --reason stopped)");
-		r = e1k_halt_reason_parse(reason);
-		if (r < 0)
-			return usage_error("unknown halt reason '%s' (see e1kctl --help)", reason);
-		tok[ntok++] = "HALT";
-		tok[ntok++] = e1k_halt_reason_name(r);
-		c->is_halt = true;
-	} else if (!strcasecmp(cmd, "filter") || !strcasecmp(cmd, "mcast")) {
-		bool mcast = !strcasecmp(cmd, "mcast");
-		const char *sub = argc > 1 ? argv[1] : "";
+	(void)v, (void)nargs, (void)reason;
+	if (!parse_uint(args[0], MTU_MAX, &mtu) || mtu < MTU_MIN)
+		return usage_error("bad MTU '%s' (expected a number from %d to %d)", args[0],
+		                   MTU_MIN, MTU_MAX);
+	snprintf(c->num, sizeof(c->num), "%lu", mtu);
+	c->tok[c->ntok++] = c->num;
+	return EXIT_OK;
+}
 
-		if (!mcast && !strcasecmp(sub, "list")) {
-			NARGS(1, "filter list");
-			tok[ntok++] = "FILTER";
-			tok[ntok++] = "LIST";
-		} else if (!strcasecmp(sub, "add") || !strcasecmp(sub, "del")) {
-			if (argc != 3)
-				return usage_error("usage: e1kctl %s %s MAC", mcast ? "mcast" : "filter", sub);
-			if (!parse_mac(argv[2], mac, b))
-				return usage_error("bad MAC address '%s' (expected aa:bb:cc:dd:ee:ff)", argv[2]);
-			/* Bit 0 of the first octet is the group bit (IEEE 802). */
-			if (mcast && !(b[0] & 1))
-				return usage_error("%s is not a multicast address (use filter for unicast)", mac);
-			if (!mcast && (b[0] & 1))
-				return usage_error("%s is a multicast address (use mcast for multicast)", mac);
-			if (!mcast && !memcmp(b, "\0\0\0\0\0\0", 6))
-				return usage_error("00:00:00:00:00:00 is not a usable address");
-			tok[ntok++] = mcast ? "MCAST" : "FILTER";
-			tok[ntok++] = !strcasecmp(sub, "add") ? "ADD" : "DEL";
-			tok[ntok++] = mac;
-		} else {
-			return usage_error(mcast ? "usage: e1kctl mcast add|del MAC"
-			                         : "usage: e1kctl filter add|del MAC | filter list");
-		}
-	} else if (!strcasecmp(cmd, "promisc")) {
-		NARGS(1, "promisc on|off");
-		if (!parse_onoff(argv[1], &on))
-			return usage_error("promisc takes on or off, not '%s'", argv[1]);
-		tok[ntok++] = "PROMISC";
-		tok[ntok++] = on ? "ON" : "OFF";
-	} else if (!strcasecmp(cmd, "mtu")) {
-		NARGS(1, "mtu N");
-		if (!parse_uint(argv[1], MTU_MAX, &v) || v < MTU_MIN)
-			return usage_error("bad MTU '%s' (expected a number from %d to %d)", argv[1],
-			                   MTU_MIN, MTU_MAX);
-		snprintf(num, sizeof(num), "%lu", v);
-		tok[ntok++] = "MTU";
-		tok[ntok++] = num;
-	} else if (!strcasecmp(cmd, "fault")) {
-		if (argc != 2 && argc != 3)
-			return usage_error("usage: e1kctl fault NAME [on|off]");
-		if (!valid_fault_name(argv[1]))
-			return usage_error("bad fault name '%s' (letters, digits, '-' and '_')", argv[1]);
-		on = true;
-		if (argc == 3 && !parse_onoff(argv[2], &on))
-			return usage_error("fault takes on or off, not '%s'", argv[2]);
-		tok[ntok++] = "FAULT";
-		tok[ntok++] = argv[1];
-		tok[ntok++] = on ? "on" : "off";
-	} else {
-		return usage_error("unknown command '%s'", cmd);
+static int build_fault(struct cmd *c, const struct ctl_verb *v, char **args, int nargs,
+                       const char *reason)
+{
+	bool on = true;
+
+	(void)v, (void)reason;
+	if (!valid_fault_name(args[0]))
+		return usage_error("bad fault name '%s' (letters, digits, '-' and '_')", args[0]);
+	if (nargs == 2 && !parse_onoff(args[1], &on))
+		return usage_error("fault takes on or off, not '%s'", args[1]);
+	c->tok[c->ntok++] = args[0];
+	c->tok[c->ntok++] = on ? "on" : "off";
+	return EXIT_OK;
+}
+
+static const struct {
+	enum ctl_verb_id id;
+	build_fn fn;
+} builders[] = {
+	{ CTL_VERB_STATUS, build_none },
+	{ CTL_VERB_STATS, build_none },
+	{ CTL_VERB_PAUSE, build_none },
+	{ CTL_VERB_RESTART, build_none },
+	{ CTL_VERB_SHUTDOWN, build_none },
+	{ CTL_VERB_HALT, build_halt },
+	{ CTL_VERB_FILTER, build_mac },
+	{ CTL_VERB_MCAST, build_mac },
+	{ CTL_VERB_PROMISC, build_promisc },
+	{ CTL_VERB_MTU, build_mtu },
+	{ CTL_VERB_FAULT, build_fault },
+};
+
+/* Turn the command words into a request line; EXIT_OK or an error exit. */
+static int build_request(int nwords, char **words, const char *reason, struct cmd *c)
+{
+	const struct ctl_verb *v, *cmd, *halt = ctl_verb_first(CTL_VERB_HALT);
+	build_fn fn = NULL;
+	char usage[256];
+	int nspell, nargs, ex;
+
+	if (reason && strcasecmp(words[0], halt->cli))
+		return usage_error("--reason is only valid with %s", halt->cli);
+	v = ctl_verb_match_cli(nwords, words, &cmd, &nspell);
+	if (!cmd)
+		return usage_error("unknown command '%s'", words[0]);
+	if (!v) {
+		/* A command with keywords (filter add|del|list), none of them given. */
+		ctl_verb_usage(cmd->id, true, usage, sizeof(usage));
+		return usage_error("usage: e1kctl %s", usage);
 	}
-#undef NARGS
-	if (ctl_format_request(c->line, sizeof(c->line), tok[0], ntok - 1, tok + 1) < 0)
+	nargs = nwords - nspell;
+	if (nargs < v->cli_min || nargs > v->cli_max)
+		return usage_error("usage: e1kctl %s%s%s", v->cli, *v->cli_args ? " " : "", v->cli_args);
+	for (size_t i = 0; i < sizeof(builders) / sizeof(builders[0]); i++)
+		if (builders[i].id == v->id)
+			fn = builders[i].fn;
+	if (!fn) {
+		/* A verb in ctl_verbs.c that e1kctl cannot send (cli_verbs catches it). */
+		fprintf(stderr, "e1kctl: internal error: no request for '%s'\n", v->cli);
+		return EXIT_INTERNAL;
+	}
+	c->ntok = 0;
+	c->tok[c->ntok++] = v->wire;
+	if (v->sub)
+		c->tok[c->ntok++] = v->sub;
+	ex = fn(c, v, words + nspell, nargs, reason);
+	if (ex != EXIT_OK)
+		return ex;
+	if (ctl_format_request(c->line, sizeof(c->line), c->tok[0], c->ntok - 1, c->tok + 1) < 0)
 		return usage_error("argument too long or not printable");
 	return EXIT_OK;
 }
@@ -339,28 +378,27 @@ static int render_safe(FILE *f, const struct jr_node *root, bool is_halt)
 	return EXIT_OK;
 }
 
-int main(int argc, char **argv)
-{
-	const char *ctl = NULL, *reason = NULL;
-	bool json = false, help = false, version = false, opts_done = false;
-	unsigned long timeout_ms = CTL_CLIENT_DEFAULT_TIMEOUT_MS;
-	char **words = calloc((size_t)argc + 1, sizeof(*words));
-	int nwords = 0, ex;
-	struct cmd c = { 0 };
-	struct ctl_response r;
-	struct jr_node *root = NULL;
-	char *resp = NULL;
+/* The command line, options taken out. */
+struct opts {
+	const char *ctl;             /* NULL: $E1KD_CTL, else DEFAULT_CTL */
+	const char *reason;          /* --reason, for halt */
+	bool json, help, version;
+	unsigned long timeout_ms;
+	char **words;                /* the command and its arguments */
+	int nwords;
+};
 
-	if (!words) {
-		fprintf(stderr, "e1kctl: out of memory\n");
-		return EXIT_INTERNAL;
-	}
+/* Options anywhere on the line ("--" ends them); EXIT_OK or a usage error. */
+static int parse_options(int argc, char **argv, struct opts *o)
+{
+	bool opts_done = false;
+
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = NULL;
 		bool has_val;
 
 		if (opts_done || a[0] != '-' || a[1] == '\0') {
-			words[nwords++] = argv[i];
+			o->words[o->nwords++] = argv[i];
 			continue;
 		}
 		if (!strcmp(a, "--")) {
@@ -368,15 +406,15 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			help = true;
+			o->help = true;
 			continue;
 		}
 		if (!strcmp(a, "--version")) {
-			version = true;
+			o->version = true;
 			continue;
 		}
 		if (!strcmp(a, "--json")) {
-			json = true;
+			o->json = true;
 			continue;
 		}
 		/* Options with a value: "--opt VALUE" or "--opt=VALUE". */
@@ -391,58 +429,54 @@ int main(int argc, char **argv)
 			else if (i + 1 < argc)
 				val = argv[++i];
 			if (nlen == 5 && !strncmp(a, "--ctl", 5)) {
-				if (!val || !*val) {
-					ex = usage_error("--ctl needs a PATH");
-					goto out;
-				}
-				ctl = val;
+				if (!val || !*val)
+					return usage_error("--ctl needs a PATH");
+				o->ctl = val;
 				continue;
 			}
 			if (nlen == 9 && !strncmp(a, "--timeout", 9)) {
-				if (!val || !parse_uint(val, MAX_TIMEOUT_MS, &timeout_ms) || !timeout_ms) {
-					ex = usage_error("--timeout needs milliseconds (1..%u)", MAX_TIMEOUT_MS);
-					goto out;
-				}
+				if (!val || !parse_uint(val, MAX_TIMEOUT_MS, &o->timeout_ms) ||
+				    !o->timeout_ms)
+					return usage_error("--timeout needs milliseconds (1..%u)",
+					                   MAX_TIMEOUT_MS);
 				continue;
 			}
 			if (nlen == 8 && !strncmp(a, "--reason", 8)) {
-				if (!val || !*val) {
-					ex = usage_error("--reason needs a halt reason");
-					goto out;
-				}
-				reason = val;
+				if (!val || !*val)
+					return usage_error("--reason needs a halt reason");
+				o->reason = val;
 				continue;
 			}
 		}
-		ex = usage_error("unknown option '%s'", a);
-		goto out;
+		return usage_error("unknown option '%s'", a);
 	}
-	if (help) {
-		fputs(help_text, stdout);
-		ex = EXIT_OK;
-		goto out;
-	}
-	if (version) {
-		printf("e1kctl %s\n", E1K_VERSION);
-		ex = EXIT_OK;
-		goto out;
-	}
-	if (nwords == 0) {
-		ex = usage_error("no command given");
-		goto out;
-	}
-	ex = build_request(nwords, words, reason, &c);
+	return EXIT_OK;
+}
+
+/* A command of the verb table: one request to the driver, its response
+ * printed.  The exit status. */
+static int run_driver_command(const struct opts *o)
+{
+	const char *ctl = o->ctl;
+	unsigned timeout_ms = (unsigned)o->timeout_ms;
+	struct cmd c = { 0 };
+	struct ctl_response r;
+	struct jr_node *root = NULL;
+	char *resp = NULL;
+	int ex;
+
+	ex = build_request(o->nwords, o->words, o->reason, &c);
 	if (ex != EXIT_OK)
-		goto out;
+		return ex;
 	if (!ctl) {
 		const char *env = getenv("E1KD_CTL");
 
 		ctl = env && *env ? env : DEFAULT_CTL;
 	}
 
-	ex = ctl_client_call(ctl, c.line, (unsigned)timeout_ms, &resp);
+	ex = ctl_client_call(ctl, c.line, timeout_ms, &resp);
 	if (ex < 0) {
-		ex = report_call_error(ex, ctl, (unsigned)timeout_ms);
+		ex = report_call_error(ex, ctl, timeout_ms);
 		goto out;
 	}
 	if (ctl_parse_response(resp, strlen(resp), &r) != 0) {
@@ -466,7 +500,7 @@ int main(int argc, char **argv)
 		ex = EXIT_NO_DRIVER;
 		goto out;
 	}
-	if (json) {
+	if (o->json) {
 		/* r.json points into resp, which is ours to change. */
 		char *j = resp + (r.json - resp);
 
@@ -498,6 +532,36 @@ int main(int argc, char **argv)
 out:
 	jr_free(root);
 	free(resp);
-	free(words);
+	return ex;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .timeout_ms = CTL_CLIENT_DEFAULT_TIMEOUT_MS };
+	int ex;
+
+	o.words = calloc((size_t)argc + 1, sizeof(*o.words));
+	if (!o.words) {
+		fprintf(stderr, "e1kctl: out of memory\n");
+		return EXIT_INTERNAL;
+	}
+	ex = parse_options(argc, argv, &o);
+	if (ex != EXIT_OK)
+		goto out;
+	if (o.help) {
+		print_help(stdout);
+		ex = EXIT_OK;
+	} else if (o.version) {
+		printf("e1kctl %s\n", E1K_VERSION);
+		ex = EXIT_OK;
+	} else if (o.nwords == 0) {
+		ex = usage_error("no command given");
+	} else {
+		/* A command e1kctl runs itself, without a driver, is matched here,
+		 * before the verb table's. */
+		ex = run_driver_command(&o);
+	}
+out:
+	free(o.words);
 	return ex;
 }

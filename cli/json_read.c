@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
+#include "utf8.h"
+
 struct jr_parser {
 	const char *s;
 	size_t len, pos;
@@ -42,17 +45,6 @@ static bool jr_lit(struct jr_parser *p, const char *lit)
 	return true;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool jr_hex4(struct jr_parser *p, size_t at, uint32_t *v)
 {
 	uint32_t r = 0;
@@ -60,7 +52,7 @@ static bool jr_hex4(struct jr_parser *p, size_t at, uint32_t *v)
 	if (p->len - at < 4)
 		return false;
 	for (size_t i = 0; i < 4; i++) {
-		int h = hexval(p->s[at + i]);
+		int h = e1k_hexval((unsigned char)p->s[at + i]);
 
 		if (h < 0)
 			return false;
@@ -99,38 +91,6 @@ static size_t put_utf8(char *out, uint32_t cp)
 		out[3] = (char)(0x80 | (cp & 0x3f));
 	}
 	return 4;
-}
-
-/* Validate one UTF-8 sequence of raw string bytes; returns its length or 0. */
-static size_t jr_utf8(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0];
-	size_t n;
-	uint32_t cp;
-
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (avail < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
 }
 
 /*
@@ -203,7 +163,7 @@ static int jr_scan_string(struct jr_parser *p, char *out, size_t *dlen)
 			continue;
 		}
 		if (c >= 0x80) {
-			size_t n = jr_utf8(s + i, p->len - i);
+			size_t n = e1k_utf8_seq_len(s + i, p->len - i);
 
 			if (!n) {
 				p->pos = i;

@@ -20,7 +20,7 @@
 #include <stdatomic.h>
 #include <urcu/urcu-memb.h>
 
-#include "hooks.h"
+#include "thread_hooks.h"
 
 #if defined(E1K_TSAN)
 #include <sanitizer/tsan_interface.h>

@@ -50,7 +50,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hooks.h"
+#include "container_of.h"
+#include "thread_hooks.h"
 
 /* Values of struct dpc::state (bit flags; REQUEUED only together with RUNNING). */
 #define DPC_STATE_IDLE     0u

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "clock.h"
-#include "hooks.h"
+#include "thread_hooks.h"
 
 /* Linux limits thread names to 15 characters plus the NUL. */
 #define E1K_THREAD_NAME_MAX 16

@@ -33,7 +33,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hooks.h"
+#include "thread_hooks.h"
 
 #define IRQ_THREAD_MAX_SOURCES 16u
 

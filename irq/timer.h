@@ -45,7 +45,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hooks.h"
+#include "container_of.h"
+#include "thread_hooks.h"
 
 struct ktimer;
 typedef void (*ktimer_fn)(struct ktimer *t);

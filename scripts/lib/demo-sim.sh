@@ -33,7 +33,7 @@ fi
 build=${E1K_BUILD_ROOT:-$root/build}/plain
 cmake -S "$root" -B "$build" -G Ninja -DE1K_SANITIZE=none >/dev/null
 cmake --build "$build" --target e1kd e1kctl >/dev/null
-E1KD=$build/driver/e1kd
+E1KD=$build/cli/e1kd
 E1KCTL=$build/cli/e1kctl
 "$E1KCTL" --help >/dev/null 2>&1 || { echo "demo: e1kctl did not build" >&2; exit 1; }
 # Validate the reason before anything starts.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fuzz_e1kd_args.c - e1kd_parse_args() (driver/e1kd_args.c), e1kd's command
+ * fuzz_e1kd_args.c - e1kd_parse_args() (cli/e1kd_args.c), e1kd's command
  * line.  The input is split at NUL bytes into argv[1..] (argv[0] = "e1kd"),
  * each argument its own exact-size heap copy, at most 64 of them.
  *

@@ -27,6 +27,7 @@
 #include "clock.h"
 #include "ctl_proto.h"
 #include "ctl_server.h"
+#include "ctl_verbs.h"
 #include "e1k_rcu.h"
 #include "e1kd_args.h"
 #include "halt.h"
@@ -191,7 +192,7 @@ static void wake_main(struct daemon *d)
 static void status_json(struct daemon *d, struct jbuf *o)
 {
 	uint8_t mac[6];
-	char ms[18];
+	char ms[E1K_MAC_STRLEN];
 	struct e1k_stats st;
 
 	e1k_adapter_get_mac(d->ad, mac);
@@ -257,205 +258,294 @@ static void stats_json(struct daemon *d, struct jbuf *o)
 	jb_obj_end(o);
 }
 
-static int need_args(const struct ctl_request *r, int n, char *err, size_t errlen)
+/*
+ * One handler per verb (ctl_verbs.h).  The dispatcher has already matched the
+ * request to a form (v: verb, keyword, argument count) and, for a verb that is
+ * not CTL_VERB_WHILE_HALTED, checked that the adapter is not halted.
+ * Context: the control server thread.
+ */
+typedef int (*verb_fn)(struct daemon *d, const struct ctl_verb *v, const struct ctl_request *r,
+                       struct jbuf *o, char *err, size_t errlen);
+
+static int verb_halt(struct daemon *d, const struct ctl_verb *v, const struct ctl_request *r,
+                     struct jbuf *o, char *err, size_t errlen)
 {
-	if (r->argc != n) {
-		snprintf(err, errlen, "%s takes %d argument%s", r->verb, n, n == 1 ? "" : "s");
+	int reason = e1k_halt_reason_parse(r->argv[0]);
+
+	(void)v;
+	if (reason < 0) {
+		snprintf(err, errlen, "unknown halt reason '%s'", r->argv[0]);
 		return -EINVAL;
 	}
+	do_halt(d, (enum e1k_halt_reason)reason, "requested through the control socket");
+	e1k_halt_report_json(&d->report, o);
+	wake_main(d);
 	return 0;
+}
+
+static int verb_status(struct daemon *d, const struct ctl_verb *v, const struct ctl_request *r,
+                       struct jbuf *o, char *err, size_t errlen)
+{
+	(void)v, (void)r, (void)err, (void)errlen;
+	status_json(d, o);
+	return 0;
+}
+
+static int verb_stats(struct daemon *d, const struct ctl_verb *v, const struct ctl_request *r,
+                      struct jbuf *o, char *err, size_t errlen)
+{
+	(void)v, (void)r, (void)err, (void)errlen;
+	stats_json(d, o);
+	return 0;
+}
+
+static void state_json(struct daemon *d, struct jbuf *o)
+{
+	jb_obj_begin(o, NULL);
+	jb_str(o, "state", e1k_state_name(e1k_adapter_state(d->ad)));
+	jb_obj_end(o);
+}
+
+static int verb_pause_restart(struct daemon *d, const struct ctl_verb *v,
+                              const struct ctl_request *r, struct jbuf *o, char *err,
+                              size_t errlen)
+{
+	bool pause = v->id == CTL_VERB_PAUSE;
+	int rc = pause ? e1k_adapter_pause(d->ad) : e1k_adapter_restart(d->ad);
+
+	(void)r;
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot %s in state %s: %s", pause ? "pause" : "restart",
+		         e1k_state_name(e1k_adapter_state(d->ad)),
+		         rc == -EALREADY ? "already there" : strerror(-rc));
+		return rc;
+	}
+	state_json(d, o);
+	return 0;
+}
+
+static int verb_shutdown(struct daemon *d, const struct ctl_verb *v, const struct ctl_request *r,
+                         struct jbuf *o, char *err, size_t errlen)
+{
+	int rc = e1k_adapter_shutdown(d->ad);
+
+	(void)v, (void)r;
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot shut down in state %s: %s",
+		         e1k_state_name(e1k_adapter_state(d->ad)),
+		         rc == -EALREADY ? "already shut down" : strerror(-rc));
+		return rc;
+	}
+	state_json(d, o);
+	return 0;
+}
+
+static void filter_list_json(struct daemon *d, struct jbuf *o)
+{
+	uint8_t macs[16][6], mac[6];
+	int n = e1k_adapter_filter_list(d->ad, macs, 16);
+	char ms[E1K_MAC_STRLEN];
+
+	jb_obj_begin(o, NULL);
+	e1k_adapter_get_mac(d->ad, mac);
+	e1k_mac_format(mac, ms);
+	jb_str(o, "station", ms);
+	jb_arr_begin(o, "unicast");
+	for (int i = 0; i < n && i < 16; i++) {
+		e1k_mac_format(macs[i], ms);
+		jb_str(o, NULL, ms);
+	}
+	jb_arr_end(o);
+	jb_obj_end(o);
+}
+
+/* FILTER and MCAST: the same ADD/DEL MAC on the unicast or multicast table. */
+static int verb_filter_mcast(struct daemon *d, const struct ctl_verb *v,
+                             const struct ctl_request *r, struct jbuf *o, char *err,
+                             size_t errlen)
+{
+	bool mc = v->id == CTL_VERB_MCAST, add = !strcmp(v->sub, "ADD");
+	uint8_t mac[6];
+	int rc;
+
+	if (!strcmp(v->sub, "LIST")) {
+		filter_list_json(d, o);
+		return 0;
+	}
+	if (e1k_mac_parse(r->argv[1], mac) < 0) {
+		snprintf(err, errlen, "bad MAC address '%s' (want xx:xx:xx:xx:xx:xx)", r->argv[1]);
+		return -EINVAL;
+	}
+	if (add)
+		rc = mc ? e1k_adapter_mcast_add(d->ad, mac) : e1k_adapter_filter_add(d->ad, mac);
+	else
+		rc = mc ? e1k_adapter_mcast_del(d->ad, mac) : e1k_adapter_filter_del(d->ad, mac);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s %s %s: %s", r->verb, r->argv[0], r->argv[1],
+		         rc == -EINVAL ? (mc ? "not a multicast address" : "not a unicast address") :
+		         rc == -ENOSPC ? "table full" : rc == -EEXIST ? "already present" :
+		         rc == -ENOENT ? "not present" : strerror(-rc));
+		return rc;
+	}
+	jb_obj_begin(o, NULL);
+	jb_str(o, "result", "ok");
+	jb_obj_end(o);
+	return 0;
+}
+
+static int verb_promisc(struct daemon *d, const struct ctl_verb *v, const struct ctl_request *r,
+                        struct jbuf *o, char *err, size_t errlen)
+{
+	bool on = ctl_arg_is(r, 0, "ON");
+	int rc;
+
+	(void)v;
+	if (!on && !ctl_arg_is(r, 0, "OFF")) {
+		snprintf(err, errlen, "usage: PROMISC ON|OFF");
+		return -EINVAL;
+	}
+	rc = e1k_adapter_set_promisc(d->ad, on);
+	if (rc < 0) {
+		snprintf(err, errlen, "promiscuous mode: %s", strerror(-rc));
+		return rc;
+	}
+	jb_obj_begin(o, NULL);
+	jb_bool(o, "promiscuous", on);
+	jb_obj_end(o);
+	return 0;
+}
+
+static int verb_mtu(struct daemon *d, const struct ctl_verb *v, const struct ctl_request *r,
+                    struct jbuf *o, char *err, size_t errlen)
+{
+	char *end;
+	unsigned mtu = (unsigned)strtoul(r->argv[0], &end, 10);
+
+	(void)v;
+	if (*end || e1k_adapter_set_mtu(d->ad, mtu) < 0) {
+		snprintf(err, errlen, "MTU must be 68..1500 (got '%s')", r->argv[0]);
+		return -EINVAL;
+	}
+	jb_obj_begin(o, NULL);
+	jb_u64(o, "mtu", mtu);
+	jb_obj_end(o);
+	return 0;
+}
+
+/* CTL_VERB_NEEDS_DEVICE: runs under the halt lock (a halt closes the device). */
+static int verb_fault(struct daemon *d, const struct ctl_verb *v, const struct ctl_request *r,
+                      struct jbuf *o, char *err, size_t errlen)
+{
+	struct hal_dev *hw;
+	enum sim_fault f;
+	bool on = true;
+	int rc = 0;
+
+	(void)v;
+	if (sim_fault_parse(r->argv[0], &f) < 0 ||
+	    (r->argc == 2 && !ctl_arg_is(r, 1, "ON") && !ctl_arg_is(r, 1, "OFF"))) {
+		snprintf(err, errlen, "usage: FAULT surprise-remove|remove-request|hang|storm|link-down|corrupt-wb|hostile|stuck-filters [ON|OFF]");
+		return -EINVAL;
+	}
+	if (r->argc == 2)
+		on = ctl_arg_is(r, 1, "ON");
+	hw = d->halted ? NULL : e1k_adapter_hal(d->ad);
+	if (!hw) {
+		snprintf(err, errlen, "the driver is halted: no device to inject a fault into");
+		rc = -ENODEV;
+	} else if (hal_is_vfio(hw)) {
+		/* The real path: memory decoding off in the command register,
+		 * so the next BAR access faults (SIGBUS, then all ones). */
+		if (f != SIM_FAULT_SURPRISE_REMOVE || !on) {
+			snprintf(err, errlen, "on a VFIO device only 'fault surprise-remove' can be injected");
+			rc = -ENOTSUP;
+		} else if ((rc = hal_vfio_fault_disable_memory(hw)) < 0) {
+			snprintf(err, errlen, "fault surprise-remove: %s", strerror(-rc));
+		}
+	} else if (!sim_is_sim(hw)) {
+		snprintf(err, errlen, "fault injection needs a sim or VFIO device (this is %s)", d->device);
+		rc = -ENOTSUP;
+	} else if ((rc = sim_fault(hw, f, on)) < 0) {
+		snprintf(err, errlen, "fault %s: %s", r->argv[0], strerror(-rc));
+	}
+	if (rc < 0)
+		return rc;
+	jb_obj_begin(o, NULL);
+	jb_str(o, "fault", sim_fault_name(f));
+	jb_bool(o, "on", on);
+	jb_obj_end(o);
+	return 0;
+}
+
+static const struct {
+	enum ctl_verb_id id;
+	verb_fn fn;
+} verb_handlers[] = {
+	{ CTL_VERB_STATUS, verb_status },
+	{ CTL_VERB_STATS, verb_stats },
+	{ CTL_VERB_PAUSE, verb_pause_restart },
+	{ CTL_VERB_RESTART, verb_pause_restart },
+	{ CTL_VERB_SHUTDOWN, verb_shutdown },
+	{ CTL_VERB_HALT, verb_halt },
+	{ CTL_VERB_FILTER, verb_filter_mcast },
+	{ CTL_VERB_MCAST, verb_filter_mcast },
+	{ CTL_VERB_PROMISC, verb_promisc },
+	{ CTL_VERB_MTU, verb_mtu },
+	{ CTL_VERB_FAULT, verb_fault },
+};
+
+static verb_fn verb_handler(enum ctl_verb_id id)
+{
+	for (size_t i = 0; i < sizeof(verb_handlers) / sizeof(verb_handlers[0]); i++)
+		if (verb_handlers[i].id == id)
+			return verb_handlers[i].fn;
+	return NULL;
 }
 
 static int ctl_handler(void *ctx, const struct ctl_request *r, struct jbuf *o,
                        char *err, size_t errlen)
 {
 	struct daemon *d = ctx;
-	uint8_t mac[6];
+	const struct ctl_verb *v = ctl_verb_by_wire(r->verb);
+	verb_fn fn;
 	int rc;
 
-	if (strcmp(r->verb, "HALT") == 0) {
-		int reason;
-
-		if ((rc = need_args(r, 1, err, errlen)) < 0)
-			return rc;
-		reason = e1k_halt_reason_parse(r->argv[0]);
-		if (reason < 0) {
-			snprintf(err, errlen, "unknown halt reason '%s'", r->argv[0]);
-			return -EINVAL;
-		}
-		do_halt(d, (enum e1k_halt_reason)reason, "requested through the control socket");
-		e1k_halt_report_json(&d->report, o);
-		wake_main(d);
-		return 0;
-	}
-
-	pthread_mutex_lock(&d->halt_lock);
-	rc = d->halted ? -ESHUTDOWN : 0;
-	pthread_mutex_unlock(&d->halt_lock);
-	if (rc < 0) {
-		snprintf(err, errlen, "the adapter is halted and e1kd is exiting (a halt request "
-		         "still gets the halt's report)");
-		return rc;
-	}
-
-	if (strcmp(r->verb, "STATUS") == 0) {
-		status_json(d, o);
-		return 0;
-	}
-	if (strcmp(r->verb, "STATS") == 0) {
-		stats_json(d, o);
-		return 0;
-	}
-	if (strcmp(r->verb, "PAUSE") == 0 || strcmp(r->verb, "RESTART") == 0) {
-		bool pause = r->verb[0] == 'P';
-
-		rc = pause ? e1k_adapter_pause(d->ad) : e1k_adapter_restart(d->ad);
-		if (rc < 0) {
-			snprintf(err, errlen, "cannot %s in state %s: %s", pause ? "pause" : "restart",
-			         e1k_state_name(e1k_adapter_state(d->ad)),
-			         rc == -EALREADY ? "already there" : strerror(-rc));
-			return rc;
-		}
-		jb_obj_begin(o, NULL);
-		jb_str(o, "state", e1k_state_name(e1k_adapter_state(d->ad)));
-		jb_obj_end(o);
-		return 0;
-	}
-	if (strcmp(r->verb, "SHUTDOWN") == 0) {
-		if ((rc = need_args(r, 0, err, errlen)) < 0)
-			return rc;
-		rc = e1k_adapter_shutdown(d->ad);
-		if (rc < 0) {
-			snprintf(err, errlen, "cannot shut down in state %s: %s",
-			         e1k_state_name(e1k_adapter_state(d->ad)),
-			         rc == -EALREADY ? "already shut down" : strerror(-rc));
-			return rc;
-		}
-		jb_obj_begin(o, NULL);
-		jb_str(o, "state", e1k_state_name(e1k_adapter_state(d->ad)));
-		jb_obj_end(o);
-		return 0;
-	}
-	if (strcmp(r->verb, "FILTER") == 0 || strcmp(r->verb, "MCAST") == 0) {
-		bool mc = r->verb[0] == 'M';
-
-		if (r->argc == 1 && ctl_arg_is(r, 0, "LIST") && !mc) {
-			uint8_t macs[16][6];
-			int n = e1k_adapter_filter_list(d->ad, macs, 16);
-			char ms[18];
-
-			jb_obj_begin(o, NULL);
-			e1k_adapter_get_mac(d->ad, mac);
-			e1k_mac_format(mac, ms);
-			jb_str(o, "station", ms);
-			jb_arr_begin(o, "unicast");
-			for (int i = 0; i < n && i < 16; i++) {
-				e1k_mac_format(macs[i], ms);
-				jb_str(o, NULL, ms);
-			}
-			jb_arr_end(o);
-			jb_obj_end(o);
-			return 0;
-		}
-		if (r->argc != 2 || (!ctl_arg_is(r, 0, "ADD") && !ctl_arg_is(r, 0, "DEL"))) {
-			snprintf(err, errlen, "usage: %s ADD|DEL MAC%s", r->verb, mc ? "" : " | FILTER LIST");
-			return -EINVAL;
-		}
-		if (e1k_mac_parse(r->argv[1], mac) < 0) {
-			snprintf(err, errlen, "bad MAC address '%s' (want xx:xx:xx:xx:xx:xx)", r->argv[1]);
-			return -EINVAL;
-		}
-		if (ctl_arg_is(r, 0, "ADD"))
-			rc = mc ? e1k_adapter_mcast_add(d->ad, mac) : e1k_adapter_filter_add(d->ad, mac);
-		else
-			rc = mc ? e1k_adapter_mcast_del(d->ad, mac) : e1k_adapter_filter_del(d->ad, mac);
-		if (rc < 0) {
-			snprintf(err, errlen, "%s %s %s: %s", r->verb, r->argv[0], r->argv[1],
-			         rc == -EINVAL ? (mc ? "not a multicast address" : "not a unicast address") :
-			         rc == -ENOSPC ? "table full" : rc == -EEXIST ? "already present" :
-			         rc == -ENOENT ? "not present" : strerror(-rc));
-			return rc;
-		}
-		jb_obj_begin(o, NULL);
-		jb_str(o, "result", "ok");
-		jb_obj_end(o);
-		return 0;
-	}
-	if (strcmp(r->verb, "PROMISC") == 0) {
-		if (r->argc != 1 || (!ctl_arg_is(r, 0, "ON") && !ctl_arg_is(r, 0, "OFF"))) {
-			snprintf(err, errlen, "usage: PROMISC ON|OFF");
-			return -EINVAL;
-		}
-		rc = e1k_adapter_set_promisc(d->ad, ctl_arg_is(r, 0, "ON"));
-		if (rc < 0) {
-			snprintf(err, errlen, "promiscuous mode: %s", strerror(-rc));
-			return rc;
-		}
-		jb_obj_begin(o, NULL);
-		jb_bool(o, "promiscuous", ctl_arg_is(r, 0, "ON"));
-		jb_obj_end(o);
-		return 0;
-	}
-	if (strcmp(r->verb, "MTU") == 0) {
-		unsigned mtu;
-		char *end;
-
-		if ((rc = need_args(r, 1, err, errlen)) < 0)
-			return rc;
-		mtu = (unsigned)strtoul(r->argv[0], &end, 10);
-		if (*end || (rc = e1k_adapter_set_mtu(d->ad, mtu)) < 0) {
-			snprintf(err, errlen, "MTU must be 68..1500 (got '%s')", r->argv[0]);
-			return -EINVAL;
-		}
-		jb_obj_begin(o, NULL);
-		jb_u64(o, "mtu", mtu);
-		jb_obj_end(o);
-		return 0;
-	}
-	if (strcmp(r->verb, "FAULT") == 0) {
-		struct hal_dev *hw;
-		enum sim_fault f;
-		bool on = true;
-
-		if (r->argc < 1 || r->argc > 2 || sim_fault_parse(r->argv[0], &f) < 0 ||
-		    (r->argc == 2 && !ctl_arg_is(r, 1, "ON") && !ctl_arg_is(r, 1, "OFF"))) {
-			snprintf(err, errlen, "usage: FAULT surprise-remove|remove-request|hang|storm|link-down|corrupt-wb|hostile|stuck-filters [ON|OFF]");
-			return -EINVAL;
-		}
-		if (r->argc == 2)
-			on = ctl_arg_is(r, 1, "ON");
-		/* Under the halt lock: a halt closes the device. */
+	/* Once halted only a halt is answered (with the report), even an
+	 * unknown verb gets ESHUTDOWN: e1kd is exiting. */
+	if (!v || !(v->flags & CTL_VERB_WHILE_HALTED)) {
 		pthread_mutex_lock(&d->halt_lock);
-		hw = d->halted ? NULL : e1k_adapter_hal(d->ad);
-		if (!hw) {
-			snprintf(err, errlen, "the driver is halted: no device to inject a fault into");
-			rc = -ENODEV;
-		} else if (hal_is_vfio(hw)) {
-			/* The real path: memory decoding off in the command register,
-			 * so the next BAR access faults (SIGBUS, then all ones). */
-			if (f != SIM_FAULT_SURPRISE_REMOVE || !on) {
-				snprintf(err, errlen, "on a VFIO device only 'fault surprise-remove' can be injected");
-				rc = -ENOTSUP;
-			} else if ((rc = hal_vfio_fault_disable_memory(hw)) < 0) {
-				snprintf(err, errlen, "fault surprise-remove: %s", strerror(-rc));
-			}
-		} else if (!sim_is_sim(hw)) {
-			snprintf(err, errlen, "fault injection needs a sim or VFIO device (this is %s)", d->device);
-			rc = -ENOTSUP;
-		} else if ((rc = sim_fault(hw, f, on)) < 0) {
-			snprintf(err, errlen, "fault %s: %s", r->argv[0], strerror(-rc));
-		}
+		rc = d->halted ? -ESHUTDOWN : 0;
 		pthread_mutex_unlock(&d->halt_lock);
-		if (rc < 0)
+		if (rc < 0) {
+			snprintf(err, errlen, "the adapter is halted and e1kd is exiting (a halt "
+			         "request still gets the halt's report)");
 			return rc;
-		jb_obj_begin(o, NULL);
-		jb_str(o, "fault", sim_fault_name(f));
-		jb_bool(o, "on", on);
-		jb_obj_end(o);
-		return 0;
+		}
 	}
-	snprintf(err, errlen, "unknown request '%s'", r->verb);
-	return -EINVAL;
+	if (!v) {
+		snprintf(err, errlen, "unknown request '%s'", r->verb);
+		return -EINVAL;
+	}
+	fn = verb_handler(v->id);
+	if (!fn) {
+		/* A verb in ctl_verbs.c that e1kd does not implement (cli_verbs catches it). */
+		snprintf(err, errlen, "e1kd does not implement '%s'", v->wire);
+		return -ENOSYS;
+	}
+	v = ctl_verb_match(r);
+	if (!v) {
+		char usage[256];
+
+		ctl_verb_usage(ctl_verb_by_wire(r->verb)->id, false, usage, sizeof(usage));
+		snprintf(err, errlen, "usage: %s", usage);
+		return -EINVAL;
+	}
+	if (!(v->flags & CTL_VERB_NEEDS_DEVICE))
+		return fn(d, v, r, o, err, errlen);
+	pthread_mutex_lock(&d->halt_lock);
+	rc = fn(d, v, r, o, err, errlen);
+	pthread_mutex_unlock(&d->halt_lock);
+	return rc;
 }
 
 /* ---- main ---- */

@@ -1,21 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hooks.h - per-thread start/stop hooks for the threads the irq module starts
- * (DPC workers, the timer service thread, the interrupt thread).
+ * thread_hooks.h - per-thread start/stop hooks for the threads a module starts
+ * (irq/: DPC workers, the timer service thread, the interrupt thread; cli/:
+ * the control server thread).
  *
  * The driver registers each of its threads with RCU (rcu_register_thread /
- * rcu_unregister_thread); the irq module knows nothing of RCU, so it calls
- * these hooks instead:
+ * rcu_unregister_thread); the modules that start threads know nothing of RCU,
+ * so they call these hooks instead:
  *   on_start  is the first thing the new thread does, before any callback;
  *   on_stop   is the last thing it does, after its last callback returned.
  * The struct is copied at create time; ctx must stay valid until the module's
  * stop function returned.  Both hooks may be NULL; a NULL hooks pointer means
  * "no hooks".
  */
-#ifndef E1K_IRQ_HOOKS_H
-#define E1K_IRQ_HOOKS_H
-
-#include <stddef.h>
+#ifndef E1K_THREAD_HOOKS_H
+#define E1K_THREAD_HOOKS_H
 
 struct e1k_thread_hooks {           /* run on every thread a module starts, e.g. rcu_register_thread */
 	void (*on_start)(void *ctx);    /* first thing in the new thread; may be NULL */
@@ -23,11 +22,4 @@ struct e1k_thread_hooks {           /* run on every thread a module starts, e.g.
 	void *ctx;
 };
 
-/* Embedded objects (struct dpc, struct ktimer) are found again from their
- * callback argument with container_of. */
-#ifndef container_of
-#define container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
-#endif
-
-#endif /* E1K_IRQ_HOOKS_H */
+#endif /* E1K_THREAD_HOOKS_H */
