@@ -8,7 +8,7 @@
  * its members as k=v pairs).  Strings are printed with control characters
  * replaced by '?', so a response cannot drive the terminal.
  *
- * Halt report (design brief, "Resource ledger and report"): a header (reason in
+ * Halt report (halt/halt.h; JSON from cli/halt_report_json.c): a header (reason in
  * both spellings, from_state -> final_state, total time), the stage table
  * (name, result, duration ms = (end_ns - start_ns) / 1e6, detail), the verifier
  * counters, the ledger totals; any other field is appended as table rows, so
