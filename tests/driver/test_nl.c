@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * nl_test.c - driver/netlink: link set/get, carrier (TUNSETCARRIER,
+ * test_nl.c - driver/netlink: link set/get, carrier (TUNSETCARRIER,
  * IFLA_CARRIER, and the IFF_UP fallback), addresses, moving a TAP into a
  * named namespace.  Runs in a private network namespace (nettest.h).
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tap_test.c - hal/tapdev: name validation, lifetime, frame I/O against the
+ * test_tap.c - hal/tapdev: name validation, lifetime, frame I/O against the
  * kernel's own ARP and ICMP, in a private network namespace (nettest.h).
  * Addresses: 198.18.0.1 (the TAP, host side) and 198.18.0.2 ("the wire").
  */
