@@ -8,7 +8,8 @@
  * every byte outside printable ASCII replaced (ctl_safe_text), so a hostile
  * or broken peer cannot drive the terminal.  Exit status:
  *   0 success, 1 internal error, 2 usage error, 3 no driver answers,
- *   4 the driver refused, or a halt did not reach Halted.
+ *   4 the driver refused, or a halt did not reach Halted (report: not clean,
+ *   or a key absent).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include "json_read.h"
 #include "mac.h"
 #include "reasons.h"
+#include "report_cmd.h"
 
 #ifndef E1K_VERSION
 #define E1K_VERSION "unknown"
@@ -53,6 +55,16 @@ static const char help_head[] =
 
 static const char help_tail[] =
 "\n"
+"Without a driver (reading files e1kd wrote; no options before \"report\"):\n"
+"  report check FILE|- [--reason R]\n"
+"                          check a halt report (e1kd --report, e1kctl --json\n"
+"                          halt) against the halt contract; one line per problem\n"
+"                          on stderr, exit 4 if not clean\n"
+"  report get FILE|- KEY...\n"
+"                          print the value of each dotted KEY of a JSON document\n"
+"                          (rx.packets, ledger.outstanding, stages.free-dma.result),\n"
+"                          one per line; \"null\" and exit 4 for an absent key\n"
+"\n"
 "Options:\n"
 "  --ctl PATH              control socket (default: $E1KD_CTL, else " DEFAULT_CTL ")\n"
 "  --json                  print the driver's JSON response as received\n"
@@ -66,10 +78,12 @@ static const char help_tail[] =
 "Exit status:\n"
 "  0  success\n"
 "  1  internal error (out of memory)\n"
-"  2  usage error (bad command, option or argument)\n"
+"  2  usage error (bad command, option or argument; report: a FILE that cannot\n"
+"     be read or is not JSON)\n"
 "  3  no driver answers (no socket, nobody listening, timeout, no valid response)\n"
 "  4  the driver refused the request (or access was denied), or a halt did not\n"
-"     reach the Halted state\n";
+"     reach the Halted state; report check: the report is not clean; report\n"
+"     get: a KEY is absent\n";
 
 #define HELP_COL 26   /* where a command's description starts */
 
@@ -540,6 +554,9 @@ int main(int argc, char **argv)
 	struct opts o = { .timeout_ms = CTL_CLIENT_DEFAULT_TIMEOUT_MS };
 	int ex;
 
+	/* Reads files, not the socket: no options, no driver. */
+	if (argc > 1 && !strcmp(argv[1], "report"))
+		return e1kctl_report_main(argc - 1, argv + 1);
 	o.words = calloc((size_t)argc + 1, sizeof(*o.words));
 	if (!o.words) {
 		fprintf(stderr, "e1kctl: out of memory\n");
