@@ -7,46 +7,10 @@
 set -euo pipefail
 E1KD=$(readlink -f "$1") E1KCTL=$(readlink -f "$2")
 
-if [[ $(id -u) -ne 0 || ! -c /dev/net/tun ]]; then
-	echo "skip: needs root and /dev/net/tun"
-	exit 77
-fi
-if [[ -z ${E1K_IN_NETNS:-} ]]; then
-	export E1K_IN_NETNS=1
-	exec unshare --net -- bash "$0" "$@"
-fi
-ip link set lo up
-
-tmp=$(mktemp -d /tmp/e1k-cli.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-passed=0 failed=0
-ok() { echo "PASS $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
-
-# expect NAME STATUS PATTERN CMD...: exit status and a message matching PATTERN.
-expect() {
-	local name=$1 want=$2 pat=$3; shift 3
-	local out rc=0
-	out=$("$@" 2>&1) || rc=$?
-	if [[ $rc -ne $want ]]; then bad "$name" "exit $rc, want $want: $out"; return; fi
-	if ! grep -qiE -- "$pat" <<<"$out"; then bad "$name" "message '$out' lacks /$pat/"; return; fi
-	ok "$name"
-}
-
-wait_for() {   # wait_for DESC TIMEOUT_S CMD...
-	local desc=$1 t=$2; shift 2
-	local end=$((SECONDS + t))
-	until "$@" >/dev/null 2>&1; do
-		((SECONDS < end)) || { bad "$desc" "timed out"; return 1; }
-		sleep 0.05
-	done
-}
+source "$(dirname "$0")/../lib/harness.sh"
+need_root
+own_netns "$0" "$@"
+harness_tmp e1k-cli
 
 ctl=$tmp/run/e1kd.sock
 # --- e1kd usage errors: exit 2, nothing started
@@ -101,7 +65,8 @@ expect restart_after_shutdown 4 "Shutdown|not permitted|EPERM" "$E1KCTL" --ctl "
 expect halt_after_shutdown 0 "skipped" "$E1KCTL" --ctl "$ctl" halt --reason stopped
 rc=0; wait "$pid" || rc=$?
 ((rc == 0)) && ok e1kd_exit0 || bad e1kd_exit0 "exit $rc"
-grep -q '"detail":"skipped: done by shutdown"' "$tmp/r1.json" && ok report_says_shutdown || bad report_says_shutdown "$(head -c 300 "$tmp/r1.json")"
+expect report_clean 0 "^clean: stopped from Shutdown" "$E1KCTL" report check "$tmp/r1.json" --reason stopped
+expect report_says_shutdown 0 "^skipped: done by shutdown$" "$E1KCTL" report get "$tmp/r1.json" stages.reset-device.detail
 ! ip link show e1kt0 >/dev/null 2>&1 && ok tap_removed || bad tap_removed "e1kt0 still there"
 [[ ! -e $ctl ]] && ok socket_removed || bad socket_removed "$ctl left"
 expect halt_when_gone 3 "no driver|listening" "$E1KCTL" --ctl "$ctl" halt --reason stopped
@@ -113,8 +78,9 @@ pid=$!; pids+=("$pid")
 wait_for driver_up2 20 "$E1KCTL" --ctl "$ctl" status
 ip link del e1kt1
 rc=0; wait "$pid" || rc=$?
-((rc == 0)) && grep -q '"reason":"instance-deinitialized"' "$tmp/r2.json" \
-	&& ok tap_deleted_halts || bad tap_deleted_halts "exit $rc: $(tail -n 3 "$tmp/d2.log")"
+((rc == 0)) && ok tap_deleted_exit0 || bad tap_deleted_exit0 "exit $rc: $(tail -n 3 "$tmp/d2.log")"
+expect tap_deleted_halts 0 "^clean: instance-deinitialized" \
+	"$E1KCTL" report check "$tmp/r2.json" --reason instance-deinitialized
 
 # --- crash recovery: SIGKILL and SIGSEGV leave a stale socket; a new e1kd takes over
 for sig in KILL SEGV; do
@@ -133,5 +99,4 @@ for sig in KILL SEGV; do
 done
 grep -q "fatal signal: stopping the device" "$tmp/d3.log" && ok fatal_path_ran || bad fatal_path_ran "$(tail -n 2 "$tmp/d3.log")"
 
-echo "$passed passed, $failed failed"
-((failed == 0))
+summary

@@ -12,7 +12,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/e2e_lib.sh"
 e2e_init "$1" "$2"
 MODEL=$3 IRQ=$4
-passed=0 failed=0
+
+# rx_over N: the NIC has received more than N frames.
+rx_over() {
+	local n
+	n=$("$E1KCTL" --ctl "$ctl" --json stats | "$E1KCTL" report get - rx.packets) && ((n > $1))
+}
 
 for reason in disabled instance-deinitialized powered-down surprise-removed failed \
               initialization-failed stopped; do
@@ -22,7 +27,7 @@ for reason in disabled instance-deinitialized powered-down surprise-removed fail
 	ip netns exec "$NSB" ping -q -f -w 30 198.18.0.1 >/dev/null 2>&1 &
 	f2=$!
 	# Traffic is flowing once the NIC has received some of the flood.
-	wait_for "flood traffic" 10 sh -c "'$E1KCTL' --ctl '$ctl' --json stats | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)[\"rx\"][\"packets\"] > 200 else 1)'"
+	wait_for "flood traffic" 10 rx_over 200
 	case $reason in
 	disabled) how="removal request"; "$E1KCTL" --ctl "$ctl" fault remove-request >/dev/null ;;
 	surprise-removed) how="surprise removal"; "$E1KCTL" --ctl "$ctl" fault surprise-remove >/dev/null ;;
@@ -34,13 +39,12 @@ for reason in disabled instance-deinitialized powered-down surprise-removed fail
 	kill "$f1" "$f2" 2>/dev/null || true
 	wait "$f1" "$f2" 2>/dev/null || true
 	if ((rc != 0)); then
-		echo "FAIL $reason ($how): e1kd exited $rc"; tail -n 5 "$tmp/e1kd.log"; failed=$((failed + 1))
+		bad "$reason ($how)" "e1kd exited $rc"; tail -n 5 "$tmp/e1kd.log"
 	elif out=$(check_report "$tmp/report-$reason.json" "$reason"); then
-		echo "PASS $reason ($how): $out"; passed=$((passed + 1))
+		ok "$reason ($how): $out"
 	else
-		echo "FAIL $reason ($how): $out"; failed=$((failed + 1))
+		bad "$reason ($how)" "$out"
 	fi
 	e2e_stop
 done
-echo "$passed passed, $failed failed"
-((failed == 0))
+summary

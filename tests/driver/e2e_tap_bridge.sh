@@ -16,7 +16,6 @@ e2e_init "$1" "$2"
 MODEL=$3 IRQ=$4
 PINGS=${E2E_PINGS:-300}
 BYTES=${E2E_BYTES:-4000000}
-fail() { e2e_fail "$@"; }
 
 e2e_start "$MODEL" "$IRQ" --report "$tmp/report.json"
 "$E1KCTL" --ctl "$ctl" status
@@ -24,11 +23,11 @@ e2e_start "$MODEL" "$IRQ" --report "$tmp/report.json"
 echo "== ping A -> B ($PINGS)"
 out=$(ip netns exec "$NSA" ping -q -c "$PINGS" -i 0.005 -W 2 198.18.0.2) || true
 echo "$out" | tail -n 2
-echo "$out" | grep -q " $PINGS received" || fail "ping A->B lost packets"
+echo "$out" | grep -q " $PINGS received" || die "ping A->B lost packets"
 echo "== ping B -> A ($PINGS)"
 out=$(ip netns exec "$NSB" ping -q -c "$PINGS" -i 0.005 -W 2 198.18.0.1) || true
 echo "$out" | tail -n 2
-echo "$out" | grep -q " $PINGS received" || fail "ping B->A lost packets"
+echo "$out" | grep -q " $PINGS received" || die "ping B->A lost packets"
 
 echo "== TCP bulk A -> B ($BYTES bytes)"
 cat >"$tmp/tcp.py" <<'PY'
@@ -67,24 +66,21 @@ t1=$(date +%s.%N)
 server=$(tail -n 1 "$tmp/server.out")
 echo "client: $client"
 echo "server: $server"
-[[ "$client" == "$server" ]] || fail "TCP transfer corrupted or short"
+[[ "$client" == "$server" ]] || die "TCP transfer corrupted or short"
 python3 -c "print('throughput: %.1f Mbit/s' % ($BYTES * 8 / ($t1 - $t0) / 1e6))"
 
 "$E1KCTL" --ctl "$ctl" stats
 
 echo "== halt"
-"$E1KCTL" --ctl "$ctl" --json halt --reason stopped >"$tmp/halt.json" || fail "e1kctl halt exited $?"
-grep -q '"final_state":"Halted"' "$tmp/halt.json" || fail "halt report is not Halted"
+"$E1KCTL" --ctl "$ctl" --json halt --reason stopped >"$tmp/halt.json" || die "e1kctl halt exited $?"
+out=$(check_report "$tmp/halt.json" stopped) || die "the halt's answer: $out"
 wait "$pid" && rc=0 || rc=$?
 pid=
-((rc == 0)) || fail "e1kd exited $rc"
-grep -q '"final_state":"Halted"' "$tmp/report.json" || fail "--report file missing or not Halted"
-grep -q '"outstanding":0' "$tmp/report.json" || fail "ledger not empty"
-for k in dma_faults isr_after_deregister dpc_after_drain callbacks_after_halted rx_buffers_outstanding mmio_after_removal; do
-	grep -q "\"$k\":0" "$tmp/report.json" || fail "$k is not 0"
-done
-! ip -n "$NSA" link show e1k0 >/dev/null 2>&1 || fail "e1k0 left behind"
-! ip -n "$NSB" link show w0 >/dev/null 2>&1 || fail "w0 left behind"
-[[ ! -e $ctl ]] || fail "control socket left behind"
-echo "e2e ok: $MODEL/$IRQ"
-echo "1 passed, 0 failed"
+((rc == 0)) || die "e1kd exited $rc"
+out=$(check_report "$tmp/report.json" stopped) || die "the --report file: $out"
+echo "report: $out"
+! ip -n "$NSA" link show e1k0 >/dev/null 2>&1 || die "e1k0 left behind"
+! ip -n "$NSB" link show w0 >/dev/null 2>&1 || die "w0 left behind"
+[[ ! -e $ctl ]] || die "control socket left behind"
+ok "e2e $MODEL/$IRQ"
+summary

@@ -6,71 +6,31 @@
 # runner reports the scenario as FAIL with the first "not ok" line when the
 # scenario exits non-zero, and as SKIP when it calls `skip WHY` (exit 77).
 #
-# Also here: `host` and friends (run commands at the host end of the TAP
-# through tests/e2e/host-agent.sh), e1kd_start/e1kd_exit/e1k0_up/ctl (e1kd on
-# the rig's NIC with --tap e1k0), check_report (a halt report per contract)
-# and jvals (fields of e1kctl's JSON).  Waits poll a condition with a deadline
-# (wait_until): the guest shell has nothing to block on for 9p files or sysfs.
+# The checks (ok, nok, check, refuse, equal, wait_until) are
+# tests/lib/harness.sh's in its e2e format.  Also here: `host` and friends
+# (run commands at the host end of the TAP through tests/e2e/host-agent.sh),
+# e1kd_start/e1kd_exit/e1k0_up/ctl (e1kd on the rig's NIC with --tap e1k0),
+# check_report (a halt report per contract) and ctl_get (values from e1kctl's
+# JSON) -- both `e1kctl report`, no python3 (it costs seconds in a TCG guest).
 # On every exit path a running e1kd is killed and the host agent told to stop.
 #
 # Environment from the runner/rig: E1K_RIG_BDF, E1K_RIG_NIC, E1K_RIG_SHARE,
 # E1K_RIG_MODULES, E2E_ROOT (the source tree), E1KD, E1KCTL, VFIO_PROBE.
 set -uo pipefail
-e2e_fails=0
+HARNESS_FORMAT=e2e
+. "$E2E_ROOT/tests/lib/harness.sh"
 VFIO_BIND=$E2E_ROOT/scripts/vfio-bind
 BDF=$E1K_RIG_BDF
 SHARE=$E1K_RIG_SHARE
 
-# Each line carries the seconds since the scenario began ("@12.3"), to see
-# where a slow guest spends its time.
-e2e_t0=${EPOCHREALTIME/[.,]/}
-e2e_at() { local n=${EPOCHREALTIME/[.,]/}; n=$(((n - e2e_t0) / 100000)); AT="@$((n / 10)).$((n % 10))"; }
-ok() { e2e_at; echo "  ok $1 $AT"; }
-nok() {
-	e2e_at
-	echo "  not ok $1: $2 $AT"
-	e2e_fails=$((e2e_fails + 1))
-}
+# The scenarios' name for a failed check.
+nok() { bad "$@"; }
 # Capture a command's output on one line, for messages.
 oneline() { tr '\n' ' ' <<<"$1" | cut -c1-300; }
-
-# check NAME CMD...: CMD must succeed.
-check() {
-	local name=$1 out rc=0
-	shift
-	out=$("$@" 2>&1) || rc=$?
-	if ((rc == 0)); then ok "$name"; else nok "$name" "exit $rc: $(oneline "$out")"; fi
-	return $rc
-}
-
-# refuse NAME PATTERN CMD...: CMD must fail with exactly one line matching PATTERN.
-refuse() {
-	local name=$1 pat=$2 out rc=0 n
-	shift 2
-	out=$("$@" 2>&1) || rc=$?
-	n=$(grep -c '' <<<"$out")
-	if ((rc == 0)); then nok "$name" "succeeded: $(oneline "$out")"; return 1; fi
-	if ((n != 1)); then nok "$name" "$n lines, want one: $(oneline "$out")"; return 1; fi
-	if ! grep -qiE -- "$pat" <<<"$out"; then nok "$name" "message '$out' lacks /$pat/"; return 1; fi
-	ok "$name"
-}
 
 # equal NAME GOT WANT
 equal() {
 	if [[ $2 == "$3" ]]; then ok "$1"; else nok "$1" "got '$2', want '$3'"; fi
-}
-
-# wait_until TIMEOUT_S CMD...: poll CMD (every 50 ms) until it succeeds.  The
-# things waited on (sysfs bindings, files written through 9p by the host, a
-# process's exit) have no notification the guest shell can block on.
-wait_until() {
-	local t=$1 end
-	shift
-	end=$(($(date +%s%N) + t * 1000000000))
-	until "$@" >/dev/null 2>&1; do
-		(($(date +%s%N) < end)) || return 1
-		sleep 0.05
-	done
 }
 
 driver_of() {
@@ -88,11 +48,11 @@ dmar_faults() { dmesg | grep -iE 'handling fault|fault addr|DMAR: *\[DMA (Read|W
 finish() {
 	e2e_cleanup
 	trap - EXIT
-	if ((e2e_fails == 0)); then
+	if ((failed == 0)); then
 		echo "  scenario ok"
 		exit 0
 	fi
-	echo "  scenario failed: $e2e_fails check(s)"
+	echo "  scenario failed: $failed check(s)"
 	exit 1
 }
 
@@ -104,62 +64,30 @@ skip() {
 	exit 77
 }
 
-# check_report NAME FILE REASON: the halt report says Halted with REASON, the
-# ledger is empty, every verifier counter is zero and no stage failed.  (Bash
-# regexes over e1kd's compact JSON: python3 costs seconds in a TCG guest.)
+# check_report NAME FILE REASON: the halt report says Halted with REASON, every
+# stage in order and none failed, the ledger empty, every verifier counter
+# zero (e1kctl report check; its problems joined with "; ").
 check_report() {
-	local name=$1 file=$2 reason=$3 js k bad=() rest
-	if ! js=$(<"$file") 2>/dev/null || [[ -z $js ]]; then
-		nok "$name" "no report in $file"
-		return 1
-	fi
-	[[ $js =~ \"reason\":\"([^\"]*)\" ]] && [[ ${BASH_REMATCH[1]} == "$reason" ]] ||
-		bad+=("reason ${BASH_REMATCH[1]:-missing}")
-	[[ $js =~ \"final_state\":\"([^\"]*)\" ]] && [[ ${BASH_REMATCH[1]} == Halted ]] ||
-		bad+=("final_state ${BASH_REMATCH[1]:-missing}")
-	[[ $js =~ \"ledger\":\{[^{}]*\"outstanding\":0[,}] ]] || bad+=("ledger outstanding not 0")
-	for k in dma_faults isr_after_deregister dpc_after_drain callbacks_after_halted \
-		rx_buffers_outstanding mmio_after_removal; do
-		if [[ $js =~ \"$k\":([0-9]+)[,}] ]]; then
-			((BASH_REMATCH[1] == 0)) || bad+=("$k=${BASH_REMATCH[1]}")
-		else
-			bad+=("$k missing")
-		fi
-	done
-	rest=$js
-	while [[ $rest =~ \{\"name\":\"([^\"]*)\",\"result\":\"([^\"]*)\"(.*) ]]; do
-		case ${BASH_REMATCH[2]} in
-		ok|skipped) ;;
-		*) bad+=("stage ${BASH_REMATCH[1]} ${BASH_REMATCH[2]}") ;;
-		esac
-		rest=${BASH_REMATCH[3]}
-	done
-	if ((${#bad[@]} == 0)); then ok "$name"; return 0; fi
-	local IFS=';'
-	nok "$name" "${bad[*]}"
-	return 1
+	local name=$1 file=$2 reason=$3 out rc=0
+	out=$("$E1KCTL" report check "$file" --reason "$reason" 2>&1) || rc=$?
+	if ((rc == 0)); then ok "$name"; else nok "$name" "${out//$'\n'/; }"; fi
+	return $rc
 }
 
-# jvals JSON PATH...: J=(values), one per PATH ("irq_mode", "tx.packets": one
-# level of nesting), "null" when absent; strings without their quotes.
-jvals() {
-	local js=$1 p obj key
+# ctl_get COMMAND KEY...: J=(values), one per dotted KEY ("irq_mode",
+# "rx.packets") of `e1kctl --json COMMAND`, "null" when absent; strings
+# without their quotes.  Status 1 when e1kctl gets no answer.
+ctl_get() {
+	local cmd=$1 js rc=0
 	shift
 	J=()
-	for p; do
-		obj=$js key=$p
-		if [[ $p == *.* ]]; then
-			key=${p#*.}
-			if [[ $js =~ \"${p%%.*}\":\{([^{}]*)\} ]]; then obj={${BASH_REMATCH[1]}; else obj=; fi
-		fi
-		if [[ $obj =~ [{,]\"$key\":(\"[^\"]*\"|[^,}]*) ]]; then
-			p=${BASH_REMATCH[1]}
-			p=${p#\"}
-			J+=("${p%\"}")
-		else
-			J+=(null)
-		fi
-	done
+	if js=$(ctl --json "$cmd" 2>/dev/null); then
+		mapfile -t J < <("$E1KCTL" report get - "$@" <<<"$js" 2>/dev/null)
+	else
+		rc=1
+	fi
+	while ((${#J[@]} < $#)); do J+=(null); done
+	return $rc
 }
 
 # ---- the host end of the TAP (tests/e2e/host-agent.sh, "# e2e-host: agent") ----

@@ -28,54 +28,14 @@
 set -euo pipefail
 E1KD=$(readlink -f "$1") E1KCTL=$(readlink -f "$2")
 
-if [[ $(id -u) -ne 0 || ! -c /dev/net/tun ]] || ! command -v setpriv >/dev/null; then
-	echo "skip: needs root, /dev/net/tun and setpriv"
-	exit 77
-fi
-if [[ -z ${E1K_IN_NETNS:-} ]]; then
-	export E1K_IN_NETNS=1
-	exec unshare --net -- bash "$0" "$@"
-fi
-ip link set lo up
-
-tmp=$(mktemp -d /tmp/e1k-robust.XXXXXX)
+source "$(dirname "$0")/../lib/harness.sh"
+need_root setpriv
+own_netns "$0" "$@"
+harness_tmp e1k-robust
 chmod 755 "$tmp"      # traversable: the socket's own directory is the lock
 NSB=e1k-rob-b-$$
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	ip netns del "$NSB" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-passed=0 failed=0
-ok() { echo "PASS $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+harness_cleanup() { ip netns del "$NSB" 2>/dev/null || true; }
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
-
-# expect NAME STATUS PATTERN CMD...: exit status, exactly one line of output,
-# matching PATTERN.
-expect() {
-	local name=$1 want=$2 pat=$3 out rc=0 n
-	shift 3
-	out=$("$@" 2>&1) || rc=$?
-	n=$(grep -c '' <<<"$out" || true)
-	if ((rc != want)); then bad "$name" "exit $rc, want $want: $out"; return 1; fi
-	if ((n != 1)); then bad "$name" "$n lines, want one: $out"; return 1; fi
-	if ! grep -qiE -- "$pat" <<<"$out"; then bad "$name" "message '$out' lacks /$pat/"; return 1; fi
-	ok "$name"
-}
-
-wait_for() {   # wait_for DESC TIMEOUT_S CMD...
-	local desc=$1 t=$2
-	shift 2
-	local end=$((SECONDS + t))
-	until "$@" >/dev/null 2>&1; do
-		((SECONDS < end)) || { bad "$desc" "timed out"; return 1; }
-		sleep 0.05
-	done
-}
 
 no_tap() { ! ip link show "$1" >/dev/null 2>&1; }
 
@@ -84,31 +44,31 @@ ctl=$tmp/run/e1kd.sock
 # --- e1kd refusals: one line (--log-level error), exit 1, nothing left ---
 q=(--log-level error)
 mkdir -m 0777 "$tmp/open"
-expect ctl_dir_world_writable 1 "writable by group or others" \
+expect --one-line ctl_dir_world_writable 1 "writable by group or others" \
 	"$E1KD" --device sim:82540em --ctl "$tmp/open/e1kd.sock" "${q[@]}"
 [[ -z $(ls -A "$tmp/open") ]] && ok ctl_dir_untouched || bad ctl_dir_untouched "$(ls -A "$tmp/open")"
 echo keep >"$tmp/file.sock"
-expect ctl_path_not_socket 1 "not a socket; not touching it" \
+expect --one-line ctl_path_not_socket 1 "not a socket; not touching it" \
 	"$E1KD" --device sim:82540em --ctl "$tmp/file.sock" "${q[@]}"
 [[ $(cat "$tmp/file.sock") == keep ]] && ok ctl_file_untouched || bad ctl_file_untouched "changed"
 long=$tmp/$(printf 'd%.0s' {1..110})/e1kd.sock
-expect ctl_path_too_long 1 "too long" "$E1KD" --device sim:82540em --ctl "$long" "${q[@]}"
-expect e1kd_nonroot_tap 1 "needs CAP_NET_ADMIN" \
+expect --one-line ctl_path_too_long 1 "too long" "$E1KD" --device sim:82540em --ctl "$long" "${q[@]}"
+expect --one-line e1kd_nonroot_tap 1 "needs CAP_NET_ADMIN" \
 	nobody "$E1KD" --device sim:82540em --ctl "$tmp/nobody/e1kd.sock" --tap e1knob0 "${q[@]}"
 no_tap e1knob0 && ok e1kd_nonroot_no_tap_left || bad e1kd_nonroot_no_tap_left "e1knob0 exists"
 [[ ! -e $tmp/nobody/e1kd.sock ]] && ok e1kd_nonroot_no_socket_left || bad e1kd_nonroot_no_socket_left "socket left"
 mkdir -m 0700 "$tmp/rootonly"
-expect e1kd_nonroot_ctl_denied 1 "permission denied" \
+expect --one-line e1kd_nonroot_ctl_denied 1 "permission denied" \
 	nobody "$E1KD" --device sim:82540em --ctl "$tmp/rootonly/e1kd.sock" "${q[@]}"
 
 # --- e1kctl against no driver / a stale socket ---
-expect e1kctl_no_driver 3 "no driver is listening" "$E1KCTL" --ctl "$ctl" status
+expect --one-line e1kctl_no_driver 3 "no driver is listening" "$E1KCTL" --ctl "$ctl" status
 mkdir -m 0700 "$tmp/stale"
 python3 - "$tmp/stale/e1kd.sock" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])   # bound, never listening, closed
 PY
-expect e1kctl_stale_socket 3 "no driver is listening" "$E1KCTL" --ctl "$tmp/stale/e1kd.sock" status
+expect --one-line e1kctl_stale_socket 3 "no driver is listening" "$E1KCTL" --ctl "$tmp/stale/e1kd.sock" status
 
 # --- a running driver: permissions and hostile clients ---
 "$E1KD" --device sim:82574l --sim-wire loopback --ctl "$ctl" --report "$tmp/r1.json" \
@@ -118,17 +78,17 @@ pids+=("$pid")
 wait_for driver_up 20 "$E1KCTL" --ctl "$ctl" status && ok driver_up || true
 [[ $(stat -c '%a %U' "$ctl") == "600 root" && $(stat -c '%a %U' "$tmp/run") == "700 root" ]] &&
 	ok socket_0600_dir_0700 || bad socket_0600_dir_0700 "$(stat -c '%a %U %n' "$ctl" "$tmp/run")"
-expect other_uid_permission_denied 4 "permission denied on .* \(run as the user e1kd runs as\)" \
+expect --one-line other_uid_permission_denied 4 "permission denied on .* \(run as the user e1kd runs as\)" \
 	nobody "$E1KCTL" --ctl "$ctl" status
 # The second lock: with the modes opened up the connection gets through, and
 # SO_PEERCRED refuses it.
 chmod 0755 "$tmp/run"
 chmod 0666 "$ctl"
-expect other_uid_peercred_refused 4 "refused: .*\(EPERM\)" nobody "$E1KCTL" --ctl "$ctl" status
-expect other_uid_halt_refused 4 "refused: .*\(EPERM\)" nobody "$E1KCTL" --ctl "$ctl" halt --reason stopped
+expect --one-line other_uid_peercred_refused 4 "refused: .*\(EPERM\)" nobody "$E1KCTL" --ctl "$ctl" status
+expect --one-line other_uid_halt_refused 4 "refused: .*\(EPERM\)" nobody "$E1KCTL" --ctl "$ctl" halt --reason stopped
 chmod 0700 "$tmp/run"
 chmod 0600 "$ctl"
-expect still_running_after_refusals 0 "" sh -c "'$E1KCTL' --ctl '$ctl' status | grep -E '^state +Running'"
+expect --one-line still_running_after_refusals 0 "" sh -c "'$E1KCTL' --ctl '$ctl' status | grep -E '^state +Running'"
 
 # Hostile clients hold connections; e1kctl must still be answered at once.
 python3 - "$ctl" "$tmp/clients.ready" "$tmp/clients.done" <<'PY' &
@@ -159,7 +119,7 @@ cpid=$!
 pids+=("$cpid")
 wait_for clients_connected 10 test -e "$tmp/clients.ready" || true
 t0=$(date +%s%N)
-expect answered_despite_hostile_clients 0 "^state +Running" \
+expect --one-line answered_despite_hostile_clients 0 "^state +Running" \
 	sh -c "'$E1KCTL' --ctl '$ctl' --timeout 2000 status | grep -E '^state '"
 ms=$((($(date +%s%N) - t0) / 1000000))
 ((ms < 2000)) && ok "answer_time_${ms}ms" || bad answer_time "${ms} ms"
@@ -196,11 +156,14 @@ wait_for concurrent_halts_done 30 test -s "$tmp/h1.rc" -a -s "$tmp/h2.rc" || tru
 rc1=$(cat "$tmp/h1.rc" 2>/dev/null || echo none) rc2=$(cat "$tmp/h2.rc" 2>/dev/null || echo none)
 if [[ $rc1 == 0 && $rc2 == 0 ]]; then
 	# Both answered: the same report (the halt is idempotent).
-	python3 - "$tmp/h1.out" "$tmp/h2.out" <<'PY' && ok concurrent_halts_one_report || bad concurrent_halts_one_report "reports differ"
-import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:3])
-sys.exit(0 if a == b and a["final_state"] == "Halted" else 1)
-PY
+	# The same document byte for byte, and a clean report.
+	if ! cmp -s "$tmp/h1.out" "$tmp/h2.out"; then
+		bad concurrent_halts_one_report "reports differ"
+	elif out=$("$E1KCTL" report check "$tmp/h1.out" --reason stopped 2>&1); then
+		ok concurrent_halts_one_report
+	else
+		bad concurrent_halts_one_report "$out"
+	fi
 elif [[ "$rc1 $rc2" == "0 3" || "$rc1 $rc2" == "3 0" ]]; then
 	# The later one came after the server stopped: connect refused.  One
 	# that reached e1kd but was closed unanswered ("closed the connection
@@ -216,8 +179,8 @@ fi
 rc=0
 wait "$pid" || rc=$?
 ((rc == 0)) && ok e1kd_exit0_after_double_halt || bad e1kd_exit0_after_double_halt "exit $rc"
-grep -q '"final_state":"Halted"' "$tmp/r1.json" && ok one_report_written || bad one_report_written "no report"
-expect halt_already_halted 3 "no driver is listening" "$E1KCTL" --ctl "$ctl" halt --reason disabled
+expect --one-line one_report_written 0 "^clean: stopped" "$E1KCTL" report check "$tmp/r1.json" --reason stopped
+expect --one-line halt_already_halted 3 "no driver is listening" "$E1KCTL" --ctl "$ctl" halt --reason disabled
 [[ ! -e $ctl ]] && ok socket_removed || bad socket_removed "$ctl left"
 
 # --- crash recovery under traffic: same TAP names, same socket path ---
@@ -238,8 +201,9 @@ start_driver() {   # start_driver TAG: e1kd up, wire end in NSB, addresses set
 	wait_for "carrier_$1" 10 sh -c "ip link show e1k0 | grep -q LOWER_UP"
 }
 rx_packets() {   # frames the driver received so far
-	"$E1KCTL" --ctl "$ctl" --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["rx"]["packets"])'
+	"$E1KCTL" --ctl "$ctl" --json stats | "$E1KCTL" report get - rx.packets
 }
+rx_at_least() { local n; n=$(rx_packets) && ((n >= $1)); }
 for round in 1 2 3; do
 	start_driver "$round" || break
 	ip netns exec "$NSB" ping -q -f -s 1000 -w 30 198.18.0.1 >/dev/null 2>&1 &
@@ -249,7 +213,7 @@ for round in 1 2 3; do
 	# "Under traffic": killed once the flood has moved a few hundred frames
 	# through the driver, a little later each round.
 	want=$((base + 200 * round))
-	wait_for "flood_$round" 20 sh -c "[ \$('$E1KCTL' --ctl '$ctl' --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"rx\"][\"packets\"])') -ge $want ]" ||
+	wait_for "flood_$round" 20 rx_at_least "$want" ||
 		break
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null || true
@@ -261,7 +225,7 @@ for round in 1 2 3; do
 		bad "no_wire_tap_left_$round" "w0 still in $NSB"
 	! kill -0 "$pid" 2>/dev/null && ok "no_process_left_$round" || bad "no_process_left_$round" "$pid alive"
 	[[ -S $ctl ]] && ok "stale_socket_$round" || bad "stale_socket_$round" "no socket file"
-	expect "stale_socket_no_driver_$round" 3 "no driver is listening" "$E1KCTL" --ctl "$ctl" status
+	expect --one-line "stale_socket_no_driver_$round" 3 "no driver is listening" "$E1KCTL" --ctl "$ctl" status
 	# The same device spec, TAP names and socket path: starts cleanly.
 	start_driver "restart$round" || break
 	ok "restart_clean_$round"
@@ -271,16 +235,13 @@ for round in 1 2 3; do
 		bad "traffic_after_restart_$round" "ping failed"
 	fi
 	"$E1KCTL" --ctl "$ctl" --json halt --reason stopped >"$tmp/crash-halt.json" 2>&1 || true
-	python3 - "$tmp/crash-halt.json" <<'PY' && ok "clean_halt_after_restart_$round" || bad "clean_halt_after_restart_$round" "$(head -c 300 "$tmp/crash-halt.json")"
-import json, sys
-r = json.load(open(sys.argv[1]))
-bad = [k for k in ("dma_faults", "isr_after_deregister", "dpc_after_drain", "callbacks_after_halted",
-                   "rx_buffers_outstanding", "mmio_after_removal") if r[k] != 0]
-sys.exit(1 if bad or r["final_state"] != "Halted" or r["ledger"]["outstanding"] != 0 else 0)
-PY
+	if out=$("$E1KCTL" report check "$tmp/crash-halt.json" --reason stopped 2>&1); then
+		ok "clean_halt_after_restart_$round"
+	else
+		bad "clean_halt_after_restart_$round" "$out $(head -c 300 "$tmp/crash-halt.json")"
+	fi
 	wait "$pid" 2>/dev/null || true
 	no_tap e1k0 && [[ ! -e $ctl ]] && ok "clean_exit_$round" || bad "clean_exit_$round" "TAP or socket left"
 done
 
-echo "$passed passed, $failed failed"
-((failed == 0))
+summary

@@ -15,7 +15,7 @@
 
 reasons=(stopped disabled instance-deinitialized powered-down surprise-removed failed initialization-failed)
 
-rx_packets() { jvals "$(ctl --json stats 2>/dev/null)" rx.packets; RXP=${J[0]}; [[ $RXP =~ ^[0-9]+$ ]]; }
+rx_packets() { ctl_get stats rx.packets; RXP=${J[0]:-}; [[ $RXP =~ ^[0-9]+$ ]]; }
 rx_grew() { rx_packets && ((RXP >= rx0 + 200)); }
 
 check bind "$VFIO_BIND" bind "$BDF"

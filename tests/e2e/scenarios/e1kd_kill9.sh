@@ -10,7 +10,7 @@
 # e2e-host: agent
 . "$E2E_ROOT/tests/e2e/lib.sh"
 
-rx_packets() { jvals "$(ctl --json stats 2>/dev/null)" rx.packets; RXP=${J[0]}; [[ $RXP =~ ^[0-9]+$ ]]; }
+rx_packets() { ctl_get stats rx.packets; RXP=${J[0]:-}; [[ $RXP =~ ^[0-9]+$ ]]; }
 rx_grew() { rx_packets && ((RXP >= rx0 + 200)); }
 no_e1k0() { [[ ! -e /sys/class/net/e1k0 ]]; }
 

@@ -16,7 +16,7 @@
 reasons=(stopped disabled instance-deinitialized powered-down surprise-removed failed initialization-failed)
 rounds=${E2E_TEARDOWNS:-20}
 
-rx_packets() { jvals "$(ctl --json stats 2>/dev/null)" rx.packets irq.interrupts; RXP=${J[0]} IRQS=${J[1]}; [[ $RXP =~ ^[0-9]+$ ]]; }
+rx_packets() { ctl_get stats rx.packets irq.interrupts; RXP=${J[0]:-} IRQS=${J[1]:-}; [[ $RXP =~ ^[0-9]+$ ]]; }
 busy() { rx_packets && ((RXP >= 50 && IRQS >= 5)); }
 
 check bind "$VFIO_BIND" bind "$BDF"
@@ -25,7 +25,7 @@ done_ok=0
 for ((i = 1; i <= rounds; i++)); do
 	r=${reasons[$(((i - 1) % ${#reasons[@]}))]}
 	e1kd_start "$i" --irq-mode msix || break
-	jvals "$(ctl --json status)" irq_mode
+	ctl_get status irq_mode
 	equal "irq_mode_$i" "${J[0]}" msix
 	# The interface stays down: the flood reaches the device and the driver
 	# (interrupts, receive DPCs) without the guest's stack answering.

@@ -46,14 +46,14 @@ if ((rc != 0)) && grep -qi 'no-IOMMU' <<<"$out"; then ok e1kd_refuses_by_default
 
 if ! "$E1KD" --help 2>&1 | grep -q -- '--noiommu'; then
 	check restore "$VFIO_BIND" restore "$BDF"
-	((e2e_fails == 0)) && skip "binding and VFIO work without an IOMMU; e1kd has no --noiommu option (hal_vfio_opts.prefer_noiommu) to drive the NIC"
+	((failed == 0)) && skip "binding and VFIO work without an IOMMU; e1kd has no --noiommu option (hal_vfio_opts.prefer_noiommu) to drive the NIC"
 	finish
 fi
 
 # The packet pool must be physically contiguous: one 2 MiB huge page.
 echo 16 >/proc/sys/vm/nr_hugepages
 if e1kd_start noiommu --noiommu; then
-	jvals "$(ctl --json status)" mac
+	ctl_get status mac
 	equal mac "${J[0]}" 52:54:00:12:34:56
 	if e1k0_up noiommu; then
 		check ping_guest_to_host ping -c 3 -i 0.2 -w 15 198.18.0.1

@@ -20,10 +20,8 @@ esac
 # a row agree (the last TCP segments and ACKs may still be on their way).
 # Sets DTXP DTXB DRXP DRXB GPTC GPRC and TAP_*.
 stats_snap() {
-	local js
-	js=$(ctl --json stats) || return 1
+	ctl_get stats tx.packets tx.bytes rx.packets rx.bytes device.gptc device.gprc || return 1
 	tap_counters || return 1
-	jvals "$js" tx.packets tx.bytes rx.packets rx.bytes device.gptc device.gprc
 	DTXP=${J[0]} DTXB=${J[1]} DRXP=${J[2]} DRXB=${J[3]} GPTC=${J[4]} GPRC=${J[5]}
 }
 stats_settled() {
@@ -46,7 +44,7 @@ for m in "${modes[@]}"; do
 	tap_counters || nok "tap_base_$m" "no counters from the host"
 	b_rxp=$TAP_RXP b_rxb=$TAP_RXB b_txp=$TAP_TXP b_txb=$TAP_TXB
 	e1kd_start "$m" --irq-mode "$m" || continue
-	jvals "$(ctl --json status)" irq_mode mac link_up
+	ctl_get status irq_mode mac link_up
 	equal "irq_mode_$m" "${J[0]}" "$m"
 	equal "mac_$m" "${J[1]}" 52:54:00:12:34:56
 	equal "link_$m" "${J[2]}" true
