@@ -78,11 +78,13 @@ check_report() {
 # "rx.packets") of `e1kctl --json COMMAND`, "null" when absent; strings
 # without their quotes.  Status 1 when e1kctl gets no answer.
 ctl_get() {
-	local cmd=$1 js rc=0
+	local cmd=$1 js vals rc=0
 	shift
 	J=()
+	# (No process substitution: the guest has no /dev/fd.)
 	if js=$(ctl --json "$cmd" 2>/dev/null); then
-		mapfile -t J < <("$E1KCTL" report get - "$@" <<<"$js" 2>/dev/null)
+		vals=$("$E1KCTL" report get - "$@" <<<"$js" 2>/dev/null)
+		[[ -z $vals ]] || mapfile -t J <<<"$vals"
 	else
 		rc=1
 	fi
