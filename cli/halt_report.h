@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * halt_report.h - reading back and checking a halt report (the JSON document
- * e1k_halt_report_json writes, halt_report_json.h), and looking up values
- * in any JSON document
- * by a dotted key.  Used by `e1kctl report` and the tests, so there is one
- * checker of the halt contract instead of one per test language.
+ * e1k_halt_report_json writes, halt_report_json.h), and looking up values in
+ * any JSON document by a dotted key.  Used by `e1kctl report` and the tests,
+ * so there is one checker of the halt contract instead of one per test
+ * language.
  *
  *   struct e1k_report_problems p = { 0 };
  *   e1k_halt_report_check(doc, E1K_HALT_STOPPED, &p);   -> p.n problems, p.line[]
