@@ -286,14 +286,14 @@ int ctl_render_table(FILE *f, const struct jr_node *root)
 /* ---- halt report ---- */
 
 static const char *const halt_verifier_keys[] = {
-	"dma_faults", "isr_after_deregister", "dpc_after_drain", "callbacks_after_halted",
-	"rx_buffers_outstanding", "mmio_after_removal",
+	"dma_faults", "dma_live_frees", "isr_after_deregister", "dpc_after_drain",
+	"callbacks_after_halted", "rx_buffers_outstanding", "mmio_after_removal",
 };
 
 static const char *const halt_known_keys[] = {
 	"reason", "from_state", "final_state", "stages", "ledger", "total_ns",
-	"dma_faults", "isr_after_deregister", "dpc_after_drain", "callbacks_after_halted",
-	"rx_buffers_outstanding", "mmio_after_removal",
+	"dma_faults", "dma_live_frees", "isr_after_deregister", "dpc_after_drain",
+	"callbacks_after_halted", "rx_buffers_outstanding", "mmio_after_removal",
 };
 
 static bool is_known(const struct jr_node *c)

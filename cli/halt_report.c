@@ -168,14 +168,14 @@ static void read_ledger(const struct jr_node *o, struct ledger *l, struct e1k_re
 }
 
 static const char *const counter_keys[] = {
-	"dma_faults", "isr_after_deregister", "dpc_after_drain", "callbacks_after_halted",
-	"rx_buffers_outstanding", "mmio_after_removal",
+	"dma_faults", "dma_live_frees", "isr_after_deregister", "dpc_after_drain",
+	"callbacks_after_halted", "rx_buffers_outstanding", "mmio_after_removal",
 };
 
 static uint64_t *counter(struct e1k_halt_report *rep, unsigned k)
 {
 	uint64_t *const c[] = {
-		&rep->dma_faults, &rep->isr_after_deregister, &rep->dpc_after_drain,
+		&rep->dma_faults, &rep->dma_live_frees, &rep->isr_after_deregister, &rep->dpc_after_drain,
 		&rep->callbacks_after_halted, &rep->rx_buffers_outstanding, &rep->mmio_after_removal,
 	};
 
@@ -215,6 +215,17 @@ static unsigned report_read(const struct jr_node *doc, struct e1k_halt_report *r
 		problem(p, "device_gone: missing or not a boolean");
 	else
 		rep->device_gone = gone->b;
+	s = need_str(doc, "", "device_found", p);
+	if (s) {
+		unsigned f;
+
+		for (f = 0; f <= HAL_GONE && strcmp(s, hal_presence_name((enum hal_presence)f)); f++)
+			;
+		if (f > HAL_GONE)
+			problem(p, "device_found = %s: not present, not-decoding or gone", s);
+		else
+			rep->device_found = (enum hal_presence)f;
+	}
 	read_stages(jr_get(doc, "stages"), rep, present, p);
 	read_ledger(jr_get(doc, "ledger"), &rep->ledger, p);
 	for (unsigned k = 0; k < NCOUNTERS; k++)

@@ -11,6 +11,7 @@ void e1k_halt_report_json(const struct e1k_halt_report *r, struct jbuf *b)
 	jb_str(b, "from_state", e1k_state_name(r->from_state));
 	jb_str(b, "final_state", e1k_state_name(r->final_state));
 	jb_bool(b, "device_gone", r->device_gone);
+	jb_str(b, "device_found", hal_presence_name(r->device_found));
 	jb_arr_begin(b, "stages");
 	for (unsigned i = 0; i < E1K_HS_COUNT; i++) {
 		const struct e1k_stage_report *s = &r->stages[i];
@@ -43,6 +44,7 @@ void e1k_halt_report_json(const struct e1k_halt_report *r, struct jbuf *b)
 	jb_arr_end(b);
 	jb_obj_end(b);
 	jb_u64(b, "dma_faults", r->dma_faults);
+	jb_u64(b, "dma_live_frees", r->dma_live_frees);
 	jb_u64(b, "isr_after_deregister", r->isr_after_deregister);
 	jb_u64(b, "dpc_after_drain", r->dpc_after_drain);
 	jb_u64(b, "callbacks_after_halted", r->callbacks_after_halted);

@@ -17,9 +17,6 @@
 #include "clock.h"
 #include "log.h"
 
-/* QEMU 7.2's e1000e aborts if MSI-X goes away while its interrupt
- * throttling timer is armed: after masking, MSI-X waits at least this long. */
-#define MSIX_THROTTLE_WAIT_US 20000u
 
 static struct e1k_adapter *A(void *dev) { return dev; }
 
@@ -38,6 +35,13 @@ static bool op_probe_gone(void *dev)
 	return e1k_check_removed(ad, hal_rd32(ad->hw, E1000_STATUS));
 }
 
+static enum hal_presence op_presence(void *dev) { return hal_probe_presence(A(dev)->hw); }
+
+static int op_quiesce(void *dev, bool *reset)
+{
+	return e1k_hw_quiesce_unmapped(A(dev)->hw, reset);
+}
+
 static void op_verifier(void *dev, struct e1k_halt_verifier *v)
 {
 	struct e1k_adapter *ad = dev;
@@ -45,6 +49,7 @@ static void op_verifier(void *dev, struct e1k_halt_verifier *v)
 	/* The device's own counters only while its handle is open. */
 	if (ad->hw) {
 		v->dma_faults = hal_dma_faults(ad->hw);
+		v->dma_live_frees = hal_dma_live_frees(ad->hw);
 		v->mmio_after_removal = atomic_load(&ad->hw->mmio_after_removal);
 	}
 	v->isr_after_deregister = atomic_load(&ad->isr.isr_after_deregister);
@@ -130,8 +135,8 @@ static unsigned op_mask_interrupts(void *dev)
 	unsigned wait_us = 2 * ad->cfg.itr_ns / 1000u;
 
 	e1k_hw_irq_mask(ad->hw);
-	if (ad->irq_mode == E1K_IRQ_MSIX && wait_us < MSIX_THROTTLE_WAIT_US)
-		wait_us = MSIX_THROTTLE_WAIT_US;
+	if (ad->irq_mode == E1K_IRQ_MSIX && wait_us < E1K_HW_E1000E_THROTTLE_US)
+		wait_us = E1K_HW_E1000E_THROTTLE_US;
 	if (wait_us)
 		e1k_sleep_ns((uint64_t)wait_us * 1000u);
 	return wait_us;
@@ -214,6 +219,8 @@ static const struct e1k_halt_ops adapter_halt_ops = {
 	.shutdown_done = op_shutdown_done,
 	.is_gone = op_is_gone,
 	.probe_gone = op_probe_gone,
+	.presence = op_presence,
+	.quiesce = op_quiesce,
 	.verifier = op_verifier,
 	.warn = op_warn,
 	.reject_new_work = op_reject_new_work,

@@ -255,6 +255,34 @@ int e1k_hw_power_down(struct hal_dev *hw)
 	return hal_cfg_write16(hw, (uint32_t)pm + PCI_PM_CTRL, pmcsr);
 }
 
+int e1k_hw_quiesce_unmapped(struct hal_dev *hw, bool *reset)
+{
+	uint16_t cmd;
+	int rc;
+
+	*reset = false;
+	rc = hal_raw_cfg_read16(hw, PCI_CFG_COMMAND, &cmd);
+	if (rc < 0)
+		return rc;
+	rc = hal_raw_cfg_write16(hw, PCI_CFG_COMMAND,
+	                         (uint16_t)((cmd | PCI_CFG_CMD_MEMORY) & ~PCI_CFG_CMD_MASTER));
+	if (rc < 0)
+		return rc;
+	/* No reads: they are not needed, and the mapping may be gone. */
+	hal_raw_wr32(hw, E1000_IMC, E1000_IMS_ALL);
+	hal_raw_wr32(hw, E1000_RCTL, 0);
+	hal_raw_wr32(hw, E1000_TCTL, 0);
+	hal_raw_wr32(hw, E1000_RDLEN, 0);
+	hal_raw_wr32(hw, E1000_TDLEN, 0);
+	hal_raw_wr32(hw, E1000_CTRL, E1000_CTRL_RST);
+	if (hw->mac == E1K_MAC_82574L)
+		e1k_sleep_ns((uint64_t)E1K_HW_E1000E_THROTTLE_US * 1000u);
+	*reset = hal_raw_reset(hw) == 0;
+	/* A reset restores the saved command register: clear both again. */
+	return hal_raw_cfg_write16(hw, PCI_CFG_COMMAND,
+	                           (uint16_t)(cmd & ~(PCI_CFG_CMD_MEMORY | PCI_CFG_CMD_MASTER)));
+}
+
 void e1k_hw_read_stats(struct hal_dev *hw, struct e1k_hw_stats *d)
 {
 	d->gprc += hal_rd32(hw, E1000_GPRC);

@@ -26,6 +26,9 @@
 #define E1K_HW_RESET_US       10000u   /* CTRL.RST self-clears (SDM 14.5: ~1 us) */
 #define E1K_HW_EEPROM_US       1000u   /* one EERD word read */
 #define E1K_HW_POLL_NS        10000u   /* between polls of a self-clearing bit */
+/* QEMU 7.2's e1000e aborts if MSI-X goes away while its interrupt
+ * throttling timer is armed: after masking, it is given this long. */
+#define E1K_HW_E1000E_THROTTLE_US 20000u
 
 /* All ones on a present device, confirmed on STATUS: the device is gone. */
 bool e1k_hw_reads_gone(struct hal_dev *hw, uint32_t val);
@@ -81,6 +84,15 @@ void e1k_hw_tx_enable(struct hal_dev *hw);
 /* Wake-up on magic packet and link change, PME enabled (SDM 6.x), then
  * D3hot through the PM capability.  -ENOENT: no PM capability (stays D0). */
 int  e1k_hw_power_down(struct hal_dev *hw);
+
+/* A function whose BAR stopped decoding (its registers read all ones) but
+ * which config space says is still on the bus: bus mastering off first (no
+ * more DMA), memory decoding back on, interrupts masked, RX/TX off and the
+ * MAC reset through the backend's region access (hal_raw_wr32, not the
+ * mapping), a function reset where the backend offers one (*reset), and the
+ * command register left with bus mastering and memory decoding off.  Only
+ * the hal_raw_* accesses the removal rules allow.  0 or a negative errno. */
+int  e1k_hw_quiesce_unmapped(struct hal_dev *hw, bool *reset);
 
 /* The clear-on-read statistics registers, added to acc. */
 struct e1k_hw_stats {

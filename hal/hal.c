@@ -55,6 +55,47 @@ int hal_set_bus_master(struct hal_dev *hw, bool on)
 	return hal_cfg_write16(hw, PCI_CFG_COMMAND, cmd);
 }
 
+const char *hal_presence_name(enum hal_presence p)
+{
+	static const char *const n[] = { "present", "not-decoding", "gone" };
+
+	return (unsigned)p < 3 ? n[p] : "?";
+}
+
+int hal_raw_cfg_read16(struct hal_dev *hw, uint32_t off, uint16_t *val)
+{
+	return hw->ops->cfg_read(hw, off, val, sizeof(*val));
+}
+
+int hal_raw_cfg_write16(struct hal_dev *hw, uint32_t off, uint16_t val)
+{
+	return hw->ops->cfg_write(hw, off, &val, sizeof(val));
+}
+
+void hal_raw_wr32(struct hal_dev *hw, uint32_t reg, uint32_t val)
+{
+	if (hw->ops->wr32_region)
+		hw->ops->wr32_region(hw, reg, val);
+	else
+		hw->ops->wr32(hw, reg, val);
+}
+
+int hal_raw_reset(struct hal_dev *hw)
+{
+	return hw->ops->reset(hw);
+}
+
+enum hal_presence hal_probe_presence(struct hal_dev *hw)
+{
+	uint16_t id = 0xffff, cmd = 0xffff;
+
+	/* A vanished function's config reads complete with all ones. */
+	if (hal_raw_cfg_read16(hw, PCI_CFG_VENDOR_ID, &id) < 0 || id == 0xffff ||
+	    hal_raw_cfg_read16(hw, PCI_CFG_COMMAND, &cmd) < 0 || cmd == 0xffff)
+		return HAL_GONE;
+	return (cmd & PCI_CFG_CMD_MEMORY) ? HAL_PRESENT : HAL_NOT_DECODING;
+}
+
 void hal_close(struct hal_dev *hw)
 {
 	if (hw)

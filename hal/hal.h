@@ -92,6 +92,16 @@ struct hal_ops {
 	 * them; VFIO cannot see them (the host IOMMU logs them instead).  The
 	 * halt report's dma_faults.  Context any. */
 	uint64_t (*dma_faults)(struct hal_dev *hw);
+	/* Optional (may be NULL).  DMA regions freed while the device could
+	 * still reach them (bus mastering on, RX or TX enabled): the rule
+	 * "quiet before freed", which only the model can see.  Context any. */
+	uint64_t (*dma_live_frees)(struct hal_dev *hw);
+	/* Optional (NULL: wr32).  A register write through the backend's
+	 * region access rather than the BAR mapping (VFIO: pwrite on the
+	 * device fd), which still works once the mapping was replaced after a
+	 * fault.  Only for stopping a function that no longer decodes its
+	 * BAR (hal_raw_wr32). */
+	void (*wr32_region)(struct hal_dev *hw, uint32_t reg, uint32_t val);
 	/* Close the device: every mapping and irq must already have been released
 	 * (the backend releases leftovers itself and reports them by count). */
 	void (*close)(struct hal_dev *hw);
@@ -162,10 +172,39 @@ int  hal_cfg_find_cap(struct hal_dev *hw, uint8_t cap_id);
 /* Set or clear PCI_CFG_CMD_MASTER. */
 int  hal_set_bus_master(struct hal_dev *hw, bool on);
 
+/*
+ * ---- after removal was detected ----
+ * Once hw->gone is set no register or config access is made, with one
+ * exception: telling a function that vanished from one that only stopped
+ * decoding its BAR (memory space off, a link error, a hung function), and
+ * stopping the latter before its DMA memory is freed -- a function still on
+ * the bus with bus mastering on would write into freed pages.  These go to
+ * the backend directly and are not counted in mmio_after_removal.
+ * Context: the halting thread.
+ */
+enum hal_presence {
+	HAL_PRESENT,        /* config answers, memory decoding on */
+	HAL_NOT_DECODING,   /* config answers, memory decoding off */
+	HAL_GONE,           /* config reads all ones: nothing is there */
+};
+const char *hal_presence_name(enum hal_presence p);   /* "present", "not-decoding", "gone" */
+enum hal_presence hal_probe_presence(struct hal_dev *hw);
+int  hal_raw_cfg_read16(struct hal_dev *hw, uint32_t off, uint16_t *val);
+int  hal_raw_cfg_write16(struct hal_dev *hw, uint32_t off, uint16_t val);
+void hal_raw_wr32(struct hal_dev *hw, uint32_t reg, uint32_t val);
+/* The backend's function reset (VFIO_DEVICE_RESET): -ENOTSUP where none. */
+int  hal_raw_reset(struct hal_dev *hw);
+
 /* DMA refused by the backend's checker (0 where the backend has none). */
 static inline uint64_t hal_dma_faults(struct hal_dev *hw)
 {
 	return hw->ops->dma_faults ? hw->ops->dma_faults(hw) : 0;
+}
+
+/* DMA regions freed while the device could reach them (0: backend cannot see). */
+static inline uint64_t hal_dma_live_frees(struct hal_dev *hw)
+{
+	return hw->ops->dma_live_frees ? hw->ops->dma_live_frees(hw) : 0;
 }
 
 static inline int hal_dma_alloc(struct hal_dev *hw, size_t len, struct hal_dma *out)

@@ -542,6 +542,11 @@ static uint64_t sim_op_dma_faults(struct hal_dev *hw)
 	return atomic_load_explicit(&sim_of(hw)->dma.faults, memory_order_relaxed);
 }
 
+static uint64_t sim_op_dma_live_frees(struct hal_dev *hw)
+{
+	return atomic_load_explicit(&sim_of(hw)->dma.live_frees, memory_order_relaxed);
+}
+
 static const struct hal_ops sim_ops = {
 	.name       = "sim",
 	.rd32       = sim_op_rd32,
@@ -556,5 +561,6 @@ static const struct hal_ops sim_ops = {
 	.irq_unmask = sim_op_irq_unmask,
 	.reset      = sim_op_reset,
 	.dma_faults = sim_op_dma_faults,
+	.dma_live_frees = sim_op_dma_live_frees,
 	.close      = sim_op_close,
 };

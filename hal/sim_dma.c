@@ -119,6 +119,15 @@ void sim_op_dma_free(struct hal_dev *hw, struct hal_dma *dma)
 
 	if (!dma || dma->handle == 0)
 		return;
+	/* The driver must quiet the device before it gives memory up: bus
+	 * mastering on with a ring enabled means the device may still write
+	 * here (the halt's "no DMA into freed memory", checked at the free
+	 * rather than waiting for a DMA that may or may not come). */
+	pthread_mutex_lock(&d->reg_lock);
+	if (!atomic_load_explicit(&d->removed, memory_order_acquire) && d->bus_master && !d->d3hot &&
+	    ((sim_reg(d, E1000_RCTL) & E1000_RCTL_EN) || (sim_reg(d, E1000_TCTL) & E1000_TCTL_EN)))
+		atomic_fetch_add_explicit(&t->live_frees, 1, memory_order_relaxed);
+	pthread_mutex_unlock(&d->reg_lock);
 	pthread_rwlock_wrlock(&t->lock);
 	for (size_t i = 0; i < t->n; i++) {
 		if (t->maps[i].handle == dma->handle && t->maps[i].iova == dma->iova) {

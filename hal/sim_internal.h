@@ -131,6 +131,7 @@ struct sim_dma_table {
 	atomic_uint_fast64_t blocked;
 	atomic_uint_fast64_t live;
 	atomic_uint_fast64_t total;
+	atomic_uint_fast64_t live_frees;   /* freed while the device could reach them */
 };
 
 struct sim_vec {

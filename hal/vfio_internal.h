@@ -167,6 +167,7 @@ struct vfio_dev {
 	uint32_t             num_irqs;
 	uint8_t             *bar0;
 	size_t               bar0_len;
+	uint64_t             bar0_off;    /* BAR0's region offset in device_fd */
 	int                  guard_slot;
 	/* Set (release) after hal_vfio_fault_disable_memory's config write;
 	 * close reads it (acquire).  The removal that write causes is seen by

@@ -34,6 +34,12 @@ struct halt_ctx {
 	bool gone_in_halt;   /* ... because removal was detected after the halt started */
 	bool abort_tx;       /* do not wait for sends to complete */
 	bool after_shutdown; /* shutdown already stopped, masked and reset it */
+	/* A device that read all ones but is still on the bus: stopped through
+	 * config space when found (device_lost), reported by disable-bus-master. */
+	bool quiesced;
+	int quiesce_rc;
+	bool quiesce_reset;
+	enum e1k_halt_stage quiesce_at;
 };
 
 /* While drain-requests waits on the device, it asks whether the device is
@@ -80,6 +86,28 @@ static const char *gone_why(const struct halt_ctx *h)
 }
 
 /*
+ * The device read all ones (at the start, or while the halt ran).  Gone for
+ * good, or only no longer decoding its BAR?  A function still on the bus
+ * still masters the bus: it is stopped at once through config space, or it
+ * would write into the memory the halt is about to free (and into whatever
+ * reuses it; in no-IOMMU mode nothing would stop it).
+ */
+static void device_lost(struct halt_ctx *h, enum e1k_halt_stage at)
+{
+	h->rep->device_found = h->ops->presence(h->dev);
+	if (h->rep->device_found == HAL_GONE)
+		return;
+	h->quiesced = true;
+	h->quiesce_at = at;
+	h->quiesce_rc = h->ops->quiesce(h->dev, &h->quiesce_reset);
+	warn(h, "the device reads all ones but is still on the bus (%s): %s at %s",
+	     hal_presence_name(h->rep->device_found),
+	     h->quiesce_rc < 0 ? "could not stop it through config space" :
+	     "bus mastering and memory decoding cleared through config space",
+	     e1k_halt_stage_name(at));
+}
+
+/*
  * Removal detected after the halt started (finding F2 in docs/robustness.md):
  * the irq thread (REQ handler, ISR) may mark the device gone at any time
  * until deregister-interrupts joins it, and the halt's own reads (these
@@ -105,6 +133,7 @@ static bool halt_check_gone(struct halt_ctx *h, enum e1k_halt_stage before, bool
 	h->rep->device_gone = true;
 	warn(h, "device removed during the halt (at %s): no more register access",
 	     e1k_halt_stage_name(before));
+	device_lost(h, before);
 	return true;
 }
 
@@ -388,6 +417,19 @@ static enum e1k_stage_result st_bus_master(struct halt_ctx *h, struct e1k_stage_
 	 * thread was joined, the DPCs drained, the timers cancelled). */
 	(void)halt_check_gone(h, E1K_HS_DISABLE_BUS_MASTER, false);
 	r = release_group(h, E1K_HS_DISABLE_BUS_MASTER, s);
+	if (h->quiesced && r == E1K_SR_OK) {
+		if (h->quiesce_rc < 0) {
+			detail(s, "device %s: clearing bus mastering through config space at %s failed: %s",
+			       hal_presence_name(h->rep->device_found), e1k_halt_stage_name(h->quiesce_at),
+			       strerror(-h->quiesce_rc));
+			return E1K_SR_ERROR;
+		}
+		detail(s, "device %s: bus mastering and memory decoding cleared through config space at %s; "
+		       "RX/TX stopped and MAC reset through the region%s",
+		       hal_presence_name(h->rep->device_found), e1k_halt_stage_name(h->quiesce_at),
+		       h->quiesce_reset ? "; function reset" : "; no function reset offered");
+		return E1K_SR_OK;
+	}
 	if (h->gone && r == E1K_SR_OK) {
 		detail(s, "skipped: %s, config space not touched", gone_why(h));
 		return E1K_SR_SKIPPED;
@@ -425,6 +467,7 @@ static enum e1k_stage_result st_release_device(struct halt_ctx *h, struct e1k_st
 
 	h->ops->verifier(h->dev, &v);
 	h->rep->dma_faults = v.dma_faults;
+	h->rep->dma_live_frees = v.dma_live_frees;
 	h->rep->mmio_after_removal = v.mmio_after_removal;
 	return release_group(h, E1K_HS_RELEASE_DEVICE, s);
 }
@@ -482,6 +525,8 @@ static void halt_begin(struct halt_ctx *h, enum e1k_halt_reason reason,
 	if (h->gone && !h->pol->probe_removed)
 		warn(h, "halt (%s) of a device that is gone: no register access",
 		     e1k_halt_reason_name(reason));
+	if (h->gone)
+		device_lost(h, E1K_HS_REJECT_NEW_WORK);
 }
 
 int e1k_halt_run(const struct e1k_halt_ops *ops, void *dev, enum e1k_halt_reason reason,
@@ -496,6 +541,7 @@ int e1k_halt_run(const struct e1k_halt_ops *ops, void *dev, enum e1k_halt_reason
 		return -EINVAL;
 	memset(rep, 0, sizeof(*rep));
 	rep->reason = reason;
+	rep->device_found = HAL_PRESENT;
 	rep->from_state = ops->state(dev);
 	snprintf(rep->device, sizeof(rep->device), "%s", ops->name(dev));
 	halt_begin(&h, reason, bounds);
@@ -543,7 +589,7 @@ int e1k_halt_report_clean(const struct e1k_halt_report *r)
 	for (unsigned i = 0; i < E1K_HS_COUNT; i++)
 		if (r->stages[i].result == E1K_SR_TIMEOUT || r->stages[i].result == E1K_SR_ERROR)
 			return -EIO;
-	if (r->dma_faults || r->isr_after_deregister || r->dpc_after_drain ||
+	if (r->dma_faults || r->dma_live_frees || r->isr_after_deregister || r->dpc_after_drain ||
 	    r->callbacks_after_halted || r->rx_buffers_outstanding || r->mmio_after_removal ||
 	    ledger_outstanding(&r->ledger) || r->final_state != E1K_STATE_HALTED)
 		return -EIO;

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hal.h"
 #include "ledger.h"
 #include "policy.h"
 #include "reasons.h"
@@ -49,13 +50,15 @@ struct e1k_halt_report {
 	struct e1k_stage_report stages[E1K_HS_COUNT];
 	struct ledger ledger;          /* copy, after the last release */
 	uint64_t dma_faults;
+	uint64_t dma_live_frees;       /* memory freed while the device could reach it */
 	uint64_t isr_after_deregister;
 	uint64_t dpc_after_drain;
 	uint64_t callbacks_after_halted;
 	uint64_t rx_buffers_outstanding;
 	uint64_t mmio_after_removal;
 	uint64_t total_ns;
-	bool     device_gone;
+	bool     device_gone;          /* no register access (gone, or its BAR stopped decoding) */
+	enum hal_presence device_found; /* what a device that read all ones turned out to be */
 	char     device[64];
 };
 
@@ -70,6 +73,7 @@ struct e1k_halt_bounds {
  * device accesses after removal.  Filled by the driver's verifier op. */
 struct e1k_halt_verifier {
 	uint64_t dma_faults;             /* the backend's DMA checker (hal table) */
+	uint64_t dma_live_frees;         /* ... and memory it saw freed while reachable */
 	uint64_t isr_after_deregister;
 	uint64_t dpc_after_drain;
 	uint64_t callbacks_after_halted;
@@ -104,6 +108,14 @@ struct e1k_halt_ops {
 	 * once (all ones, confirmed) and may set the mark.  Both return the mark. */
 	bool (*is_gone)(void *dev);
 	bool (*probe_gone)(void *dev);
+	/* After the mark is set: is the function still on the bus (config
+	 * space answers)?  And if so, stop it without its BAR mapping: bus
+	 * mastering and memory decoding off through config space, RX/TX off
+	 * and a reset through the backend's region access, a function reset
+	 * where the backend offers one (*reset says whether it did).  0 or a
+	 * negative errno. */
+	enum hal_presence (*presence)(void *dev);
+	int  (*quiesce)(void *dev, bool *reset);
 	void (*verifier)(void *dev, struct e1k_halt_verifier *v);
 	/* A warning the halt wants said (the driver's log). */
 	void (*warn)(void *dev, const char *msg);

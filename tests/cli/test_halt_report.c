@@ -195,8 +195,8 @@ static void test_stage_timeout_and_error(void)
 static void test_each_counter(void)
 {
 	static const char *const keys[] = {
-		"dma_faults", "isr_after_deregister", "dpc_after_drain", "callbacks_after_halted",
-		"rx_buffers_outstanding", "mmio_after_removal",
+		"dma_faults", "dma_live_frees", "isr_after_deregister", "dpc_after_drain",
+		"callbacks_after_halted", "rx_buffers_outstanding", "mmio_after_removal",
 	};
 	struct e1k_halt_report r;
 	struct e1k_report_problems p;
@@ -204,7 +204,7 @@ static void test_each_counter(void)
 
 	for (unsigned k = 0; k < TL_N(keys); k++) {
 		uint64_t *c[] = {
-			&r.dma_faults, &r.isr_after_deregister, &r.dpc_after_drain,
+			&r.dma_faults, &r.dma_live_frees, &r.isr_after_deregister, &r.dpc_after_drain,
 			&r.callbacks_after_halted, &r.rx_buffers_outstanding, &r.mmio_after_removal,
 		};
 

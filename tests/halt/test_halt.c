@@ -46,6 +46,7 @@ static void check_report_common(const struct e1k_halt_report *rep)
 	CHECK_EQ(rep->ledger.acquired, rep->ledger.released);
 	CHECK(rep->ledger.acquired >= 10);
 	CHECK_EQ(rep->dma_faults, 0);
+	CHECK_EQ(rep->dma_live_frees, 0);
 	CHECK_EQ(rep->isr_after_deregister, 0);
 	CHECK_EQ(rep->dpc_after_drain, 0);
 	CHECK_EQ(rep->callbacks_after_halted, 0);
@@ -140,6 +141,51 @@ static void test_halt_surprise_removed_but_present(void)
 	CHECK_EQ(rep.stages[E1K_HS_RESET_DEVICE].result, E1K_SR_OK);
 	check_report_common(&rep);
 	e1k_adapter_destroy(r.ad);
+}
+
+/* The device's BAR stops decoding under traffic (memory space cleared in its
+ * command register: what `e1kctl fault surprise-remove` does to a VFIO
+ * device, and what a link error or a hung function looks like) while it stays
+ * on the bus with bus mastering on and receive enabled.  Its registers read
+ * all ones, so every stage that writes them is skipped -- but the halt must
+ * still stop it through config space before freeing the memory it can reach
+ * (dma_live_frees), whatever the reason. */
+static void halt_not_decoding(enum sim_model m, enum e1k_halt_reason reason)
+{
+	struct rig r;
+	struct sender s = { .r = &r };
+	struct e1k_halt_report rep;
+	uint16_t cmd;
+	pthread_t t;
+
+	REQUIRE(rig_up(&r, m, SIM_WIRE_LOOPBACK, NULL) == 0);
+	REQUIRE(pthread_create(&t, NULL, sender_thread, &s) == 0);
+	CHECK(rig_wait_received(&r, 200, 10000));
+	REQUIRE(hal_cfg_read16(r.hw, PCI_CFG_COMMAND, &cmd) == 0);
+	REQUIRE(hal_cfg_write16(r.hw, PCI_CFG_COMMAND, (uint16_t)(cmd & ~PCI_CFG_CMD_MEMORY)) == 0);
+	(void)e1k_adapter_halt(r.ad, reason, &rep);
+	atomic_store(&s.stop, true);
+	pthread_join(t, NULL);
+	CHECK_EQ(rep.device_gone, true);
+	CHECK_EQ(rep.device_found, HAL_NOT_DECODING);
+	CHECK_EQ(rep.dma_live_frees, 0);
+	CHECK_EQ(rep.dma_faults, 0);
+	CHECK_EQ(rep.mmio_after_removal, 0);
+	CHECK_EQ(rep.stages[E1K_HS_DISABLE_BUS_MASTER].result, E1K_SR_OK);
+	CHECK(strstr(rep.stages[E1K_HS_DISABLE_BUS_MASTER].detail, "config space") != NULL);
+	CHECK_EQ(rep.stages[E1K_HS_STOP_RX_TX].result, E1K_SR_SKIPPED);
+	CHECK_EQ(e1k_halt_report_clean(&rep), 0);
+	e1k_adapter_destroy(r.ad);
+}
+
+static void test_halt_not_decoding_surprise_removed(void)
+{
+	halt_not_decoding(SIM_82540EM, E1K_HALT_SURPRISE_REMOVED);
+}
+
+static void test_halt_not_decoding_stopped(void)
+{
+	halt_not_decoding(SIM_82574L, E1K_HALT_STOPPED);
 }
 
 /* powered-down on a function without a PM capability (QEMU's e1000 has
@@ -373,6 +419,8 @@ int main(int argc, char **argv)
 		TL_CASE(test_halt_stopped),
 		TL_CASE(test_halt_surprise_removed_but_present),
 		TL_CASE(test_halt_powered_down_no_pm),
+		TL_CASE(test_halt_not_decoding_surprise_removed),
+		TL_CASE(test_halt_not_decoding_stopped),
 		TL_CASE(test_halt_from_paused_and_shutdown),
 		TL_CASE(test_await_rx_returns),
 		TL_CASE(test_await_rx_bounded),
