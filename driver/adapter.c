@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "log.h"
 
 /* Pause lets the device finish what was posted for this long. */
 #define PAUSE_TX_DRAIN_MS 100u
@@ -179,7 +180,10 @@ void e1k_adapter_destroy(struct e1k_adapter *ad)
 {
 	if (!ad)
 		return;
-	/* Halt released everything; the published state is the last thing. */
+	/* Halt released everything but memory a binding may still hold. */
+	if (atomic_load_explicit(&ad->rx_revoked_pool, memory_order_acquire))
+		e1k_log(E1K_LOG_ERROR, "destroy: receive buffers held past the halt were never returned: "
+		        "their memory stays allocated (a holder may still read it)");
 	e1k_adapter_free(ad);
 }
 

@@ -184,6 +184,26 @@ static void op_rx_close_pool(void *dev)
 	atomic_store_explicit(&A(dev)->pool_closing, true, memory_order_release);
 }
 
+static int op_rx_revoke(void *dev, uint64_t held)
+{
+	struct e1k_adapter *ad = dev;
+	struct pkt_pool *p = ad->pool;
+	int rc = pkt_pool_revoke(p);
+
+	/* Either way the ledger's release must not free it any more. */
+	ad->pool = NULL;
+	if (rc < 0)
+		return rc;   /* kept, mapped: never freed under a holder */
+	ad->rx_revoked_held = held;
+	ad->rx_revoked_ns = e1k_now_ns();
+	atomic_store_explicit(&ad->rx_revoked_pool, p, memory_order_release);
+	e1k_log(E1K_LOG_WARN, "%s: %llu receive buffer(s) still held by a binding: the pool is off the "
+	        "device, its memory kept until they are returned", ad->hw->name, (unsigned long long)held);
+	/* They may all have come back already. */
+	e1k_rx_revoked_check(ad);
+	return 0;
+}
+
 static int op_reset(void *dev, unsigned timeout_us)
 {
 	struct e1k_adapter *ad = dev;
@@ -236,6 +256,7 @@ static const struct e1k_halt_ops adapter_halt_ops = {
 	.rx_flush = op_rx_flush,
 	.rx_outstanding = op_rx_outstanding,
 	.rx_close_pool = op_rx_close_pool,
+	.rx_revoke = op_rx_revoke,
 	.reset = op_reset,
 	.power_down = op_power_down,
 	.rcu_barrier = op_rcu_barrier,

@@ -124,6 +124,11 @@ struct e1k_adapter {
 	atomic_bool  rx_starved;     /* DPC: RX ring low, return_rx should queue us */
 	atomic_bool  pool_closing;   /* set by halt before the pool is freed */
 	atomic_ulong rx_late_returns;
+	/* The halt revoked the pool while rx_revoked_held buffers were held
+	 * (adapter_halt.c): freed by whoever sees the last of them returned. */
+	struct pkt_pool *_Atomic rx_revoked_pool;
+	uint64_t     rx_revoked_held;
+	uint64_t     rx_revoked_ns;
 	atomic_ulong dpc_after_drain;
 	atomic_ulong callbacks_after_halted;
 
@@ -156,6 +161,8 @@ void e1k_rx_publish_stats(struct e1k_adapter *ad);
 unsigned e1k_tx_reclaim_locked(struct e1k_adapter *ad);
 unsigned e1k_tx_abort_locked(struct e1k_adapter *ad);
 void e1k_link_update(struct e1k_adapter *ad, bool notify);
+/* Free the revoked pool if every buffer held at the revoke is back. */
+void e1k_rx_revoked_check(struct e1k_adapter *ad);
 /* Ask the owner for a halt, at most once.  Context: any adapter thread. */
 void e1k_request_halt(struct e1k_adapter *ad, enum e1k_halt_reason r, const char *why);
 /* val was read from the device: true when the device is gone (confirmed on

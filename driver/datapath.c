@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define RX_BUDGET   256u   /* frames per DPC run before yielding the worker */
@@ -143,8 +144,11 @@ void e1k_adapter_return_rx(struct e1k_adapter *ad, const uint32_t *bufs, unsigne
 	 * then waits for a grace period before freeing it. */
 	e1k_rcu_read_lock();
 	if (atomic_load_explicit(&ad->pool_closing, memory_order_acquire)) {
-		atomic_fetch_add_explicit(&ad->rx_late_returns, n, memory_order_relaxed);
+		/* The halt closed the pool: counted, not put.  If it had to
+		 * revoke the pool for these holders, the last return frees it. */
+		atomic_fetch_add_explicit(&ad->rx_late_returns, n, memory_order_acq_rel);
 		e1k_rcu_read_unlock();
+		e1k_rx_revoked_check(ad);
 		return;
 	}
 	pkt_pool_put(ad->pool, bufs, n);
@@ -156,6 +160,25 @@ void e1k_adapter_return_rx(struct e1k_adapter *ad, const uint32_t *bufs, unsigne
 	    atomic_exchange_explicit(&ad->rx_starved, false, memory_order_relaxed))
 		dpc_queue(ad->dpcs, &ad->dpc_intr);
 	e1k_rcu_read_unlock();
+}
+
+void e1k_rx_revoked_check(struct e1k_adapter *ad)
+{
+	/* Acquire: pairs with op_rx_revoke's release store, after which
+	 * rx_revoked_held is the number to wait for. */
+	struct pkt_pool *p = atomic_load_explicit(&ad->rx_revoked_pool, memory_order_acquire);
+
+	if (!p || atomic_load_explicit(&ad->rx_late_returns, memory_order_acquire) < ad->rx_revoked_held)
+		return;
+	/* Whoever takes it frees it: the halt and the last returner may both
+	 * see the count complete. */
+	p = atomic_exchange_explicit(&ad->rx_revoked_pool, NULL, memory_order_acq_rel);
+	if (!p)
+		return;
+	pkt_pool_destroy(p);
+	e1k_log(E1K_LOG_INFO, "%llu receive buffer(s) held past the halt returned after %.1f ms: "
+	        "their memory is freed", (unsigned long long)ad->rx_revoked_held,
+	        (double)(e1k_now_ns() - ad->rx_revoked_ns) / 1e6);
 }
 
 /* Indicate frames to the first binding (the others see copies? no: one owner

@@ -3,6 +3,8 @@
 #include "hal.h"
 
 #include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
 
 int hal_cfg_read16(struct hal_dev *hw, uint32_t off, uint16_t *val)
 {
@@ -53,6 +55,13 @@ int hal_set_bus_master(struct hal_dev *hw, bool on)
 		return err;
 	cmd = on ? (uint16_t)(cmd | PCI_CFG_CMD_MASTER) : (uint16_t)(cmd & ~PCI_CFG_CMD_MASTER);
 	return hal_cfg_write16(hw, PCI_CFG_COMMAND, cmd);
+}
+
+void hal_dma_release_host(struct hal_dma *dma)
+{
+	if (dma->va && dma->handle == 0)
+		munmap(dma->va, dma->len);
+	memset(dma, 0, sizeof(*dma));
 }
 
 const char *hal_presence_name(enum hal_presence p)

@@ -70,6 +70,12 @@ struct hal_ops {
 	int  (*dma_alloc)(struct hal_dev *hw, size_t len, struct hal_dma *out);
 	/* Unmap from the device first, then free.  Accepts a zeroed region. */
 	void (*dma_free)(struct hal_dev *hw, struct hal_dma *dma);
+	/* Unmap from the device but keep the host memory: afterwards the device
+	 * cannot reach it (IOMMU) while the process still can.  dma->va and
+	 * dma->len stay valid, dma->handle becomes 0 and the memory is the
+	 * caller's, released with hal_dma_release_host.  For memory an upper
+	 * layer still holds when the halt must give it up. */
+	int  (*dma_revoke)(struct hal_dev *hw, struct hal_dma *dma);
 
 	/* Number of vectors offered at an index (0 when the index is absent). */
 	int (*irq_count)(struct hal_dev *hw, enum hal_irq_index idx, uint32_t *count);
@@ -218,6 +224,16 @@ static inline void hal_dma_free(struct hal_dev *hw, struct hal_dma *dma)
 	if (dma->handle != 0)
 		hw->ops->dma_free(hw, dma);
 }
+
+/* See hal_ops.dma_revoke.  -EINVAL for a zeroed region. */
+static inline int hal_dma_revoke(struct hal_dev *hw, struct hal_dma *dma)
+{
+	return dma->handle != 0 ? hw->ops->dma_revoke(hw, dma) : -EINVAL;
+}
+
+/* Give back the host memory of a revoked region (no device, no handle:
+ * callable after the device is closed).  Both backends map regions with mmap. */
+void hal_dma_release_host(struct hal_dma *dma);
 
 static inline int hal_irq_count(struct hal_dev *hw, enum hal_irq_index idx, uint32_t *n)
 {

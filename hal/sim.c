@@ -555,6 +555,7 @@ static const struct hal_ops sim_ops = {
 	.cfg_write  = sim_op_cfg_write,
 	.dma_alloc  = sim_op_dma_alloc,
 	.dma_free   = sim_op_dma_free,
+	.dma_revoke = sim_op_dma_revoke,
 	.irq_count  = sim_op_irq_count,
 	.irq_set    = sim_op_irq_set,
 	.irq_clear  = sim_op_irq_clear,

@@ -147,6 +147,31 @@ void sim_op_dma_free(struct hal_dev *hw, struct hal_dma *dma)
 	memset(dma, 0, sizeof(*dma));
 }
 
+int sim_op_dma_revoke(struct hal_dev *hw, struct hal_dma *dma)
+{
+	struct sim_dev *d = sim_of(hw);
+	struct sim_dma_table *t = &d->dma;
+	bool found = false;
+
+	pthread_rwlock_wrlock(&t->lock);
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->maps[i].handle == dma->handle && t->maps[i].iova == dma->iova) {
+			memmove(&t->maps[i], &t->maps[i + 1], (t->n - i - 1) * sizeof(t->maps[0]));
+			t->n--;
+			found = true;
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&t->lock);
+	if (!found)
+		return -ENOENT;
+	/* Off the "IOMMU": a device access now faults.  The memory (mmap, like
+	 * every region here) is the caller's. */
+	atomic_fetch_sub_explicit(&t->live, 1, memory_order_relaxed);
+	dma->handle = 0;
+	return 0;
+}
+
 void sim_dma_begin(struct sim_dev *d)
 {
 	pthread_rwlock_rdlock(&d->dma.lock);

@@ -302,6 +302,7 @@ int      sim_dma_init(struct sim_dev *d);
 uint64_t sim_dma_fini(struct sim_dev *d);
 int      sim_op_dma_alloc(struct hal_dev *hw, size_t len, struct hal_dma *out);
 void     sim_op_dma_free(struct hal_dev *hw, struct hal_dma *dma);
+int      sim_op_dma_revoke(struct hal_dev *hw, struct hal_dma *dma);
 /* Hold the mapping table for a burst of device accesses (model thread). */
 void     sim_dma_begin(struct sim_dev *d);
 void     sim_dma_end(struct sim_dev *d);

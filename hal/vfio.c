@@ -256,6 +256,7 @@ static const struct hal_ops vfio_ops = {
 	.cfg_write      = vfio_cfg_write,
 	.dma_alloc      = vfio_dma_alloc,
 	.dma_free       = vfio_dma_free,
+	.dma_revoke     = vfio_dma_revoke,
 	.irq_count      = vfio_irq_count,
 	.irq_set        = vfio_irq_set,
 	.irq_clear      = vfio_irq_clear,

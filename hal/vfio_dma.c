@@ -365,6 +365,39 @@ void vfio_dma_free(struct hal_dev *hw, struct hal_dma *dma)
 	memset(dma, 0, sizeof(*dma));
 }
 
+int vfio_dma_revoke(struct hal_dev *hw, struct hal_dma *dma)
+{
+	struct vfio_dev *d = to_vfio(hw);
+	size_t i;
+
+	pthread_mutex_lock(&d->dma_lock);
+	for (i = 0; i < d->ndma; i++)
+		if (d->dma[i].handle == dma->handle && d->dma[i].va == dma->va)
+			break;
+	if (i == d->ndma) {
+		pthread_mutex_unlock(&d->dma_lock);
+		return -ENOENT;
+	}
+	if (d->dma[i].mapped) {
+		struct vfio_iommu_type1_dma_unmap um = {
+			.argsz = sizeof(um), .iova = d->dma[i].iova, .size = d->dma[i].len,
+		};
+
+		errno = 0;
+		if (ioctl(d->container_fd, VFIO_IOMMU_UNMAP_DMA, &um) < 0 || um.size != d->dma[i].len) {
+			int e = errno ? errno : EIO;
+
+			pthread_mutex_unlock(&d->dma_lock);
+			return -e;
+		}
+	}
+	/* No-IOMMU: nothing to unmap; the halt cleared bus mastering first. */
+	d->dma[i] = d->dma[--d->ndma];
+	pthread_mutex_unlock(&d->dma_lock);
+	dma->handle = 0;
+	return 0;
+}
+
 void vfio_dma_release_all(struct vfio_dev *d)
 {
 	size_t leftover = 0, bytes = 0;

@@ -200,6 +200,7 @@ int hal_vfio_open_at(const char *bdf, const struct hal_vfio_opts *o, const char 
  * mlock, ioctl, munmap). */
 int  vfio_dma_alloc(struct hal_dev *hw, size_t len, struct hal_dma *out);
 void vfio_dma_free(struct hal_dev *hw, struct hal_dma *dma);
+int  vfio_dma_revoke(struct hal_dev *hw, struct hal_dma *dma);
 
 /* Fill d->iova with the container's usable IOVA ranges (VFIO_IOMMU_GET_INFO;
  * a default of 39 bits minus the MSI window when the kernel reports none).

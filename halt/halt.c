@@ -353,7 +353,8 @@ static enum e1k_stage_result st_await_rx(struct halt_ctx *h, struct e1k_stage_re
 	 * after the grace period of the rcu-barrier stage. */
 	h->ops->rx_close_pool(h->dev);
 	if (out) {
-		detail(s, "%llu buffer(s) still held by upper layers after %u ms; %u posted reclaimed",
+		detail(s, "%llu buffer(s) still held by upper layers after %u ms (revoked at free-dma); "
+		       "%u posted reclaimed",
 		       (unsigned long long)out, h->b.rx_return_ms, posted);
 		return E1K_SR_TIMEOUT;
 	}
@@ -454,9 +455,28 @@ static enum e1k_stage_result st_rcu_barrier(struct halt_ctx *h, struct e1k_stage
 /* 14. Rings and the pool: unmapped from the device, then freed. */
 static enum e1k_stage_result st_free_dma(struct halt_ctx *h, struct e1k_stage_report *s)
 {
-	enum e1k_stage_result r = release_group(h, E1K_HS_FREE_DMA, s);
+	/* After the grace period of rcu-barrier no return is in flight: the
+	 * count is exact.  Memory a holder can still read is never freed. */
+	uint64_t held = h->ops->rx_outstanding(h->dev);
+	enum e1k_stage_result r;
+	char pre[160];
+	int rc;
 
-	detail_wrap(s, "rings, then the pool, unmapped and freed; ", "");
+	h->rep->rx_buffers_outstanding = held;
+	if (held && (rc = h->ops->rx_revoke(h->dev, held)) < 0) {
+		(void)release_group(h, E1K_HS_FREE_DMA, s);
+		detail(s, "%llu receive buffer(s) still held and the pool could not be taken off the "
+		       "device (%s): its memory is kept, not freed", (unsigned long long)held,
+		       strerror(-rc));
+		return E1K_SR_ERROR;
+	}
+	r = release_group(h, E1K_HS_FREE_DMA, s);
+	if (held)
+		snprintf(pre, sizeof(pre), "%llu held receive buffer(s): the pool unmapped from the device, "
+		         "its memory kept until they are returned; rings freed; ", (unsigned long long)held);
+	else
+		snprintf(pre, sizeof(pre), "rings, then the pool, unmapped and freed; ");
+	detail_wrap(s, pre, "");
 	return r;
 }
 

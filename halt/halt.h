@@ -143,6 +143,11 @@ struct e1k_halt_ops {
 	void (*rx_flush)(void *dev, unsigned *dropped, unsigned *posted);
 	uint64_t (*rx_outstanding)(void *dev);     /* indicated, not yet returned */
 	void (*rx_close_pool)(void *dev);          /* late returns are counted, not put */
+	/* Buffers are still held at free-dma: take the pool's memory off the
+	 * device but keep it for the holders; it is freed when the last one is
+	 * returned (or never, if it never is).  0 or a negative errno (then the
+	 * memory stays where it is: never freed under a holder). */
+	int  (*rx_revoke)(void *dev, uint64_t held);
 	/* Reset within timeout_us and leave nothing armed: 0, -ENODEV (it read
 	 * all ones meanwhile), -ETIMEDOUT or another errno. */
 	int  (*reset)(void *dev, unsigned timeout_us);

@@ -27,6 +27,8 @@ struct pkt_pool {
 	unsigned        shift;        /* log2(buf_size) */
 	unsigned        cshift;       /* log2(buffers per chunk) */
 
+	bool            revoked;      /* pkt_pool_revoke: off the device, host memory only */
+
 	pthread_mutex_t lock;         /* guards stack, top and is_free */
 	bool            lock_ready;
 	uint32_t       *stack;        /* free buffer indexes, [0, top) */
@@ -120,15 +122,35 @@ void pkt_pool_destroy(struct pkt_pool *p)
 	if (!p)
 		return;
 	/* Reverse order of allocation; a chunk never allocated is zeroed, which
-	 * hal_dma_free accepts. */
-	for (uint32_t c = p->nchunks; c-- > 0;)
-		hal_dma_free(p->hw, &p->chunks[c]);
+	 * hal_dma_free accepts.  A revoked chunk is host memory only. */
+	for (uint32_t c = p->nchunks; c-- > 0;) {
+		if (p->revoked)
+			hal_dma_release_host(&p->chunks[c]);
+		else
+			hal_dma_free(p->hw, &p->chunks[c]);
+	}
 	free(p->chunks);
 	if (p->lock_ready)
 		pthread_mutex_destroy(&p->lock);
 	free(p->is_free);
 	free(p->stack);
 	free(p);
+}
+
+int pkt_pool_revoke(struct pkt_pool *p)
+{
+	int rc = 0;
+
+	for (uint32_t c = 0; c < p->nchunks; c++) {
+		int e = p->chunks[c].handle ? hal_dma_revoke(p->hw, &p->chunks[c]) : 0;
+
+		if (e < 0 && rc == 0)
+			rc = e;
+	}
+	/* Only a pool whose every chunk left the device is host memory. */
+	if (rc == 0)
+		p->revoked = true;
+	return rc;
 }
 
 unsigned pkt_pool_get(struct pkt_pool *p, uint32_t *bufs, unsigned n)

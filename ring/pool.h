@@ -59,6 +59,17 @@ int  pkt_pool_create(struct hal_dev *hw, uint32_t nbufs, uint32_t buf_size,
 void pkt_pool_destroy(struct pkt_pool *p);
 
 /*
+ * The halt must give the pool up while an upper layer still holds buffers:
+ * unmap every region from the device (hal_dma_revoke: the device can no
+ * longer reach them) but keep the host memory, so a holder never reads an
+ * unmapped page.  Afterwards pkt_pool_destroy releases the host memory
+ * without the device (which may be closed by then): call it once nothing is
+ * held.  0, or the first backend error (regions already revoked stay so).
+ * Context: control.  Locks: none.  May block: yes.
+ */
+int  pkt_pool_revoke(struct pkt_pool *p);
+
+/*
  * Take up to n free buffers into bufs[]; returns how many were taken (may be
  * less than n, 0 when the pool is empty).  One lock round trip per call.
  * Context: any.  Locks: the pool mutex (internally).  May block: briefly.

@@ -64,9 +64,11 @@ static void rb_receive(void *ctx, const struct e1k_rx_frame *f, unsigned n)
 			}
 		}
 		b->received++;
-		if (b->hold && b->nheld < RIG_HOLD_MAX)
+		if (b->hold && b->nheld < RIG_HOLD_MAX) {
+			b->held_data[b->nheld] = f[i].data;
+			b->held_len[b->nheld] = f[i].len;
 			b->held[b->nheld++] = f[i].buf;
-		else
+		} else
 			ret[nret++] = f[i].buf;
 	}
 	pthread_cond_broadcast(&b->cond);

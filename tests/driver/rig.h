@@ -28,6 +28,8 @@ struct rig_binding {
 	bool     hold;           /* keep buffers instead of returning them */
 	bool     return_on_unbind; /* the unbind callback returns held buffers */
 	uint32_t held[RIG_HOLD_MAX];
+	const uint8_t *held_data[RIG_HOLD_MAX];   /* the frames, as indicated */
+	uint32_t held_len[RIG_HOLD_MAX];
 	unsigned nheld;
 	atomic_bool unbound;
 	atomic_ulong link_events;

@@ -120,6 +120,23 @@ static void sh_dma_free(struct hal_dev *hw, struct hal_dma *dma)
 	s->ops->dma_free(s, dma);
 }
 
+static int sh_dma_revoke(struct hal_dev *hw, struct hal_dma *dma)
+{
+	struct hal_dev *s = inner(hw);
+
+	return s->ops->dma_revoke(s, dma);
+}
+
+static uint64_t sh_dma_faults(struct hal_dev *hw)
+{
+	return hal_dma_faults(inner(hw));
+}
+
+static uint64_t sh_dma_live_frees(struct hal_dev *hw)
+{
+	return hal_dma_live_frees(inner(hw));
+}
+
 static int sh_irq_count(struct hal_dev *hw, enum hal_irq_index idx, uint32_t *count)
 {
 	struct hal_dev *s = inner(hw);
@@ -182,6 +199,9 @@ static const struct hal_ops shim_ops = {
 	.cfg_write  = sh_cfg_write,
 	.dma_alloc  = sh_dma_alloc,
 	.dma_free   = sh_dma_free,
+	.dma_revoke = sh_dma_revoke,
+	.dma_faults = sh_dma_faults,
+	.dma_live_frees = sh_dma_live_frees,
 	.irq_count  = sh_irq_count,
 	.irq_set    = sh_irq_set,
 	.irq_clear  = sh_irq_clear,
