@@ -4,9 +4,10 @@
  *
  * Threads: main (signals, halt triggers, exit), the adapter's irq/DPC/timer
  * threads, the control socket's server thread, and the TAP bridge's thread.
- * Every halt trigger -- SIGTERM/SIGINT (stopped), a VFIO removal request
- * (disabled), a device found gone (surprise-removed), a transmit hang
- * (failed), `e1kctl halt --reason R` -- ends in one e1k_adapter_halt() call;
+ * Every halt trigger -- a terminating signal (stopped; see "signals" below),
+ * a VFIO removal request (disabled), a device found gone (surprise-removed),
+ * a transmit hang (failed), `e1kctl halt --reason R` -- ends in one
+ * e1k_adapter_halt() call;
  * the halt is idempotent, so racing triggers get the first one's report.
  */
 #include <errno.h>
@@ -35,7 +36,9 @@
 #include "json.h"
 #include "log.h"
 #include "mac.h"
+#include "num.h"
 #include "reasons.h"
+#include "safe_path.h"
 #include "sim.h"
 #include "tap_bridge.h"
 #include "vfio.h"
@@ -91,7 +94,11 @@ static void usage(FILE *f)
 "  --tx-ring N          TX descriptors, power of two 64..4096 (default 256)\n"
 "  --rx-ring N          RX descriptors, power of two 64..4096 (default 1024)\n"
 "  --itr-ns N           interrupt throttle interval in ns (default 50000; 0 = off)\n"
-"  --report PATH        write the halt report (JSON) to PATH, whatever caused the halt\n"
+"  --report PATH        write the halt report (JSON) to PATH, whatever caused the halt;\n"
+"                       a new 0600 file renamed over PATH.  Refused (exit 1) when\n"
+"                       PATH is a symlink or another user's file, or a directory\n"
+"                       on the way is a symlink, not root's or yours, or group/\n"
+"                       world-writable without the sticky bit\n"
 "  --halt-when-unbound  halt (instance-deinitialized) when the last upper binding\n"
 "                       goes away, e.g. when the --tap interface is deleted\n"
 "  --noiommu            accept a device in vfio's no-IOMMU mode (/dev/vfio/noiommu-N):\n"
@@ -101,19 +108,69 @@ static void usage(FILE *f)
 "  -h, --help           this text\n"
 "  -V, --version        version\n"
 "\n"
-"Halt triggers: SIGTERM or SIGINT -> stopped; a VFIO removal request -> disabled;\n"
-"the device reading all ones -> surprise-removed; a transmit hang -> failed;\n"
-"`e1kctl halt --reason R` -> R.  A fatal signal (SIGSEGV, SIGABRT, SIGBUS,\n"
-"SIGILL, SIGFPE) first stops the device's DMA (shutdown), then dies.\n"
+"Halt triggers: a VFIO removal request -> disabled; the device reading all\n"
+"ones -> surprise-removed; a transmit hang -> failed; `e1kctl halt --reason R`\n"
+"-> R; a signal below -> stopped.\n"
+"\n"
+"Signals: every signal that would end the process either halts or stops DMA.\n"
+"  SIGTERM SIGINT SIGHUP SIGQUIT SIGUSR1 SIGUSR2 SIGALRM SIGVTALRM SIGPROF\n"
+"  SIGPWR SIGXCPU SIGXFSZ SIGSTKFLT SIGIO and the real-time signals: a staged\n"
+"  halt (reason stopped), the report written, the socket removed, exit 0.\n"
+"  SIGSEGV SIGABRT SIGBUS SIGILL SIGFPE SIGTRAP SIGSYS (faults the kernel\n"
+"  raises in a thread that cannot go on, even when sent with kill): the\n"
+"  device's DMA is stopped first (shutdown), then e1kd dies of the signal;\n"
+"  no report, the socket stays (the next e1kd takes it over).\n"
+"  SIGKILL and SIGSTOP cannot be caught: after SIGKILL the kernel releases\n"
+"  the device as the process exits, with no halt and no report.\n"
 "\n"
 "Exit status: 0 after a clean halt, 1 on an error or a halt with a failed or\n"
 "timed-out stage, 2 on a usage error.\n");
 }
 
-/* ---- fatal signals: MiniportShutdownEx from a dying process ---- */
+/* ---- signals ----
+ *
+ * Every signal whose default action ends the process is one of two kinds here
+ * (issue 17: any other one used to kill e1kd with DMA live and no halt, and in
+ * no-IOMMU mode the kernel frees the locked DMA pages before it closes the
+ * device at exit, so the NIC could write into freed memory):
+ *
+ *  - asynchronous ones, sent by someone (kill, a terminal, a resource limit,
+ *    an init system): blocked in every thread and read by the main thread
+ *    through a signalfd, they halt with reason stopped -- the staged halt, its
+ *    report, the socket removed, exit 0.  Being blocked, they cannot kill
+ *    e1kd while it starts either: one pending from then is read by the loop.
+ *  - synchronous ones, which the kernel raises in the faulting thread (a bad
+ *    access, an abort, a trap, a seccomp SECCOMP_RET_TRAP): they cannot be
+ *    blocked (the kernel forces the default action on a blocked one) and the
+ *    thread cannot go on, so the fatal handler stops the device's DMA with
+ *    the backend's async-signal-safe emergency operation and dies of the same
+ *    signal.  SIGTRAP and SIGSYS are here even when sent with kill: the
+ *    handler cannot tell a debugger's trap from a sent one cheaply, and a
+ *    stop then death is what the fault needs.
+ *
+ * SIGKILL and SIGSTOP cannot be caught: after SIGKILL the kernel closes the
+ * VFIO device as the process exits (a reset with an IOMMU; without one see
+ * the no-IOMMU note in --help).  SIGPIPE is ignored (a client gone while it
+ * is answered is an EPIPE on that write).
+ */
+static const int halt_signals[] = {
+	SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF,
+	SIGPWR, SIGXCPU, SIGXFSZ, SIGSTKFLT, SIGIO,
+};
+static const int fatal_signals[] = { SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS };
 
 static struct e1k_adapter *volatile fatal_adapter;
-static const int fatal_signals[] = { SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE };
+
+/* The halt set: halt_signals and every real-time signal (their default is to
+ * terminate too; glibc keeps its own below SIGRTMIN). */
+static void halt_sigset(sigset_t *set)
+{
+	sigemptyset(set);
+	for (unsigned i = 0; i < sizeof(halt_signals) / sizeof(halt_signals[0]); i++)
+		sigaddset(set, halt_signals[i]);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaddset(set, sig);
+}
 
 /* Async-signal-safe: stop the device's DMA through the backend's emergency
  * operation, restore the default action, and die of the same signal. */
@@ -418,13 +475,29 @@ static int verb_promisc(struct daemon *d, const struct ctl_verb *v, const struct
 static int verb_mtu(struct daemon *d, const struct ctl_verb *v, const struct ctl_request *r,
                     struct jbuf *o, char *err, size_t errlen)
 {
-	char *end;
-	unsigned mtu = (unsigned)strtoul(r->argv[0], &end, 10);
+	unsigned mtu;
+	int rc;
 
 	(void)v;
-	if (*end || e1k_adapter_set_mtu(d->ad, mtu) < 0) {
+	/* Strict (hal/num.h): "4294967364" and "-4294967228" once wrapped to 68
+	 * through (unsigned)strtoul, and "+1500" passed. */
+	rc = e1k_num_parse_uint(r->argv[0], 68, 1500, &mtu);
+	if (rc == -ERANGE) {
 		snprintf(err, errlen, "MTU must be 68..1500 (got '%s')", r->argv[0]);
 		return -EINVAL;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "MTU must be a decimal number 68..1500, digits only (got '%s')",
+		         r->argv[0]);
+		return -EINVAL;
+	}
+	rc = e1k_adapter_set_mtu(d->ad, mtu);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot set the MTU in state %s: %s",
+		         e1k_state_name(e1k_adapter_state(d->ad)),
+		         rc == -EPERM ? "not while halting, halted or initializing" :
+		         rc == -ENODEV ? "the device is gone" : strerror(-rc));
+		return rc;
 	}
 	jb_obj_begin(o, NULL);
 	jb_u64(o, "mtu", mtu);
@@ -594,25 +667,30 @@ static int open_device(struct daemon *d, char *err, size_t errlen)
 	}
 }
 
+/* Through safe_path_write(): e1kd is root and PATH may sit in a directory
+ * another user can write; a symlink there is refused, never followed. */
 static int write_report(struct daemon *d)
 {
 	struct jbuf b;
-	FILE *f;
-	int rc = 0;
+	char err[512];
+	int rc;
 
 	if (!d->report_path)
 		return 0;
 	jb_init(&b);
 	e1k_halt_report_json(&d->report, &b);
-	f = fopen(d->report_path, "w");
-	if (!f || jb_finish(&b) < 0 || fwrite(b.data, 1, b.len, f) != b.len || fputc('\n', f) == EOF) {
-		e1k_log(E1K_LOG_ERROR, "cannot write the report to %s: %s", d->report_path, strerror(errno));
-		rc = -EIO;
+	rc = jb_finish(&b);
+	if (rc == 0) {
+		jb_append(&b, "\n", 1);
+		rc = b.err;
 	}
-	if (f && fclose(f) != 0)
-		rc = -EIO;
+	if (rc < 0)
+		e1k_log(E1K_LOG_ERROR, "cannot write the report to %s: %s", d->report_path,
+		        strerror(-rc));
+	else if ((rc = safe_path_write(d->report_path, b.data, b.len, err, sizeof(err))) < 0)
+		e1k_log(E1K_LOG_ERROR, "cannot write the report: %s", err);
 	jb_free(&b);
-	return rc;
+	return rc < 0 ? -EIO : 0;
 }
 
 int main(int argc, char **argv)
@@ -658,13 +736,19 @@ int main(int argc, char **argv)
 	d.noiommu = args.noiommu;
 	d.cfg = args.cfg;
 	e1k_log_set_level(args.log_level);
+	/* Checked now so a path another user could redirect is refused before
+	 * the device is touched; write_report() checks again at the end. */
+	if (d.report_path && safe_path_check_target(d.report_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "e1kd: --report: %s\n", err);
+		return 1;
+	}
 
-	/* Signals go to the main thread only, through a signalfd: every other
-	 * thread inherits the blocked mask. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
+	/* The halting signals go to the main thread only, through a signalfd.
+	 * No other thread exists yet: every thread e1kd starts (device model,
+	 * adapter, control server, TAP bridge) inherits this mask, so a
+	 * process-directed signal always stays pending for the signalfd
+	 * (robust_signal_* check every thread's SigBlk). */
+	halt_sigset(&sigs);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);

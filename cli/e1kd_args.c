@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * e1kd_args.c - e1kd's option parsing (moved out of e1kd.c unchanged in
- * behaviour: same options, same order of checks, same messages).
+ * e1kd_args.c - e1kd's option parsing (moved out of e1kd.c; since issue 17
+ * numbers are strict: digits only, the whole range checked).
  */
 #include "e1kd_args.h"
 
@@ -11,22 +11,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "num.h"
 #include "tapdev.h"
 
+/* Strict (hal/num.h): "+4", " 4", "4 " and wrap-arounds such as
+ * "4294967298" are refused, not read as 4 or 2. */
 static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, unsigned *out,
                       char *err, size_t errlen)
 {
-	char *end;
-	unsigned long v;
+	int rc = e1k_num_parse_uint(s, lo, hi, out);
 
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) {
+	if (rc == -ERANGE)
 		snprintf(err, errlen, "%s must be a number in %u..%u (got '%s')", opt, lo, hi, s);
-		return -EINVAL;
-	}
-	*out = (unsigned)v;
-	return 0;
+	else if (rc < 0)
+		snprintf(err, errlen, "%s must be a number in %u..%u, digits only: no sign, space "
+		         "or prefix (got '%s')", opt, lo, hi, s);
+	return rc < 0 ? -EINVAL : 0;
 }
 
 int e1kd_parse_args(int argc, char **argv, struct e1kd_args *out, char *err, size_t errlen)

@@ -56,6 +56,22 @@ static void test_usage_errors(void)
 	PARSE(&a, err, "--device", "sim:82540em", "--dpc-workers", "0");
 	CHECK_EQ(rc, -EINVAL);
 	CHECK(strstr(err, "--dpc-workers must be a number in 1..64 (got '0')") != NULL);
+	/* Issue 17: strtoul took a sign, spaces and wrapped; now digits only,
+	 * the whole range checked. */
+	PARSE(&a, err, "--device", "sim:82540em", "--dpc-workers", "+4");
+	CHECK_EQ(rc, -EINVAL);
+	CHECK(strstr(err, "digits only") != NULL);
+	PARSE(&a, err, "--device", "sim:82540em", "--dpc-workers", " 4");
+	CHECK_EQ(rc, -EINVAL);
+	PARSE(&a, err, "--device", "sim:82540em", "--itr-ns", "-1");
+	CHECK_EQ(rc, -EINVAL);
+	CHECK(strstr(err, "digits only") != NULL);
+	PARSE(&a, err, "--device", "sim:82540em", "--tx-ring", "4294967552");   /* 2^32 + 256 */
+	CHECK_EQ(rc, -EINVAL);
+	CHECK(strstr(err, "--tx-ring must be a number in 0..1048576 (got '4294967552')") != NULL);
+	PARSE(&a, err, "--device", "sim:82540em", "--dpc-workers", "18446744073709551618");
+	CHECK_EQ(rc, -EINVAL);
+	CHECK(strstr(err, "must be a number in 1..64") != NULL);
 	PARSE(&a, err, "--device", "sim:82540em", "--irq-mode", "polling");
 	CHECK_EQ(rc, -EINVAL);
 	CHECK(strstr(err, "'polling'") != NULL);
