@@ -91,9 +91,11 @@ static int op_unbind_upper(void *dev, struct e1k_halt_unbound *was)
 	np->promisc = false;
 	e1k_pub_commit(ad, np);
 	e1k_rcu_synchronize();
+	e1k_in_callback++;
 	for (unsigned i = 0; i < nb; i++)
 		if (bound[i].ops->unbind)
 			bound[i].ops->unbind(bound[i].ctx);
+	e1k_in_callback--;
 	return 0;
 }
 
@@ -273,13 +275,22 @@ int e1k_adapter_halt_bounded(struct e1k_adapter *ad, enum e1k_halt_reason reason
                              const struct e1k_halt_bounds *bounds, struct e1k_halt_report *out)
 {
 	struct e1k_halt_report *rep = &ad->halt_report;
+	uint64_t t0 = e1k_now_ns();
 	int rc;
 
 	if (!e1k_halt_policy(reason))
 		return -EINVAL;
+	/* NDIS: halt runs at PASSIVE level.  From an ISR, a DPC, a timer or a
+	 * binding callback it would wait for itself (it joins those threads
+	 * and holds ctl_lock across the unbind callbacks): refused, never a
+	 * deadlock.  Those contexts ask the owner instead (halt_needed). */
+	if (e1k_on_adapter_thread || e1k_in_callback)
+		return -EDEADLK;
 	pthread_mutex_lock(&ad->ctl_lock);
 	if (!ad->halt_done) {
 		rc = e1k_halt_run(&adapter_halt_ops, ad, reason, bounds, rep);
+		/* The wait for the control lock is part of the halt's time. */
+		rep->total_ns = e1k_now_ns() - t0;
 		ad->halt_done = true;
 		ad->halt_rc = rc;
 		for (unsigned i = 0; i < E1K_HS_COUNT; i++) {

@@ -175,6 +175,13 @@ int  e1k_device_reset(struct e1k_adapter *ad, unsigned timeout_us);
 int  e1k_begin_request(struct e1k_adapter *ad, bool need_device);
 void e1k_stats_accumulate(struct e1k_adapter *ad);
 
+/* True on the adapter's own threads (irq, DPC workers, timer): init.c.
+ * e1k_in_callback counts the binding callbacks running on this thread,
+ * whichever thread it is (restart's link indication runs on the caller's).
+ * A halt from either would wait for itself: adapter_halt.c refuses it. */
+extern _Thread_local bool e1k_on_adapter_thread;
+extern _Thread_local unsigned e1k_in_callback;
+
 /* The watchdog timer's callback (watchdog.c). */
 void e1k_watchdog(struct ktimer *t);
 

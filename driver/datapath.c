@@ -211,7 +211,9 @@ static void indicate(struct e1k_adapter *ad, const struct e1k_pub *p,
 	/* Count before the call: the binding may return buffers at once, and
 	 * rx_indicated - rx_returned must never go negative. */
 	atomic_fetch_add_explicit(&ad->rx_indicated, n, memory_order_release);
+	e1k_in_callback++;
 	p->bind[0].ops->receive(p->bind[0].ctx, f, n);
+	e1k_in_callback--;
 }
 
 void e1k_link_update(struct e1k_adapter *ad, bool notify)
@@ -238,9 +240,11 @@ void e1k_link_update(struct e1k_adapter *ad, bool notify)
 
 		e1k_rcu_read_lock();
 		p = e1k_rcu_deref(&ad->pub);
+		e1k_in_callback++;
 		for (unsigned i = 0; i < p->nbind; i++)
 			if (p->bind[i].ops->link)
 				p->bind[i].ops->link(p->bind[i].ctx, up, mbps);
+		e1k_in_callback--;
 		e1k_rcu_read_unlock();
 	}
 }

@@ -46,6 +46,31 @@ static void program_device(struct e1k_adapter *ad)
 	hal_flush(ad->hw);
 }
 
+/* ---- the adapter's own threads ---- */
+
+/* Registered with RCU, and marked: a halt called on one of them (from an ISR,
+ * a DPC, a timer or a binding's receive or link callback) would have to join
+ * the thread it runs on (adapter_halt.c refuses it). */
+_Thread_local bool e1k_on_adapter_thread;
+_Thread_local unsigned e1k_in_callback;
+
+static void adapter_thread_start(void *ctx)
+{
+	e1k_rcu_hooks.on_start(ctx);
+	e1k_on_adapter_thread = true;
+}
+
+static void adapter_thread_stop(void *ctx)
+{
+	e1k_on_adapter_thread = false;
+	e1k_rcu_hooks.on_stop(ctx);
+}
+
+static const struct e1k_thread_hooks adapter_thread_hooks = {
+	.on_start = adapter_thread_start,
+	.on_stop = adapter_thread_stop,
+};
+
 /* ---- ledger release functions ---- */
 
 static void rel_device(void *arg)
@@ -358,7 +383,7 @@ int e1k_adapter_initialize(struct hal_dev *hw, const struct e1k_config *cfg,
 	/* 10. Timers. */
 	step = E1K_STEP_TIMERS;
 	INJECT(step);
-	rc = timer_svc_create("e1k-timer", &e1k_rcu_hooks, &ad->timers);
+	rc = timer_svc_create("e1k-timer", &adapter_thread_hooks, &ad->timers);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start the timer thread: %s", strerror(-rc));
 		goto fail;
@@ -370,7 +395,7 @@ int e1k_adapter_initialize(struct hal_dev *hw, const struct e1k_config *cfg,
 	step = E1K_STEP_DPC_POOL;
 	INJECT(step);
 	dpc_init(&ad->dpc_intr, "intr", e1k_dpc_intr);
-	rc = dpc_pool_create(cfg->dpc_workers, "e1k-dpc", &e1k_rcu_hooks, &ad->dpcs);
+	rc = dpc_pool_create(cfg->dpc_workers, "e1k-dpc", &adapter_thread_hooks, &ad->dpcs);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start %u DPC workers: %s", cfg->dpc_workers, strerror(-rc));
 		goto fail;
@@ -410,7 +435,7 @@ int e1k_adapter_initialize(struct hal_dev *hw, const struct e1k_config *cfg,
 	isr_init(&ad->isr, hw, idx, ad->dpcs, &ad->dpc_intr, 0);
 	ad->isr.on_all_ones = isr_all_ones;
 	ad->isr.on_all_ones_ctx = ad;
-	rc = irq_thread_create("e1k-irq", &e1k_rcu_hooks, &ad->irqt);
+	rc = irq_thread_create("e1k-irq", &adapter_thread_hooks, &ad->irqt);
 	for (unsigned i = 0; rc == 0 && i < ad->nvec; i++)
 		rc = irq_thread_add(ad->irqt, ad->efd[i], isr_handle_rcu, &ad->isr, i);
 	if (rc == 0 && ad->req_efd >= 0)

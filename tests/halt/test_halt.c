@@ -332,6 +332,89 @@ static void test_held_buffers_outlive_halt(void)
 	e1k_adapter_destroy(r.ad);
 }
 
+/* NDIS halts at PASSIVE level: called from a DPC (a binding's receive), a
+ * link indication or a binding's unbind (which the halt itself runs, under
+ * the control lock) the halt would wait for itself.  It must refuse
+ * (-EDEADLK) and the adapter must still halt normally afterwards. */
+struct reentrant {
+	struct e1k_adapter *_Atomic ad;
+	atomic_int rc_receive, rc_link, rc_unbind;
+	atomic_bool tried_receive, tried_link;
+};
+
+static void re_receive(void *ctx, const struct e1k_rx_frame *f, unsigned n)
+{
+	struct reentrant *re = ctx;
+	struct e1k_adapter *ad = atomic_load(&re->ad);
+
+	if (ad && !atomic_exchange(&re->tried_receive, true))
+		atomic_store(&re->rc_receive, e1k_adapter_halt(ad, E1K_HALT_STOPPED, NULL));
+	for (unsigned i = 0; ad && i < n; i++)
+		e1k_adapter_return_rx(ad, &f[i].buf, 1);
+}
+
+static void re_link(void *ctx, bool up, unsigned mbps)
+{
+	struct reentrant *re = ctx;
+	struct e1k_adapter *ad = atomic_load(&re->ad);
+
+	(void)up;
+	(void)mbps;
+	if (ad && !atomic_exchange(&re->tried_link, true))
+		atomic_store(&re->rc_link, e1k_adapter_halt(ad, E1K_HALT_FAILED, NULL));
+}
+
+static void re_unbind(void *ctx)
+{
+	struct reentrant *re = ctx;
+
+	atomic_store(&re->rc_unbind, e1k_adapter_halt(atomic_load(&re->ad), E1K_HALT_FAILED, NULL));
+}
+
+static const struct e1k_binding_ops reentrant_ops = {
+	.name = "reentrant", .receive = re_receive, .link = re_link, .unbind = re_unbind,
+};
+
+static bool tried_receive(void *ctx)
+{
+	return atomic_load(&((struct reentrant *)ctx)->tried_receive);
+}
+
+static bool tried_both(void *ctx)
+{
+	struct reentrant *re = ctx;
+
+	return atomic_load(&re->tried_receive) && atomic_load(&re->tried_link);
+}
+
+static void test_halt_from_callbacks_refused(void)
+{
+	static struct reentrant re;
+	struct rig r;
+	struct e1k_halt_report rep;
+	uint8_t buf[64];
+	struct e1k_frame fr = { .data = buf, .len = sizeof(buf) };
+
+	REQUIRE(rig_up(&r, SIM_82574L, SIM_WIRE_LOOPBACK, NULL) == 0);
+	atomic_store(&re.ad, r.ad);
+	/* The only binding: frames and link changes come to it. */
+	REQUIRE(e1k_adapter_unbind(r.ad, &rig_binding_ops, &r) == 0);
+	REQUIRE(e1k_adapter_bind(r.ad, &reentrant_ops, &re) == 0);
+	rig_frame(&r, buf, sizeof(buf), 0);
+	CHECK_EQ(e1k_adapter_send(r.ad, &fr, 1), 1);
+	CHECK(tl_wait_until(tried_receive, &re, 10000));
+	CHECK_OK(sim_fault(r.hw, SIM_FAULT_LINK_DOWN, true));   /* LSC: the DPC tells the binding */
+	CHECK(tl_wait_until(tried_both, &re, 10000));
+	CHECK_EQ(atomic_load(&re.rc_receive), -EDEADLK);
+	CHECK_EQ(atomic_load(&re.rc_link), -EDEADLK);
+	CHECK_EQ(e1k_adapter_state(r.ad), E1K_STATE_RUNNING);
+	CHECK_EQ(e1k_adapter_halt(r.ad, E1K_HALT_STOPPED, &rep), 0);
+	CHECK_EQ(atomic_load(&re.rc_unbind), -EDEADLK);
+	CHECK_EQ(rep.reason, E1K_HALT_STOPPED);
+	check_report_common(&rep);
+	e1k_adapter_destroy(r.ad);
+}
+
 struct halter {
 	struct e1k_adapter *ad;
 	enum e1k_halt_reason reason;
@@ -463,6 +546,7 @@ int main(int argc, char **argv)
 		TL_CASE(test_await_rx_returns),
 		TL_CASE(test_await_rx_bounded),
 		TL_CASE(test_held_buffers_outlive_halt),
+		TL_CASE(test_halt_from_callbacks_refused),
 		TL_CASE(test_concurrent_halts),
 		TL_CASE(test_halt_when_unbound),
 		TL_CASE(test_filter_failure_halts_failed),
