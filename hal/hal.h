@@ -99,8 +99,8 @@ struct hal_ops {
 	 * halt report's dma_faults.  Context any. */
 	uint64_t (*dma_faults)(struct hal_dev *hw);
 	/* Optional (may be NULL).  DMA regions freed while the device could
-	 * still reach them (bus mastering on, RX or TX enabled): the rule
-	 * "quiet before freed", which only the model can see.  Context any. */
+	 * still reach them (bus mastering on): the rule "bus mastering off
+	 * before memory is freed", which only the model can see.  Context any. */
 	uint64_t (*dma_live_frees)(struct hal_dev *hw);
 	/* Optional (NULL: wr32).  A register write through the backend's
 	 * region access rather than the BAR mapping (VFIO: pwrite on the

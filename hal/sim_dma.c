@@ -119,13 +119,12 @@ void sim_op_dma_free(struct hal_dev *hw, struct hal_dma *dma)
 
 	if (!dma || dma->handle == 0)
 		return;
-	/* The driver must quiet the device before it gives memory up: bus
-	 * mastering on with a ring enabled means the device may still write
-	 * here (the halt's "no DMA into freed memory", checked at the free
-	 * rather than waiting for a DMA that may or may not come). */
+	/* The driver must take bus mastering away before it gives memory up:
+	 * with it on, the device may still write here, now or when something
+	 * re-enables its rings (the halt's "no DMA into freed memory", checked
+	 * at the free rather than waiting for a DMA that may never come). */
 	pthread_mutex_lock(&d->reg_lock);
-	if (!atomic_load_explicit(&d->removed, memory_order_acquire) && d->bus_master && !d->d3hot &&
-	    ((sim_reg(d, E1000_RCTL) & E1000_RCTL_EN) || (sim_reg(d, E1000_TCTL) & E1000_TCTL_EN)))
+	if (!atomic_load_explicit(&d->removed, memory_order_acquire) && d->bus_master)
 		atomic_fetch_add_explicit(&t->live_frees, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&d->reg_lock);
 	pthread_rwlock_wrlock(&t->lock);
