@@ -63,10 +63,12 @@ static int commit_request(struct e1k_adapter *ad, struct e1k_pub *np)
 	e1k_pub_commit(ad, np);
 	e1k_program_filters(ad, np);
 	stuck = !hal_is_gone(ad->hw) && filters_stuck(ad, np);
-	pthread_mutex_unlock(&ad->ctl_lock);
-	if (stuck) {
+	if (stuck)
+		/* Under the lock: once it is dropped a halt may close the device. */
 		e1k_log(E1K_LOG_ERROR, "%s: receive filters did not take effect in the device",
 		        ad->hw->name);
+	pthread_mutex_unlock(&ad->ctl_lock);
+	if (stuck) {
 		e1k_request_halt(ad, E1K_HALT_FAILED, "a filter request failed in the device");
 		return -EIO;
 	}

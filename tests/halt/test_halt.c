@@ -82,6 +82,15 @@ static void halt_under_traffic(enum sim_model m, enum e1k_halt_reason reason)
 	CHECK_EQ(rep.from_state, E1K_STATE_RUNNING);
 	CHECK_EQ(rep.reason, reason);
 	check_report_common(&rep);
+	/* Every send the adapter accepted was completed or aborted. */
+	{
+		struct e1k_stats st;
+
+		CHECK_EQ(e1k_adapter_get_stats(r.ad, &st), 0);
+		CHECK(st.tx_packets > 0);
+		CHECK_EQ(st.tx_completed + st.tx_aborted, st.tx_packets);
+		CHECK_EQ(st.tx_in_flight, 0);
+	}
 	CHECK_EQ(e1k_halt_report_clean(&rep), 0);
 	if (reason == E1K_HALT_SURPRISE_REMOVED) {
 		CHECK_EQ(rep.stages[E1K_HS_STOP_RX_TX].result, E1K_SR_SKIPPED);
