@@ -463,6 +463,83 @@ static void test_concurrent_halts(void)
 	e1k_adapter_destroy(r.ad);
 }
 
+/* Control requests racing the halt from another thread: pause, a filter
+ * added and removed, restart, over and over.  Each answers success or a
+ * refusal that says why (never a success after Halted), and the halt's
+ * report is clean whatever state it caught the adapter in. */
+struct churn {
+	struct e1k_adapter *ad;
+	atomic_bool stop;
+	atomic_uint rounds;
+	unsigned bad, ok_after_halt;
+	int last_bad;
+};
+
+static bool allowed(int rc)
+{
+	return rc == 0 || rc == -EPERM || rc == -EALREADY || rc == -EEXIST || rc == -ENOENT;
+}
+
+static void *churn_thread(void *arg)
+{
+	struct churn *c = arg;
+	static const uint8_t mac[6] = { 0x02, 0, 0, 0, 0x11, 0x22 };
+
+	e1k_rcu_thread_online();
+	while (!atomic_load(&c->stop)) {
+		int rc[4];
+
+		rc[0] = e1k_adapter_pause(c->ad);
+		rc[1] = e1k_adapter_filter_add(c->ad, mac);
+		rc[2] = e1k_adapter_filter_del(c->ad, mac);
+		rc[3] = e1k_adapter_restart(c->ad);
+		for (unsigned i = 0; i < 4; i++)
+			if (!allowed(rc[i])) {
+				c->bad++;
+				c->last_bad = rc[i];
+			}
+		if (e1k_adapter_state(c->ad) == E1K_STATE_HALTED) {
+			/* Everything after Halted is refused. */
+			if (e1k_adapter_pause(c->ad) != -EPERM || e1k_adapter_restart(c->ad) != -EPERM ||
+			    e1k_adapter_filter_add(c->ad, mac) != -EPERM)
+				c->ok_after_halt++;
+			break;
+		}
+		atomic_fetch_add(&c->rounds, 1);
+	}
+	e1k_rcu_thread_offline();
+	return NULL;
+}
+
+static bool churned(void *ctx) { return atomic_load(&((struct churn *)ctx)->rounds) >= 20; }
+
+static void test_halt_races_control_requests(void)
+{
+	static const enum e1k_halt_reason reasons[] = { E1K_HALT_STOPPED, E1K_HALT_FAILED };
+
+	for (unsigned k = 0; k < TL_N(reasons); k++) {
+		struct rig r;
+		struct churn c = { 0 };
+		struct e1k_halt_report rep;
+		pthread_t t;
+
+		REQUIRE(rig_up(&r, SIM_82574L, SIM_WIRE_LOOPBACK, NULL) == 0);
+		c.ad = r.ad;
+		REQUIRE(pthread_create(&t, NULL, churn_thread, &c) == 0);
+		CHECK(tl_wait_until(churned, &c, 10000));
+		CHECK_EQ(e1k_adapter_halt(r.ad, reasons[k], &rep), 0);
+		atomic_store(&c.stop, true);
+		pthread_join(t, NULL);
+		CHECK_EQ(c.bad, 0);
+		if (c.bad)
+			tl_fail(__FILE__, __LINE__, "a request answered %d", c.last_bad);
+		CHECK_EQ(c.ok_after_halt, 0);
+		check_report_common(&rep);
+		CHECK_EQ(e1k_halt_report_clean(&rep), 0);
+		e1k_adapter_destroy(r.ad);
+	}
+}
+
 /* NDIS 5.1: with halt-when-unbound, the last binding going away asks for a
  * halt with instance-deinitialized. */
 static void test_halt_when_unbound(void)
@@ -556,6 +633,7 @@ int main(int argc, char **argv)
 		TL_CASE(test_await_rx_bounded),
 		TL_CASE(test_held_buffers_outlive_halt),
 		TL_CASE(test_halt_from_callbacks_refused),
+		TL_CASE(test_halt_races_control_requests),
 		TL_CASE(test_concurrent_halts),
 		TL_CASE(test_halt_when_unbound),
 		TL_CASE(test_filter_failure_halts_failed),
