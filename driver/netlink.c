@@ -264,14 +264,13 @@ out:
 	return err;
 }
 
-int e1k_nl_set_carrier(struct e1k_nl *nl, const char *ifname, bool on)
+/* IFLA_CARRIER through RTM_NEWLINK; -EOPNOTSUPP where the device has no
+ * carrier hook. */
+static int carrier_via_rtnl(struct e1k_nl *nl, const char *ifname, bool on)
 {
-	struct rtnl_link *changes;
+	struct rtnl_link *changes = rtnl_link_alloc();
 	int err;
 
-	if (!nl || !ifname_ok(ifname))
-		return -EINVAL;
-	changes = rtnl_link_alloc();
 	if (!changes)
 		return -ENOMEM;
 	rtnl_link_set_carrier(changes, on ? 1 : 0);
@@ -279,6 +278,16 @@ int e1k_nl_set_carrier(struct e1k_nl *nl, const char *ifname, bool on)
 	err = __link_change(nl, ifname, changes);
 	pthread_mutex_unlock(&nl->lock);
 	rtnl_link_put(changes);
+	return err;
+}
+
+int e1k_nl_set_carrier(struct e1k_nl *nl, const char *ifname, bool on)
+{
+	int err;
+
+	if (!nl || !ifname_ok(ifname))
+		return -EINVAL;
+	err = carrier_via_rtnl(nl, ifname, on);
 	if (err != -EOPNOTSUPP)
 		return err;
 
@@ -290,7 +299,6 @@ int e1k_nl_set_carrier(struct e1k_nl *nl, const char *ifname, bool on)
 int e1k_nl_tap_set_carrier(struct e1k_nl *nl, int tap_fd, const char *ifname,
 			   bool on, enum e1k_nl_carrier_how *how)
 {
-	struct rtnl_link *changes;
 	int err;
 
 	if (!nl || !ifname_ok(ifname))
@@ -307,14 +315,7 @@ int e1k_nl_tap_set_carrier(struct e1k_nl *nl, int tap_fd, const char *ifname,
 	}
 
 	/* Same two steps as e1k_nl_set_carrier, recording which one worked. */
-	changes = rtnl_link_alloc();
-	if (!changes)
-		return -ENOMEM;
-	rtnl_link_set_carrier(changes, on ? 1 : 0);
-	pthread_mutex_lock(&nl->lock);
-	err = __link_change(nl, ifname, changes);
-	pthread_mutex_unlock(&nl->lock);
-	rtnl_link_put(changes);
+	err = carrier_via_rtnl(nl, ifname, on);
 	if (err == 0 && how)
 		*how = E1K_NL_CARRIER_IFLA_CARRIER;
 	if (err != -EOPNOTSUPP)
