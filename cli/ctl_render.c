@@ -191,7 +191,7 @@ static void key_join(struct str *k, const char *prefix, const struct jr_node *n,
 		return;
 	if (*prefix)
 		str_puts(k, ".");
-	str_put_safe(k, n->key, n->key_len < max ? n->key_len : max);
+	str_put_safe(k, n->key, n->key_len <= max ? n->key_len : max + 1);
 	key_cap(k, max);
 }
 
@@ -535,8 +535,8 @@ int ctl_render_halt_lim(FILE *f, const struct jr_node *r, const struct ctl_rende
 
 		if (is_known(c))
 			continue;
-		str_put_safe(&k, c->key, c->key_len < other.lim->max_key ? c->key_len
-		             : other.lim->max_key);
+		str_put_safe(&k, c->key, c->key_len <= other.lim->max_key ? c->key_len
+		             : other.lim->max_key + 1);
 		key_cap(&k, other.lim->max_key);
 		/* An empty name ("") appends nothing, so k.s is still NULL. */
 		if (!k.oom)
