@@ -10,8 +10,8 @@
 #                a path too long -- each one line, exit 1, nothing left behind.
 #   clients      silent, half-line, oversize-and-never-read and
 #                pipelining-without-reading clients, then more clients than
-#                slots: e1kctl keeps getting answers (at once, or once the
-#                idle timeout frees a slot) and the driver keeps running.
+#                slots: e1kctl keeps getting answers (a newcomer closes the
+#                client idle the longest) and the driver keeps running.
 #   halts        two e1kctl halts at once (both get the one report, or the
 #                later one finds no driver: exit 3), then a halt of the gone
 #                driver (exit 3); e1kctl on a stale socket (exit 3).  A second
@@ -126,8 +126,9 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 touch "$tmp/clients.done"
 wait "$cpid" 2>/dev/null || true
 
-# More clients than slots (16): the extra ones are told EBUSY; once the idle
-# timeout (5 s) closes the silent ones, e1kctl gets through again.
+# More clients than slots (16): each newcomer closes the client idle the
+# longest (issue 17; it used to be EBUSY until the idle timeout, 5 s, freed
+# slots), so e1kctl gets through at once.
 python3 - "$ctl" "$tmp/many.ready" "$tmp/many.done" <<'PY' &
 import os, socket, sys, time
 path, ready, done = sys.argv[1:4]
