@@ -47,10 +47,12 @@ mkdir -m 0777 "$tmp/open"
 expect --one-line ctl_dir_world_writable 1 "writable by group or others" \
 	"$E1KD" --device sim:82540em --ctl "$tmp/open/e1kd.sock" "${q[@]}"
 [[ -z $(ls -A "$tmp/open") ]] && ok ctl_dir_untouched || bad ctl_dir_untouched "$(ls -A "$tmp/open")"
-echo keep >"$tmp/file.sock"
+# (in a 0700 directory: $tmp is 0755, which a socket's directory may not be)
+mkdir -m 0700 "$tmp/fdir"
+echo keep >"$tmp/fdir/file.sock"
 expect --one-line ctl_path_not_socket 1 "not a socket; not touching it" \
-	"$E1KD" --device sim:82540em --ctl "$tmp/file.sock" "${q[@]}"
-[[ $(cat "$tmp/file.sock") == keep ]] && ok ctl_file_untouched || bad ctl_file_untouched "changed"
+	"$E1KD" --device sim:82540em --ctl "$tmp/fdir/file.sock" "${q[@]}"
+[[ $(cat "$tmp/fdir/file.sock") == keep ]] && ok ctl_file_untouched || bad ctl_file_untouched "changed"
 long=$tmp/$(printf 'd%.0s' {1..110})/e1kd.sock
 expect --one-line ctl_path_too_long 1 "too long" "$E1KD" --device sim:82540em --ctl "$long" "${q[@]}"
 expect --one-line e1kd_nonroot_tap 1 "needs CAP_NET_ADMIN" \
