@@ -157,13 +157,44 @@ fail:
 	return rc;
 }
 
+/*
+ * Who serves the socket: root or our own uid, or we send nothing.  A socket
+ * path can lead to a server of another user (a directory on the way that
+ * user controls, a socket they left where ours was expected): root's
+ * `e1kctl halt` once printed that server's fake clean report and exited 0
+ * while the real e1kd kept DMA running (issue 17).
+ */
+static int check_peer(int fd, struct ctl_client_peer *peer)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	uid_t me = geteuid();
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof(cred))
+		return -EPERM;   /* unknown: not trusted */
+	if (peer) {
+		peer->known = true;
+		peer->uid = cred.uid;
+		peer->pid = cred.pid;
+	}
+	return cred.uid == 0 || cred.uid == me ? 0 : -EPERM;
+}
+
 int ctl_client_call(const char *path, const char *line, unsigned timeout_ms, char **resp_out)
+{
+	return ctl_client_call_peer(path, line, timeout_ms, resp_out, NULL);
+}
+
+int ctl_client_call_peer(const char *path, const char *line, unsigned timeout_ms, char **resp_out,
+                         struct ctl_client_peer *peer)
 {
 	uint64_t deadline;
 	size_t len;
 	char *req;
 	int fd = -1, rc;
 
+	if (peer)
+		memset(peer, 0, sizeof(*peer));
 	if (!resp_out)
 		return -EINVAL;
 	*resp_out = NULL;
@@ -184,6 +215,8 @@ int ctl_client_call(const char *path, const char *line, unsigned timeout_ms, cha
 
 	deadline = now_ms() + (timeout_ms ? timeout_ms : CTL_CLIENT_DEFAULT_TIMEOUT_MS);
 	rc = do_connect(path, deadline, &fd);
+	if (rc == 0)
+		rc = check_peer(fd, peer);
 	if (rc == 0)
 		rc = send_all(fd, req, len + 1, deadline);
 	if (rc == 0)

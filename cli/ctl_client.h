@@ -9,7 +9,17 @@
 #ifndef E1K_CLI_CTL_CLIENT_H
 #define E1K_CLI_CTL_CLIENT_H
 
+#include <stdbool.h>
+#include <sys/types.h>
+
 #define CTL_CLIENT_DEFAULT_TIMEOUT_MS 30000u
+
+/* Who answered on the socket (SO_PEERCRED at connect). */
+struct ctl_client_peer {
+	bool known;
+	uid_t uid;
+	pid_t pid;
+};
 
 /*
  * Send line (a "\n" is appended unless it ends with one; any other newline in
@@ -19,6 +29,9 @@
  * or a negative errno with *resp_out = NULL:
  *   -ENOENT / -ECONNREFUSED  no driver answers at path (no socket / nobody listening)
  *   -EACCES                  not allowed to connect
+ *   -EPERM                   the server is neither root nor our effective
+ *                            uid (or its credentials cannot be read):
+ *                            nothing was sent (issue 17)
  *   -ETIMEDOUT               no complete response in time
  *   -ECONNRESET              the server closed without answering
  *   -EPROTO                  the server closed mid-line
@@ -28,5 +41,9 @@
  * lines with ERR), so the caller can test the server's limits.
  */
 int ctl_client_call(const char *path, const char *line, unsigned timeout_ms, char **resp_out);
+/* Same, and the server's credentials in *peer (may be NULL; zeroed, then
+ * filled once read) -- what a refusal with -EPERM should tell the user. */
+int ctl_client_call_peer(const char *path, const char *line, unsigned timeout_ms, char **resp_out,
+                         struct ctl_client_peer *peer);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "reasons.h"
 
 #define KEY_COL_MAX 48
@@ -75,14 +76,33 @@ struct rows {
 	} *r;
 	size_t n, cap;
 	bool oom;
+	bool cut;          /* max_rows reached: later rows dropped */
+	bool late;         /* the deadline passed: stop */
+	const struct ctl_render_limits *lim;
 };
+
+static const struct ctl_render_limits default_limits = {
+	.max_rows = CTL_RENDER_MAX_ROWS, .max_key = CTL_RENDER_MAX_KEY,
+};
+
+/* Stop walking: out of memory, out of rows or out of time. */
+static bool rows_stop(struct rows *t)
+{
+	if (!t->oom && !t->late && t->lim->deadline_ns && e1k_now_ns() > t->lim->deadline_ns)
+		t->late = true;
+	return t->oom || t->cut || t->late;
+}
 
 static void rows_add(struct rows *t, struct str *k, struct str *v)
 {
 	if (k->oom || v->oom)
 		t->oom = true;
-	if (t->oom)
+	if (rows_stop(t))
 		goto drop;
+	if (t->n >= t->lim->max_rows) {
+		t->cut = true;
+		goto drop;
+	}
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 32;
 		struct row *p = realloc(t->r, cap * sizeof(*p));
@@ -153,23 +173,38 @@ static bool all_of(const struct jr_node *arr, bool objects)
 	return true;
 }
 
-static void key_join(struct str *k, const char *prefix, const struct jr_node *n)
+/* Cut k to max bytes, "..." marking the cut (a path already cut stays as it is). */
+static void key_cap(struct str *k, size_t max)
+{
+	if (k->oom || k->len <= max || max < 4)
+		return;
+	memcpy(k->s + max - 3, "...", 4);
+	k->len = max;
+}
+
+/* prefix.key, at most max bytes: each row stores its whole path, so deep
+ * keys of a hostile peer once cost gigabytes (issue 17). */
+static void key_join(struct str *k, const char *prefix, const struct jr_node *n, size_t max)
 {
 	str_puts(k, prefix);
+	if (k->len >= max)
+		return;
 	if (*prefix)
 		str_puts(k, ".");
-	str_put_safe(k, n->key, n->key_len);
+	str_put_safe(k, n->key, n->key_len <= max ? n->key_len : max + 1);
+	key_cap(k, max);
 }
 
 /* Members of n flattened into "a.b=v" pairs on one line (for array rows). */
-static void inline_members(struct str *v, const char *prefix, const struct jr_node *n)
+static void inline_members(struct rows *t, struct str *v, const char *prefix,
+                           const struct jr_node *n)
 {
-	for (const struct jr_node *c = n->child; c; c = c->next) {
+	for (const struct jr_node *c = n->child; c && !rows_stop(t); c = c->next) {
 		struct str k = { 0 };
 
-		key_join(&k, prefix, c);
+		key_join(&k, prefix, c, t->lim->max_key);
 		if (c->type == JR_OBJ && c->n) {
-			inline_members(v, k.s ? k.s : "", c);
+			inline_members(t, v, k.s ? k.s : "", c);
 		} else {
 			if (v->len)
 				str_puts(v, "  ");
@@ -211,7 +246,7 @@ static void flatten_array(struct rows *t, const char *prefix, const struct jr_no
 		rows_add(t, &k, &v);
 		return;
 	}
-	for (const struct jr_node *c = n->child; c; c = c->next, i++) {
+	for (const struct jr_node *c = n->child; c && !rows_stop(t); c = c->next, i++) {
 		struct str k = { 0 }, v = { 0 };
 		char idx[32];
 
@@ -221,11 +256,13 @@ static void flatten_array(struct rows *t, const char *prefix, const struct jr_no
 			str_puts(&k, "  ");
 			str_puts(&k, prefix);
 			str_puts(&k, idx);
-			inline_members(&v, "", c);
+			key_cap(&k, t->lim->max_key);
+			inline_members(t, &v, "", c);
 			rows_add(t, &k, &v);
 		} else {
 			str_puts(&k, prefix);
 			str_puts(&k, idx);
+			key_cap(&k, t->lim->max_key);
 			if (k.oom) {
 				t->oom = true;
 				free(k.s);
@@ -240,11 +277,13 @@ static void flatten_array(struct rows *t, const char *prefix, const struct jr_no
 /* Depth is bounded by the parser (JR_MAX_DEPTH), so recursion is too. */
 static void flatten(struct rows *t, const char *prefix, const struct jr_node *n)
 {
+	if (rows_stop(t))
+		return;
 	if (n->type == JR_OBJ && n->n) {
-		for (const struct jr_node *c = n->child; c; c = c->next) {
+		for (const struct jr_node *c = n->child; c && !rows_stop(t); c = c->next) {
 			struct str k = { 0 };
 
-			key_join(&k, prefix, c);
+			key_join(&k, prefix, c, t->lim->max_key);
 			if (k.oom) {
 				t->oom = true;
 				free(k.s);
@@ -264,9 +303,21 @@ static void flatten(struct rows *t, const char *prefix, const struct jr_node *n)
 	}
 }
 
-int ctl_render_table(FILE *f, const struct jr_node *root)
+/* How a walk ended: 0, -ENOMEM or -ETIMEDOUT; a cut is noted on f. */
+static int rows_result(FILE *f, const struct rows *t, const char *indent)
 {
-	struct rows t = { 0 };
+	if (t->oom)
+		return -ENOMEM;
+	if (t->late)
+		return -ETIMEDOUT;
+	if (t->cut)
+		fprintf(f, "%s(cut: more than %zu rows)\n", indent, t->lim->max_rows);
+	return 0;
+}
+
+int ctl_render_table_lim(FILE *f, const struct jr_node *root, const struct ctl_render_limits *lim)
+{
+	struct rows t = { .lim = lim ? lim : &default_limits };
 	int rc;
 
 	if (!root)
@@ -276,11 +327,18 @@ int ctl_render_table(FILE *f, const struct jr_node *root)
 		return 0;
 	}
 	flatten(&t, "", root);
-	rc = t.oom ? -ENOMEM : 0;
+	rc = t.oom ? -ENOMEM : t.late ? -ETIMEDOUT : 0;
 	if (!rc)
 		rows_print(f, &t, "");
+	if (!rc)
+		rc = rows_result(f, &t, "");
 	rows_free(&t);
 	return rc;
+}
+
+int ctl_render_table(FILE *f, const struct jr_node *root)
+{
+	return ctl_render_table_lim(f, root, NULL);
 }
 
 /* ---- halt report ---- */
@@ -329,15 +387,20 @@ static void fmt_ms(char *buf, size_t len, uint64_t ns)
 
 int ctl_render_halt(FILE *f, const struct jr_node *r)
 {
+	return ctl_render_halt_lim(f, r, NULL);
+}
+
+int ctl_render_halt_lim(FILE *f, const struct jr_node *r, const struct ctl_render_limits *lim)
+{
 	const struct jr_node *stages, *ledger;
 	char *reason = NULL, *from = NULL, *final = NULL;
-	struct rows other = { 0 };
-	uint64_t total, a;
-	int rc = -ENOMEM;
-	size_t wname = 5, wres = 6;
+	struct rows other = { .lim = lim ? lim : &default_limits };
+	uint64_t total;
+	int rc = -ENOMEM, a;
+	size_t wname = 5, wres = 6, nst = 0;
 
 	if (!r || r->type != JR_OBJ)
-		return ctl_render_table(f, r);
+		return ctl_render_table_lim(f, r, lim);
 	reason = field_text(r, "reason");
 	from = field_text(r, "from_state");
 	final = field_text(r, "final_state");
@@ -378,12 +441,23 @@ int ctl_render_halt(FILE *f, const struct jr_node *r)
 		fprintf(f, "\n%-*s  %-*s  %10s  %s\n", (int)wname, "STAGE", (int)wres, "RESULT",
 		        "MS", "DETAIL");
 		for (const struct jr_node *s = stages->child; s; s = s->next) {
-			char *nm = field_text(s, "name"), *res = field_text(s, "result");
-			const struct jr_node *det = jr_get(s, "detail");
+			char *nm, *res;
+			const struct jr_node *det;
 			struct str dv = { 0 };
 			uint64_t t0, t1;
 			char ms[48] = "-";
 
+			if (++nst > other.lim->max_rows || rows_stop(&other)) {
+				if (rows_stop(&other)) {
+					rc = -ETIMEDOUT;
+					goto out;
+				}
+				fprintf(f, "(cut: more than %zu stages)\n", other.lim->max_rows);
+				break;
+			}
+			nm = field_text(s, "name");
+			res = field_text(s, "result");
+			det = jr_get(s, "detail");
 			if (jr_get_u64(s, "start_ns", &t0) && jr_get_u64(s, "end_ns", &t1) && t1 >= t0)
 				fmt_ms(ms, sizeof(ms), t1 - t0);
 			if (det && det->type != JR_NULL && !(det->type == JR_STR && det->str_len == 0))
@@ -418,7 +492,7 @@ int ctl_render_halt(FILE *f, const struct jr_node *r)
 	if (ledger && ledger->type == JR_OBJ) {
 		char *acq = field_text(ledger, "acquired"), *rel = field_text(ledger, "released"),
 		     *outst = field_text(ledger, "outstanding");
-		struct rows lt = { 0 };
+		struct rows lt = { .lim = other.lim };
 
 		if (acq && rel && outst)
 			fprintf(f, "\nLedger:       acquired %s, released %s, outstanding %s\n", acq, rel,
@@ -443,12 +517,14 @@ int ctl_render_halt(FILE *f, const struct jr_node *r)
 				lt.oom = true;
 			free(k.s);
 		}
-		if (!lt.oom)
+		if (!lt.oom && !lt.late)
 			rows_print(f, &lt, "  ");
-		a = lt.oom;
+		a = rows_result(f, &lt, "  ");
 		rows_free(&lt);
-		if (a)
+		if (a) {
+			rc = a;
 			goto out;
+		}
 	} else {
 		fprintf(f, "\nLedger:       -\n");
 	}
@@ -459,7 +535,9 @@ int ctl_render_halt(FILE *f, const struct jr_node *r)
 
 		if (is_known(c))
 			continue;
-		str_put_safe(&k, c->key, c->key_len);
+		str_put_safe(&k, c->key, c->key_len <= other.lim->max_key ? c->key_len
+		             : other.lim->max_key + 1);
+		key_cap(&k, other.lim->max_key);
 		/* An empty name ("") appends nothing, so k.s is still NULL. */
 		if (!k.oom)
 			flatten(&other, k.s ? k.s : "", c);
@@ -467,13 +545,15 @@ int ctl_render_halt(FILE *f, const struct jr_node *r)
 			other.oom = true;
 		free(k.s);
 	}
-	if (other.oom)
+	if (other.oom || other.late) {
+		rc = other.oom ? -ENOMEM : -ETIMEDOUT;
 		goto out;
+	}
 	if (other.n) {
 		fprintf(f, "\nOther:\n");
 		rows_print(f, &other, "  ");
 	}
-	rc = 0;
+	rc = rows_result(f, &other, "  ");
 out:
 	rows_free(&other);
 	free(reason);

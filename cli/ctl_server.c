@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,6 +24,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "safe_path.h"
 
 #define CTL_LISTEN_BACKLOG 16
 #define CTL_ACCEPT_BATCH 32
@@ -30,6 +34,17 @@
 /* Stopping: how long a connection accepted from the backlog, or one holding
  * part of a line, may take to complete the request it is sending. */
 #define CTL_STOP_GRACE_MS 100
+/* The client table: max_clients ordinary slots, then one kept for HALT. */
+#define CTL_NSLOTS (CTL_SERVER_MAX_CLIENTS + 1)
+#define CTL_HALT_SLOT CTL_SERVER_MAX_CLIENTS
+/* Log lines of one kind: at most one per this many ms (the rest are counted). */
+#define CTL_LOG_INTERVAL_MS 1000
+
+/* What the server logs (through opts.log), each kind rate-limited on its own. */
+enum ctl_log_kind {
+	CTL_LOG_UID, CTL_LOG_BUSY, CTL_LOG_IDLE, CTL_LOG_SLOW, CTL_LOG_EVICT, CTL_LOG_LIFETIME,
+	CTL_LOG_NKINDS
+};
 
 struct ctl_client {
 	int fd;                    /* -1: slot free */
@@ -38,12 +53,18 @@ struct ctl_client {
 	struct jbuf out;           /* response bytes not yet written */
 	size_t out_off;
 	uint64_t deadline_ns;      /* line must complete / response must be taken by then */
+	uint64_t born_ns;          /* accepted then: the lifetime cap counts from here */
+	uint64_t last_ns;          /* accepted, or last response taken: the eviction order */
+	bool halt_only;            /* in the HALT slot: its one request must be HALT */
 	bool eof;                  /* the peer shut down its sending side */
 	bool closing;              /* close once out is flushed */
 };
 
 struct ctl_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char base[NAME_MAX + 1];   /* the socket's name in dfd */
+	int dfd;                   /* the socket's directory, opened by a checked walk */
+	int lock_fd;               /* BASE.lock in dfd, flock'ed while we exist */
 	ctl_handler_fn fn;
 	void *ctx;
 	struct e1k_thread_hooks hooks;
@@ -65,14 +86,21 @@ struct ctl_server {
 	atomic_bool stopping;
 
 	/* Server-thread only from here on. */
-	struct ctl_client clients[CTL_SERVER_MAX_CLIENTS];
+	struct ctl_client clients[CTL_NSLOTS];
 	struct ctl_request req;    /* the request being handled */
 	struct jbuf resp;          /* handler output */
 	char errmsg[CTL_ERRMSG_LEN];
 
 	/* Statistics: relaxed atomics, read by ctl_server_get_stats() from any thread. */
 	atomic_uint_least64_t st_accepted, st_requests, st_bad, st_busy, st_uid,
-		st_idle, st_slow, st_oversize;
+		st_idle, st_slow, st_oversize, st_evicted, st_lifetime, st_halt_slot;
+
+	/* Rate limit of the log (server thread only): per kind, when the last
+	 * line went out and how many were left out since. */
+	struct {
+		uint64_t last_ns;
+		uint64_t suppressed;
+	} log_rl[CTL_LOG_NKINDS];
 };
 
 static void set_msg(char *buf, size_t len, const char *fmt, ...)
@@ -94,83 +122,223 @@ static void stat_inc(atomic_uint_least64_t *c)
 	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
 }
 
+static void srv_log(struct ctl_server *s, enum ctl_log_kind k, bool warn, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* One log line through opts.log, at most one per kind per CTL_LOG_INTERVAL_MS:
+ * a peer that retries in a loop must not flood the daemon's log. */
+static void srv_log(struct ctl_server *s, enum ctl_log_kind k, bool warn, const char *fmt, ...)
+{
+	uint64_t now = e1k_now_ns();
+	char msg[256];
+	size_t n;
+	va_list ap;
+
+	if (!s->opts.log)
+		return;
+	if (s->log_rl[k].last_ns &&
+	    now - s->log_rl[k].last_ns < (uint64_t)CTL_LOG_INTERVAL_MS * 1000000u) {
+		s->log_rl[k].suppressed++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	n = strlen(msg);
+	if (s->log_rl[k].suppressed)
+		snprintf(msg + n, sizeof(msg) - n, " (%" PRIu64 " more like it in the last %.1f s)",
+		         s->log_rl[k].suppressed,
+		         (double)(now - s->log_rl[k].last_ns) / 1e9);
+	s->log_rl[k].last_ns = now;
+	s->log_rl[k].suppressed = 0;
+	s->opts.log(s->opts.log_ctx, warn, msg);
+}
+
 /* ---- socket path preparation (control context, before the thread) ---- */
 
-/*
- * The directory that will hold the socket: create it 0700 if missing (one
- * level), then insist that nobody but us (or root) could replace files in it.
- */
-static int prepare_dir(const char *path, char *errmsg, size_t errlen)
+/* "/proc/self/fd/N/base": a name that reaches base inside the directory open
+ * at dfd whatever happens to the directory's path meanwhile (the kernel
+ * resolves the magic link to the open directory itself). */
+static int fd_path(char *buf, size_t len, int dfd, const char *base)
 {
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	const char *slash = strrchr(path, '/');
+	int n = snprintf(buf, len, "/proc/self/fd/%d/%s", dfd, base);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * Open the directory that will hold the socket, the whole way checked:
+ * every ancestor by safe_path_open_parent() (owned by root or us, not
+ * writable by others unless sticky, no symlink, opened one component at a
+ * time), the directory itself created 0700 when missing (mkdirat, then
+ * fchmod on the opened descriptor: the umask filtered mkdir's mode) and,
+ * found or created, owned by root or us and mode 0700 exactly -- an existing
+ * directory with any group or other bit is refused, never fixed: fixing
+ * would be a chmod, as root, of whatever directory the command line named.
+ * Returns the directory's fd and the socket's name in base, or a negative
+ * errno with the reason in errmsg.
+ */
+static int open_sock_dir(const char *path, char *base, size_t basesz, char *errmsg, size_t errlen)
+{
+	char dir[PATH_MAX], dname[NAME_MAX + 1], why[384];
+	const char *slash;
+	struct stat st;
+	bool created = false;
+	int gfd, dfd, rc;
+
+	if (path[0] == '/') {
+		snprintf(dir, sizeof(dir), "%s", path);
+	} else {
+		/* getcwd() has no symlinks in it: the walk below checks its ancestors too. */
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd))) {
+			rc = -errno;
+			set_msg(errmsg, errlen, "cannot resolve the working directory: %s",
+			        strerror(-rc));
+			return rc;
+		}
+		if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", cwd, path) >= sizeof(dir)) {
+			set_msg(errmsg, errlen, "control socket path too long: %s", path);
+			return -ENAMETOOLONG;
+		}
+	}
+	slash = strrchr(dir, '/');
+	if (!slash[1] || !strcmp(slash + 1, ".") || !strcmp(slash + 1, "..") ||
+	    strlen(slash + 1) >= basesz) {
+		set_msg(errmsg, errlen, "%s does not name a socket file", path);
+		return -EINVAL;
+	}
+	strcpy(base, slash + 1);
+	if (slash == dir) {
+		set_msg(errmsg, errlen, "refusing %s: the socket needs a private directory "
+		        "(0700) of its own, such as /run/e1kd", path);
+		return -EPERM;
+	}
+	dir[slash - dir] = '\0';
+	gfd = safe_path_open_parent(dir, dname, sizeof(dname), why, sizeof(why));
+	if (gfd < 0) {
+		set_msg(errmsg, errlen, "refusing %s: %s", path, why);
+		return gfd;
+	}
+	if (mkdirat(gfd, dname, 0700) == 0) {
+		created = true;
+	} else if (errno != EEXIST) {
+		rc = -errno;
+		set_msg(errmsg, errlen, "cannot create directory %s: %s", dir, strerror(-rc));
+		close(gfd);
+		return rc;
+	}
+	dfd = openat(gfd, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		struct stat lst;
+
+		rc = -errno;
+		if ((errno == ELOOP || errno == ENOTDIR) &&
+		    fstatat(gfd, dname, &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode)) {
+			rc = -ELOOP;
+			set_msg(errmsg, errlen, "refusing %s: %s is a symbolic link", path, dir);
+		} else {
+			set_msg(errmsg, errlen, "cannot open the directory %s: %s", dir, strerror(-rc));
+		}
+		close(gfd);
+		return rc;
+	}
+	close(gfd);
+	if (fstat(dfd, &st) != 0) {
+		rc = -errno;
+		set_msg(errmsg, errlen, "cannot stat %s: %s", dir, strerror(-rc));
+		goto fail;
+	}
+	rc = safe_path_dir_ok(&st, dir, why, sizeof(why));
+	if (rc < 0) {
+		set_msg(errmsg, errlen, "refusing %s: %s", path, why);
+		goto fail;
+	}
+	/* Only a directory that is ours: mkdirat gave it our uid (an EEXIST
+	 * race lost to someone else shows up here as their uid). */
+	if (created && st.st_uid == geteuid() && fchmod(dfd, 0700) == 0 && fstat(dfd, &st) != 0) {
+		rc = -errno;
+		set_msg(errmsg, errlen, "cannot stat %s: %s", dir, strerror(-rc));
+		goto fail;
+	}
+	if (st.st_mode & 077) {
+		set_msg(errmsg, errlen, "refusing %s: directory %s has mode %04o; the socket's "
+		        "directory must be 0700 (chmod 0700 it, or name one e1kd creates, "
+		        "such as /run/e1kd)%s", path, dir, (unsigned)(st.st_mode & 07777),
+		        st.st_mode & 022 ? ": it is writable by group or others" : "");
+		rc = -EPERM;
+		goto fail;
+	}
+	return dfd;
+fail:
+	close(dfd);
+	return rc;
+}
+
+/*
+ * The takeover lock: BASE.lock in the socket's directory, flock'ed for the
+ * server's whole life.  Whoever holds it owns the socket name, so probing,
+ * unlinking a stale socket and binding are one step for every other e1kd
+ * (two daemons racing for one stale socket once both reported running, one
+ * of them with its socket deleted by the other).
+ */
+static int take_lock(struct ctl_server *s, char *errmsg, size_t errlen)
+{
+	char name[NAME_MAX + 1];
 	struct stat st;
 
-	if (!slash) {
-		snprintf(dir, sizeof(dir), ".");
-	} else if (slash == path) {
-		snprintf(dir, sizeof(dir), "/");
-	} else {
-		memcpy(dir, path, (size_t)(slash - path));
-		dir[slash - path] = '\0';
+	if ((size_t)snprintf(name, sizeof(name), "%s.lock", s->base) >= sizeof(name)) {
+		set_msg(errmsg, errlen, "control socket name too long: %s", s->path);
+		return -ENAMETOOLONG;
 	}
-	if (mkdir(dir, 0700) == 0) {
-		/* mkdir's mode is filtered by the umask; say exactly what we mean. */
-		if (chmod(dir, 0700) != 0) {
-			int e = errno;
+	s->lock_fd = openat(s->dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (s->lock_fd < 0 || fstat(s->lock_fd, &st) != 0) {
+		int e = errno;
 
-			set_msg(errmsg, errlen, "cannot chmod %s: %s", dir, strerror(e));
-			return -e;
+		set_msg(errmsg, errlen, "cannot open the lock file %s.lock: %s", s->path, strerror(e));
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_uid != s->euid && st.st_uid != 0)) {
+		set_msg(errmsg, errlen, "%s.lock is not a regular file of ours", s->path);
+		return -EPERM;
+	}
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+
+		if (e == EWOULDBLOCK) {
+			set_msg(errmsg, errlen, "another e1kd is using %s (it holds %s.lock)",
+			        s->path, s->path);
+			return -EADDRINUSE;
 		}
-	} else if (errno != EEXIST) {
-		int e = errno;
-
-		set_msg(errmsg, errlen, "cannot create directory %s: %s%s", dir, strerror(e),
-		        e == ENOENT ? " (its parent does not exist)" : "");
+		set_msg(errmsg, errlen, "cannot lock %s.lock: %s", s->path, strerror(e));
 		return -e;
-	}
-	if (stat(dir, &st) != 0) {
-		int e = errno;
-
-		set_msg(errmsg, errlen, "cannot stat %s: %s", dir, strerror(e));
-		return -e;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		set_msg(errmsg, errlen, "%s is not a directory", dir);
-		return -ENOTDIR;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		set_msg(errmsg, errlen,
-		        "refusing %s: directory %s is writable by group or others (mode %04o); "
-		        "use a private directory such as /run/e1kd",
-		        path, dir, (unsigned)(st.st_mode & 07777));
-		return -EPERM;
-	}
-	if (st.st_uid != geteuid() && st.st_uid != 0) {
-		set_msg(errmsg, errlen, "refusing %s: directory %s is owned by uid %u, not by us (%u) or root",
-		        path, dir, (unsigned)st.st_uid, (unsigned)geteuid());
-		return -EPERM;
 	}
 	return 0;
 }
 
-/* Deal with whatever is at path already: nothing, a stale socket, a live one. */
-static int check_existing(const char *path, char *errmsg, size_t errlen)
+/* Deal with whatever is at the socket's name already: nothing, a stale
+ * socket, a live one (an e1kd from before the lock file existed). */
+static int check_existing(struct ctl_server *s, char *errmsg, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
 	int fd, rc, e;
 
-	if (lstat(path, &st) != 0) {
+	if (fstatat(s->dfd, s->base, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		if (errno == ENOENT)
 			return 0;
 		e = errno;
-		set_msg(errmsg, errlen, "cannot stat %s: %s", path, strerror(e));
+		set_msg(errmsg, errlen, "cannot stat %s: %s", s->path, strerror(e));
 		return -e;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		set_msg(errmsg, errlen, "%s exists and is not a socket; not touching it", path);
+		set_msg(errmsg, errlen, "%s exists and is not a socket; not touching it", s->path);
 		return -EEXIST;
+	}
+	if (fd_path(sa.sun_path, sizeof(sa.sun_path), s->dfd, s->base) != 0) {
+		set_msg(errmsg, errlen, "control socket name too long: %s", s->path);
+		return -ENAMETOOLONG;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -178,27 +346,27 @@ static int check_existing(const char *path, char *errmsg, size_t errlen)
 		set_msg(errmsg, errlen, "socket: %s", strerror(e));
 		return -e;
 	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
 	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 	e = rc == 0 ? 0 : errno;
 	close(fd);
 	if (rc == 0 || e == EAGAIN || e == EINPROGRESS) {
 		/* Someone accepts (or has a full backlog): a live daemon. */
-		set_msg(errmsg, errlen, "another e1kd is using %s", path);
+		set_msg(errmsg, errlen, "another e1kd is using %s", s->path);
 		return -EADDRINUSE;
 	}
 	if (e == ECONNREFUSED) {
 		/* Nobody listens: left behind by a daemon that died.  Take it over. */
-		if (unlink(path) != 0 && errno != ENOENT) {
+		if (unlinkat(s->dfd, s->base, 0) != 0 && errno != ENOENT) {
 			e = errno;
-			set_msg(errmsg, errlen, "cannot remove stale socket %s: %s", path, strerror(e));
+			set_msg(errmsg, errlen, "cannot remove stale socket %s: %s", s->path,
+			        strerror(e));
 			return -e;
 		}
 		return 0;
 	}
 	if (e == ENOENT)
 		return 0;   /* it went away meanwhile */
-	set_msg(errmsg, errlen, "cannot probe existing socket %s: %s", path, strerror(e));
+	set_msg(errmsg, errlen, "cannot probe existing socket %s: %s", s->path, strerror(e));
 	return -e;
 }
 
@@ -209,19 +377,23 @@ static int bind_listen(struct ctl_server *s, char *errmsg, size_t errlen)
 	mode_t old;
 	int rc, e;
 
+	if (fd_path(sa.sun_path, sizeof(sa.sun_path), s->dfd, s->base) != 0) {
+		set_msg(errmsg, errlen, "control socket name too long: %s", s->path);
+		return -ENAMETOOLONG;
+	}
 	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->lfd < 0) {
 		e = errno;
 		set_msg(errmsg, errlen, "socket: %s", strerror(e));
 		return -e;
 	}
-	memcpy(sa.sun_path, s->path, strlen(s->path) + 1);
 	/*
 	 * Linux creates the socket file with the socket inode's mode minus the
 	 * umask: fchmod the unbound socket to 0600 and bind under umask 077, so the
 	 * file is never, even for an instant, reachable by anyone else.  (umask is
 	 * process-wide; the daemon creates the server during start-up, before other
-	 * threads create files.)
+	 * threads create files.)  The bind goes through the open directory, so a
+	 * rename of any directory on the path cannot move it elsewhere.
 	 */
 	(void)fchmod(s->lfd, 0600);
 	old = umask(077);
@@ -236,16 +408,17 @@ static int bind_listen(struct ctl_server *s, char *errmsg, size_t errlen)
 		return -e;
 	}
 	/* Remember which file is ours at once, so a failure below still removes it. */
-	if (lstat(s->path, &st) != 0) {
+	if (fstatat(s->dfd, s->base, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		e = errno;
 		set_msg(errmsg, errlen, "cannot stat %s: %s", s->path, strerror(e));
-		unlink(s->path);
+		unlinkat(s->dfd, s->base, 0);
 		return -e;
 	}
 	s->sock_dev = st.st_dev;
 	s->sock_ino = st.st_ino;
 	s->bound = true;
-	if (chmod(s->path, 0600) != 0) {
+	/* In our 0700 directory: nobody else can have swapped the name. */
+	if (fchmodat(s->dfd, s->base, 0600, 0) != 0) {
 		e = errno;
 		set_msg(errmsg, errlen, "cannot chmod %s: %s", s->path, strerror(e));
 		return -e;
@@ -269,6 +442,7 @@ static void client_close(struct ctl_client *c)
 	c->out_off = 0;
 	c->eof = false;
 	c->closing = false;
+	c->halt_only = false;
 	jb_free(&c->out);
 }
 
@@ -299,7 +473,8 @@ static int client_flush(struct ctl_server *s, struct ctl_client *c)
 	else
 		jb_reset(&c->out);
 	c->out_off = 0;
-	c->deadline_ns = e1k_now_ns() + ms_to_ns(s->opts.idle_ms);
+	c->last_ns = e1k_now_ns();
+	c->deadline_ns = c->last_ns + ms_to_ns(s->opts.idle_ms);
 	return 0;
 }
 
@@ -359,6 +534,38 @@ static struct ctl_client *reap_hung_up(struct ctl_server *s)
 	return slot;
 }
 
+/* Between requests: nothing owed to it, nothing of a request from it. */
+static bool client_idle(const struct ctl_client *c)
+{
+	return c->fd >= 0 && !c->closing && !client_pending(c) && c->in_len == 0;
+}
+
+/*
+ * The table is full and nobody hung up: close the client idle the longest
+ * (between requests, ordered by its last response or its accept), so
+ * clients that keep a connection open and poll every few seconds can never
+ * hold every slot (issue 17: 16 of them once made every e1kctl get EBUSY).
+ * Closing between requests loses nothing: it has no request in flight.
+ */
+static struct ctl_client *evict_oldest_idle(struct ctl_server *s)
+{
+	struct ctl_client *old = NULL;
+
+	for (unsigned i = 0; i < s->opts.max_clients; i++) {
+		struct ctl_client *c = &s->clients[i];
+
+		if (client_idle(c) && (!old || c->last_ns < old->last_ns))
+			old = c;
+	}
+	if (!old)
+		return NULL;
+	stat_inc(&s->st_evicted);
+	srv_log(s, CTL_LOG_EVICT, false, "control slots full: closed the client idle for %" PRIu64
+	        " ms to make room", (e1k_now_ns() - old->last_ns) / 1000000u);
+	client_close(old);
+	return old;
+}
+
 static void do_accept(struct ctl_server *s)
 {
 	for (int k = 0; k < CTL_ACCEPT_BATCH; k++) {
@@ -369,9 +576,16 @@ static void do_accept(struct ctl_server *s)
 
 		if (fd < 0)
 			return;   /* EAGAIN, or a connection that died before we got it */
+		bool halt_only = false;
+		uint64_t now;
+
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
 		    cred.uid != s->euid) {
 			stat_inc(&s->st_uid);
+			srv_log(s, CTL_LOG_UID, true, "refused a connection from uid %d pid %d: "
+			        "the control socket serves only uid %u",
+			        clen == sizeof(cred) ? (int)cred.uid : -1,
+			        clen == sizeof(cred) ? (int)cred.pid : -1, (unsigned)s->euid);
 			refuse(fd, EPERM, "permission denied: the control socket serves only its owner's uid");
 			continue;
 		}
@@ -383,19 +597,33 @@ static void do_accept(struct ctl_server *s)
 		}
 		if (!slot)
 			slot = reap_hung_up(s);
+		if (!slot)
+			slot = evict_oldest_idle(s);
+		if (!slot && s->clients[CTL_HALT_SLOT].fd < 0) {
+			/* Every slot is in the middle of a request: this one may halt. */
+			slot = &s->clients[CTL_HALT_SLOT];
+			halt_only = true;
+			stat_inc(&s->st_halt_slot);
+		}
 		if (!slot) {
 			stat_inc(&s->st_busy);
+			srv_log(s, CTL_LOG_BUSY, true, "refused a connection (pid %d): all %u control "
+			        "slots and the HALT slot are busy", (int)cred.pid, s->opts.max_clients);
 			refuse(fd, EBUSY, "too many control connections; try again");
 			continue;
 		}
 		stat_inc(&s->st_accepted);
+		now = e1k_now_ns();
 		slot->fd = fd;
 		slot->in_len = 0;
 		slot->out_off = 0;
 		slot->eof = false;
 		slot->closing = false;
+		slot->halt_only = halt_only;
 		jb_init(&slot->out);
-		slot->deadline_ns = e1k_now_ns() + ms_to_ns(s->opts.idle_ms);
+		slot->deadline_ns = now + ms_to_ns(s->opts.idle_ms);
+		slot->born_ns = now;
+		slot->last_ns = now;
 	}
 }
 
@@ -412,6 +640,18 @@ static void handle_line(struct ctl_server *s, struct ctl_client *c, const char *
 		                 : "malformed request: expected VERB [ARG ...] in printable ASCII, "
 		                   "at most 16 arguments");
 		return;
+	}
+	if (c->halt_only) {
+		/* The kept slot serves one request, and only a halt. */
+		c->closing = true;
+		if (strcmp(req->verb, "HALT")) {
+			stat_inc(&s->st_busy);
+			srv_log(s, CTL_LOG_BUSY, true, "refused %s: every control slot is busy, "
+			        "only HALT is taken now", req->verb);
+			client_queue_err(s, c, EBUSY, "too many control connections; only HALT is "
+			                 "taken now, try again");
+			return;
+		}
 	}
 	stat_inc(&s->st_requests);
 	jb_reset(&s->resp);
@@ -534,24 +774,24 @@ static void server_drain(struct ctl_server *s)
 	uint64_t deadline = t0 + ms_to_ns(s->opts.write_ms);
 	uint64_t grace = t0 + ms_to_ns(CTL_STOP_GRACE_MS < s->opts.write_ms ?
 	                               CTL_STOP_GRACE_MS : s->opts.write_ms);
-	bool fresh[CTL_SERVER_MAX_CLIENTS];
+	bool fresh[CTL_NSLOTS];
 
-	for (unsigned i = 0; i < CTL_SERVER_MAX_CLIENTS; i++)
+	for (unsigned i = 0; i < CTL_NSLOTS; i++)
 		fresh[i] = s->clients[i].fd < 0;
 	if (s->lfd >= 0) {
 		(void)shutdown(s->lfd, SHUT_RDWR);
 		do_accept(s);
 	}
-	for (unsigned i = 0; i < CTL_SERVER_MAX_CLIENTS; i++)
+	for (unsigned i = 0; i < CTL_NSLOTS; i++)
 		fresh[i] = fresh[i] && s->clients[i].fd >= 0;
 
 	for (;;) {
-		struct pollfd pfd[CTL_SERVER_MAX_CLIENTS];
+		struct pollfd pfd[CTL_NSLOTS];
 		uint64_t now = e1k_now_ns(), until;
 		bool owed = false;
 		int nfds = 0;
 
-		for (unsigned i = 0; i < s->opts.max_clients; i++) {
+		for (unsigned i = 0; i < CTL_NSLOTS; i++) {
 			struct ctl_client *c = &s->clients[i];
 			bool reading, waiting;
 
@@ -581,14 +821,14 @@ static void server_drain(struct ctl_server *s)
 		    errno != EINTR)
 			break;
 	}
-	for (unsigned i = 0; i < CTL_SERVER_MAX_CLIENTS; i++)
+	for (unsigned i = 0; i < CTL_NSLOTS; i++)
 		client_close(&s->clients[i]);
 }
 
 static void server_loop(struct ctl_server *s)
 {
-	struct pollfd pfd[2 + CTL_SERVER_MAX_CLIENTS];
-	int map[2 + CTL_SERVER_MAX_CLIENTS];
+	struct pollfd pfd[2 + CTL_NSLOTS];
+	int map[2 + CTL_NSLOTS];
 
 	while (!atomic_load_explicit(&s->stopping, memory_order_relaxed)) {
 		uint64_t now = e1k_now_ns(), next = UINT64_MAX;
@@ -597,7 +837,7 @@ static void server_loop(struct ctl_server *s)
 
 		pfd[0] = (struct pollfd){ .fd = s->stop_efd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = s->lfd, .events = POLLIN };
-		for (unsigned i = 0; i < s->opts.max_clients; i++) {
+		for (unsigned i = 0; i < CTL_NSLOTS; i++) {
 			struct ctl_client *c = &s->clients[i];
 			short ev = 0;
 
@@ -605,7 +845,23 @@ static void server_loop(struct ctl_server *s)
 				continue;
 			if (now >= c->deadline_ns) {
 				/* Silent, stalled mid-line, or not reading its response. */
-				stat_inc(client_pending(c) ? &s->st_slow : &s->st_idle);
+				if (client_pending(c)) {
+					stat_inc(&s->st_slow);
+					srv_log(s, CTL_LOG_SLOW, true, "dropped a client that did not "
+					        "take its response within %u ms", s->opts.write_ms);
+				} else {
+					stat_inc(&s->st_idle);
+					srv_log(s, CTL_LOG_IDLE, false, "closed a client that sent no "
+					        "complete request within %u ms", s->opts.idle_ms);
+				}
+				client_close(c);
+				continue;
+			}
+			if (client_idle(c) && now >= c->born_ns + ms_to_ns(s->opts.lifetime_ms)) {
+				/* Open too long: closed between two requests, none lost. */
+				stat_inc(&s->st_lifetime);
+				srv_log(s, CTL_LOG_LIFETIME, false, "closed a client connected for "
+				        "more than %u ms", s->opts.lifetime_ms);
 				client_close(c);
 				continue;
 			}
@@ -617,6 +873,8 @@ static void server_loop(struct ctl_server *s)
 				ready = true;
 			if (c->deadline_ns < next)
 				next = c->deadline_ns;
+			if (client_idle(c) && c->born_ns + ms_to_ns(s->opts.lifetime_ms) < next)
+				next = c->born_ns + ms_to_ns(s->opts.lifetime_ms);
 			pfd[nfds] = (struct pollfd){ .fd = c->fd, .events = ev };
 			map[nfds++] = (int)i;
 		}
@@ -681,9 +939,14 @@ static void server_free(struct ctl_server *s)
 {
 	if (s->lfd >= 0)
 		close(s->lfd);
+	/* After the socket is gone: a successor that takes the lock finds no socket. */
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	if (s->dfd >= 0)
+		close(s->dfd);
 	if (s->stop_efd >= 0)
 		close(s->stop_efd);
-	for (unsigned i = 0; i < CTL_SERVER_MAX_CLIENTS; i++)
+	for (unsigned i = 0; i < CTL_NSLOTS; i++)
 		client_close(&s->clients[i]);
 	jb_free(&s->resp);
 	pthread_mutex_destroy(&s->stop_lock);
@@ -697,8 +960,9 @@ static void unlink_ours(struct ctl_server *s)
 
 	if (!s->bound)
 		return;
-	if (lstat(s->path, &st) == 0 && st.st_dev == s->sock_dev && st.st_ino == s->sock_ino)
-		unlink(s->path);
+	if (fstatat(s->dfd, s->base, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == s->sock_dev &&
+	    st.st_ino == s->sock_ino)
+		unlinkat(s->dfd, s->base, 0);
 	s->bound = false;
 }
 
@@ -732,7 +996,9 @@ int ctl_server_create_opts(const char *path, ctl_handler_fn fn, void *ctx,
 	}
 	s->lfd = -1;
 	s->stop_efd = -1;
-	for (unsigned i = 0; i < CTL_SERVER_MAX_CLIENTS; i++)
+	s->dfd = -1;
+	s->lock_fd = -1;
+	for (unsigned i = 0; i < CTL_NSLOTS; i++)
 		s->clients[i].fd = -1;
 	pthread_mutex_init(&s->stop_lock, NULL);
 	jb_init(&s->resp);
@@ -747,15 +1013,21 @@ int ctl_server_create_opts(const char *path, ctl_handler_fn fn, void *ctx,
 		s->opts.idle_ms = CTL_SERVER_IDLE_MS;
 	if (!s->opts.write_ms)
 		s->opts.write_ms = CTL_SERVER_WRITE_MS;
+	if (!s->opts.lifetime_ms)
+		s->opts.lifetime_ms = CTL_SERVER_LIFETIME_MS;
 	if (!s->opts.max_clients || s->opts.max_clients > CTL_SERVER_MAX_CLIENTS)
 		s->opts.max_clients = CTL_SERVER_MAX_CLIENTS;
 	s->euid = geteuid();
 	atomic_init(&s->stopping, false);
 
-	rc = prepare_dir(path, errmsg, errlen);
+	rc = open_sock_dir(path, s->base, sizeof(s->base), errmsg, errlen);
+	if (rc < 0)
+		goto fail;
+	s->dfd = rc;
+	rc = take_lock(s, errmsg, errlen);
 	if (rc)
 		goto fail;
-	rc = check_existing(path, errmsg, errlen);
+	rc = check_existing(s, errmsg, errlen);
 	if (rc)
 		goto fail;
 	rc = bind_listen(s, errmsg, errlen);
@@ -800,6 +1072,11 @@ int ctl_server_create(const char *path, ctl_handler_fn fn, void *ctx,
 static bool on_server_thread(const struct ctl_server *s)
 {
 	return tls_server == s;
+}
+
+const struct ctl_server *ctl_server_current(void)
+{
+	return tls_server;
 }
 
 void ctl_server_stop(struct ctl_server *s)
@@ -859,4 +1136,7 @@ void ctl_server_get_stats(const struct ctl_server *s, struct ctl_server_stats *s
 	st->closed_idle = atomic_load_explicit(&s->st_idle, memory_order_relaxed);
 	st->dropped_slow = atomic_load_explicit(&s->st_slow, memory_order_relaxed);
 	st->dropped_oversize = atomic_load_explicit(&s->st_oversize, memory_order_relaxed);
+	st->evicted_idle = atomic_load_explicit(&s->st_evicted, memory_order_relaxed);
+	st->closed_lifetime = atomic_load_explicit(&s->st_lifetime, memory_order_relaxed);
+	st->halt_slot_used = atomic_load_explicit(&s->st_halt_slot, memory_order_relaxed);
 }

@@ -5,13 +5,28 @@
  * Lifecycle:  ctl_server_create()  ->  [the handler runs on the server thread]
  *             ->  ctl_server_stop()  ->  ctl_server_destroy()
  *
- * Socket: a UNIX stream socket at PATH.  Its parent directory is created 0700
- * when missing (the last component only, like mkdir; a missing grandparent is
- * -ENOENT); an existing parent that is writable by group or others, or owned by
- * a uid other than ours or root, is refused with -EPERM, since whoever can write
- * there could replace the socket.  The socket itself is 0600.  A socket file left
- * behind by a dead daemon (connect() gives ECONNREFUSED) is unlinked and taken
- * over; one that still answers is -EADDRINUSE; a non-socket file at PATH is -EEXIST.
+ * Socket: a UNIX stream socket at PATH, reached without letting another local
+ * user redirect it (issue 17; docs/robustness.md section 7):
+ *  - every directory from "/" down to the socket's directory's parent is
+ *    opened one component at a time (safe_path_open_parent(): no symlink, no
+ *    "..", each owned by root or us and not writable by group or others
+ *    unless sticky) -- else -EPERM, -ELOOP, -ENOENT, -ENOTDIR;
+ *  - the socket's directory is created 0700 when missing (the last component
+ *    only, like mkdir; mkdirat, then fchmod on the opened descriptor), opened
+ *    O_NOFOLLOW, and must be owned by root or us with mode 0700 exactly: an
+ *    existing directory with any group or other bit (0755 included) is
+ *    refused with -EPERM, never chmod'ed (that would let a command line make
+ *    root chmod any directory, /etc say); a symlink there is -ELOOP;
+ *  - BASE.lock in that directory is flock'ed for the server's life: a second
+ *    server for the same path gets -EADDRINUSE before it touches the socket,
+ *    so taking over a stale socket (probe, unlink, bind) is atomic;
+ *  - the socket is bound through /proc/self/fd/N/BASE (N the directory's
+ *    descriptor), 0600 from the first instant; a rename of any directory on
+ *    the path after the walk cannot move it.  (Needs /proc; the socket's
+ *    name must leave room for that prefix in sun_path: -ENAMETOOLONG.)
+ * A socket file left behind by a dead daemon (connect() gives ECONNREFUSED)
+ * is unlinked and taken over; one that still answers is -EADDRINUSE; a
+ * non-socket file at PATH is -EEXIST.
  *
  * Access: every accepted connection's SO_PEERCRED uid must equal the server's
  * effective uid.  Root is not special-cased: a root e1kctl talking to an e1kd
@@ -20,14 +35,26 @@
  * A refused peer gets one "ERR EPERM ..." line and is closed.
  *
  * Threading: one server thread (named "e1k-ctl", all signals blocked) polls the
- * listening socket, a stop eventfd and up to CTL_SERVER_MAX_CLIENTS clients; a
- * client beyond that gets "ERR EBUSY ..." and is closed.  Reads and writes are
+ * listening socket, a stop eventfd and up to max_clients clients plus one kept
+ * for HALT.  Slots: when every ordinary slot is taken, a client whose peer
+ * hung up is reaped, else the one idle (between requests) the longest is
+ * closed to make room; when none is idle, the newcomer gets the HALT slot,
+ * which serves one request and only HALT (anything else: "ERR EBUSY ...");
+ * only when that is taken too is a client refused with "ERR EBUSY ..." --
+ * so a halt is never refused for lack of slots while anyone is idle or the
+ * HALT slot is free.  A connection lives at most lifetime_ms: past it, it is
+ * closed between two requests (none is lost).  Reads and writes are
  * non-blocking: a request line must be complete within idle_ms of the
  * connection or of the previous response (so a silent client or one stalling
  * mid-line is closed, and never delays others), a line longer than CTL_MAX_LINE
  * gets "ERR EMSGSIZE ..." and the connection is closed, and a response not taken
  * by the client within write_ms drops the client.  While a response is pending,
  * the client's next request is not read.
+ *
+ * Log: refused peers (uid), EBUSY, idle closes, slow readers, evictions and
+ * lifetime closes go to opts.log when set, at most one line per kind per
+ * second (the lines left out are counted in the next one); the counters
+ * (ctl_server_get_stats) count every event.
  *
  * The handler runs on the server thread, with no server lock held, one request
  * at a time; it may block (a halt); other clients wait meanwhile.  The
@@ -36,6 +63,7 @@
 #ifndef E1K_CLI_CTL_SERVER_H
 #define E1K_CLI_CTL_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +74,7 @@
 #define CTL_SERVER_MAX_CLIENTS 16
 #define CTL_SERVER_IDLE_MS 5000
 #define CTL_SERVER_WRITE_MS 5000
+#define CTL_SERVER_LIFETIME_MS 60000
 
 struct ctl_server;
 
@@ -63,6 +92,11 @@ struct ctl_server_opts {
 	unsigned idle_ms;      /* default CTL_SERVER_IDLE_MS */
 	unsigned write_ms;     /* default CTL_SERVER_WRITE_MS */
 	unsigned max_clients;  /* default and upper bound CTL_SERVER_MAX_CLIENTS */
+	unsigned lifetime_ms;  /* default CTL_SERVER_LIFETIME_MS */
+	/* Log one line (no newline; warn: a refusal or drop, else routine).
+	 * Called on the server thread, rate-limited; NULL: no log. */
+	void (*log)(void *log_ctx, bool warn, const char *msg);
+	void *log_ctx;
 };
 
 /* Counters, each read atomically (relaxed: statistics only). */
@@ -75,6 +109,9 @@ struct ctl_server_stats {
 	uint64_t closed_idle;     /* no complete line within idle_ms */
 	uint64_t dropped_slow;    /* response not taken within write_ms */
 	uint64_t dropped_oversize;/* line longer than CTL_MAX_LINE */
+	uint64_t evicted_idle;    /* closed between requests to make room for a newcomer */
+	uint64_t closed_lifetime; /* closed between requests after lifetime_ms */
+	uint64_t halt_slot_used;  /* connections given the slot kept for HALT */
 };
 
 /*
@@ -116,6 +153,10 @@ void ctl_server_destroy(struct ctl_server *s);
 
 /* The socket path, as given.  Context: any. */
 const char *ctl_server_path(const struct ctl_server *s);
+/* The server whose handler is running on this thread, else NULL (so a
+ * handler can report the server's counters without racing the create that
+ * is still storing *out).  Context: any. */
+const struct ctl_server *ctl_server_current(void);
 /* Snapshot of the counters.  Context: any. */
 void ctl_server_get_stats(const struct ctl_server *s, struct ctl_server_stats *st);
 

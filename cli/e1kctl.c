@@ -6,10 +6,15 @@
  * request line over the control socket (ctl_proto.h), and prints the response:
  * the JSON as received with --json, a table otherwise -- in both cases with
  * every byte outside printable ASCII replaced (ctl_safe_text), so a hostile
- * or broken peer cannot drive the terminal.  Exit status:
+ * or broken peer cannot drive the terminal.  Before sending anything it checks
+ * who serves the socket (SO_PEERCRED): root or its own uid, else exit 4.
+ * What a peer can make it spend is bounded: the response line (CTL_MAX_RESPONSE),
+ * the JSON tree (E1KCTL_MAX_NODES values), the rendered rows and key paths
+ * (ctl_render.h), and the whole command's time (--timeout: connect, request,
+ * response and rendering share one deadline).  Exit status:
  *   0 success, 1 internal error, 2 usage error, 3 no driver answers,
- *   4 the driver refused, or a halt did not reach Halted (report: not clean,
- *   or a key absent).
+ *   4 the driver refused, the socket is served by another user, or a halt did
+ *   not reach Halted (report: not clean, or a key absent).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -19,13 +24,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include "clock.h"
 #include "ctl_client.h"
 #include "ctl_proto.h"
 #include "ctl_render.h"
 #include "ctl_verbs.h"
 #include "json_read.h"
 #include "mac.h"
+#include "num.h"
 #include "reasons.h"
 #include "report_cmd.h"
 
@@ -37,6 +45,9 @@
 #define MTU_MIN 68      /* the IPv4 minimum; e1kd refuses less */
 #define MTU_MAX 1500    /* e1kd's 2 KiB receive buffers: no jumbo frames */
 #define MAX_TIMEOUT_MS 3600000u
+/* Values in a response's JSON tree: real responses hold a few hundred; each
+ * costs a node of ~80 bytes (a 16 MiB "[0,0,...]" once took ~1 GB). */
+#define E1KCTL_MAX_NODES 65536
 
 enum {
 	EXIT_OK = 0,
@@ -68,7 +79,8 @@ static const char help_tail[] =
 "Options:\n"
 "  --ctl PATH              control socket (default: $E1KD_CTL, else " DEFAULT_CTL ")\n"
 "  --json                  print the driver's JSON response as received\n"
-"  --timeout MS            give up after MS milliseconds (default 30000)\n"
+"  --timeout MS            give up after MS milliseconds, the whole command\n"
+"                          (default 30000)\n"
 "  -h, --help              show this help and exit\n"
 "  --version               show the version and exit\n"
 "\n"
@@ -81,9 +93,10 @@ static const char help_tail[] =
 "  2  usage error (bad command, option or argument; report: a FILE that cannot\n"
 "     be read or is not JSON)\n"
 "  3  no driver answers (no socket, nobody listening, timeout, no valid response)\n"
-"  4  the driver refused the request (or access was denied), or a halt did not\n"
-"     reach the Halted state; report check: the report is not clean; report\n"
-"     get: a KEY is absent\n";
+"  4  the driver refused the request (or access was denied), the socket is\n"
+"     served by a user other than root or you (nothing was sent to it), or a\n"
+"     halt did not reach the Halted state; report check: the report is not\n"
+"     clean; report get: a KEY is absent\n";
 
 #define HELP_COL 26   /* where a command's description starts */
 
@@ -132,15 +145,10 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static bool parse_uint(const char *s, unsigned long max, unsigned long *v)
+/* Why e1k_num_parse() refused s, for a message. */
+static const char *num_why(int rc)
 {
-	char *end;
-
-	if (!s || !isdigit((unsigned char)*s))
-		return false;
-	errno = 0;
-	*v = strtoul(s, &end, 10);
-	return !errno && !*end && *v <= max;
+	return rc == -ERANGE ? "out of range" : "not a plain decimal number";
 }
 
 static bool parse_onoff(const char *s, bool *on)
@@ -221,7 +229,8 @@ static int build_mac(struct cmd *c, const struct ctl_verb *v, char **args, int n
 	if (!strcmp(v->sub, "LIST"))
 		return EXIT_OK;
 	if (e1k_mac_parse(args[0], b) < 0)
-		return usage_error("bad MAC address '%s' (expected aa:bb:cc:dd:ee:ff)", args[0]);
+		return usage_error("bad MAC address '%s' (expected six two-digit hex octets "
+		                   "separated by ':' or '-', like aa:bb:cc:dd:ee:ff)", args[0]);
 	e1k_mac_format(b, c->mac);
 	/* Bit 0 of the first octet is the group bit (IEEE 802). */
 	if (mcast && !(b[0] & 1))
@@ -249,13 +258,15 @@ static int build_promisc(struct cmd *c, const struct ctl_verb *v, char **args, i
 static int build_mtu(struct cmd *c, const struct ctl_verb *v, char **args, int nargs,
                      const char *reason)
 {
-	unsigned long mtu;
+	unsigned mtu;
+	int rc;
 
 	(void)v, (void)nargs, (void)reason;
-	if (!parse_uint(args[0], MTU_MAX, &mtu) || mtu < MTU_MIN)
-		return usage_error("bad MTU '%s' (expected a number from %d to %d)", args[0],
-		                   MTU_MIN, MTU_MAX);
-	snprintf(c->num, sizeof(c->num), "%lu", mtu);
+	rc = e1k_num_parse_uint(args[0], MTU_MIN, MTU_MAX, &mtu);
+	if (rc < 0)
+		return usage_error("bad MTU '%s': %s (expected a number from %d to %d)", args[0],
+		                   num_why(rc), MTU_MIN, MTU_MAX);
+	snprintf(c->num, sizeof(c->num), "%u", mtu);
 	c->tok[c->ntok++] = c->num;
 	return EXIT_OK;
 }
@@ -333,8 +344,20 @@ static int build_request(int nwords, char **words, const char *reason, struct cm
 	return EXIT_OK;
 }
 
-static int report_call_error(int rc, const char *path, unsigned timeout_ms)
+static int report_call_error(int rc, const char *path, unsigned timeout_ms,
+                             const struct ctl_client_peer *peer)
 {
+	if (rc == -EPERM) {
+		if (peer->known)
+			fprintf(stderr, "e1kctl: refusing to talk to %s: it is served by uid %u "
+			        "(pid %d), neither root nor you (uid %u); nothing was sent -- "
+			        "someone else's program may be answering in e1kd's place\n", path,
+			        (unsigned)peer->uid, (int)peer->pid, (unsigned)geteuid());
+		else
+			fprintf(stderr, "e1kctl: refusing to talk to %s: cannot read who serves "
+			        "it (SO_PEERCRED); nothing was sent\n", path);
+		return EXIT_REFUSED;
+	}
 	switch (-rc) {
 	case ENOENT:
 	case ECONNREFUSED:
@@ -345,7 +368,6 @@ static int report_call_error(int rc, const char *path, unsigned timeout_ms)
 		        timeout_ms);
 		return EXIT_NO_DRIVER;
 	case EACCES:
-	case EPERM:
 		fprintf(stderr, "e1kctl: permission denied on %s (run as the user e1kd runs as)\n",
 		        path);
 		return EXIT_REFUSED;
@@ -372,24 +394,30 @@ static int report_call_error(int rc, const char *path, unsigned timeout_ms)
  * a terminal (ctl_safe_text, newlines kept), then write it out.  The renderer
  * already replaces C0 controls in strings; this also catches C1 controls and
  * anything else outside printable ASCII, wherever it sits in the output. */
-static int render_safe(FILE *f, const struct jr_node *root, bool is_halt)
+static int render_safe(FILE *f, const struct jr_node *root, bool is_halt, uint64_t deadline_ns)
 {
+	struct ctl_render_limits lim = {
+		.max_rows = CTL_RENDER_MAX_ROWS, .max_key = CTL_RENDER_MAX_KEY,
+		.deadline_ns = deadline_ns,
+	};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
 	int rc;
 
 	if (!m)
-		return EXIT_INTERNAL;
-	rc = is_halt ? ctl_render_halt(m, root) : ctl_render_table(m, root);
-	if (fclose(m) != 0 || rc != 0) {
+		return -ENOMEM;
+	rc = is_halt ? ctl_render_halt_lim(m, root, &lim) : ctl_render_table_lim(m, root, &lim);
+	if (fclose(m) != 0 && !rc)
+		rc = -ENOMEM;
+	if (rc) {
 		free(buf);
-		return EXIT_INTERNAL;
+		return rc;
 	}
 	ctl_safe_text(buf, len, true);
 	fwrite(buf, 1, len, f);
 	free(buf);
-	return EXIT_OK;
+	return 0;
 }
 
 /* The command line, options taken out. */
@@ -397,7 +425,8 @@ struct opts {
 	const char *ctl;             /* NULL: $E1KD_CTL, else DEFAULT_CTL */
 	const char *reason;          /* --reason, for halt */
 	bool json, help, version;
-	unsigned long timeout_ms;
+	unsigned timeout_ms;
+	uint64_t start_ns;           /* the command's start: --timeout counts from here */
 	char **words;                /* the command and its arguments */
 	int nwords;
 };
@@ -449,10 +478,13 @@ static int parse_options(int argc, char **argv, struct opts *o)
 				continue;
 			}
 			if (nlen == 9 && !strncmp(a, "--timeout", 9)) {
-				if (!val || !parse_uint(val, MAX_TIMEOUT_MS, &o->timeout_ms) ||
-				    !o->timeout_ms)
-					return usage_error("--timeout needs milliseconds (1..%u)",
-					                   MAX_TIMEOUT_MS);
+				int rc = val ? e1k_num_parse_uint(val, 1, MAX_TIMEOUT_MS,
+				                                  &o->timeout_ms) : -EINVAL;
+
+				if (rc < 0)
+					return usage_error("--timeout needs milliseconds (1..%u); '%s' "
+					                   "is %s", MAX_TIMEOUT_MS, val ? val : "",
+					                   val ? num_why(rc) : "missing");
 				continue;
 			}
 			if (nlen == 8 && !strncmp(a, "--reason", 8)) {
@@ -472,7 +504,9 @@ static int parse_options(int argc, char **argv, struct opts *o)
 static int run_driver_command(const struct opts *o)
 {
 	const char *ctl = o->ctl;
-	unsigned timeout_ms = (unsigned)o->timeout_ms;
+	uint64_t deadline = o->start_ns + (uint64_t)o->timeout_ms * 1000000u, now;
+	struct ctl_client_peer peer;
+	struct jr_error jerr;
 	struct cmd c = { 0 };
 	struct ctl_response r;
 	struct jr_node *root = NULL;
@@ -488,9 +522,14 @@ static int run_driver_command(const struct opts *o)
 		ctl = env && *env ? env : DEFAULT_CTL;
 	}
 
-	ex = ctl_client_call(ctl, c.line, timeout_ms, &resp);
+	/* What is left of --timeout: the call and the rendering share it. */
+	now = e1k_now_ns();
+	ex = now + 1000000u < deadline
+	     ? ctl_client_call_peer(ctl, c.line, (unsigned)((deadline - now) / 1000000u), &resp,
+	                            &peer)
+	     : -ETIMEDOUT;
 	if (ex < 0) {
-		ex = report_call_error(ex, ctl, timeout_ms);
+		ex = report_call_error(ex, ctl, o->timeout_ms, &peer);
 		goto out;
 	}
 	if (ctl_parse_response(resp, strlen(resp), &r) != 0) {
@@ -509,7 +548,20 @@ static int run_driver_command(const struct opts *o)
 		ex = EXIT_REFUSED;
 		goto out;
 	}
-	if (jr_parse(r.json, r.json_len, &root, NULL) != 0) {
+	ex = jr_parse_max(r.json, r.json_len, E1KCTL_MAX_NODES, &root, &jerr);
+	if (ex == -E2BIG) {
+		fprintf(stderr, "e1kctl: the driver on %s sent a response too large to show "
+		        "(%s; limits: %d values, nesting %d)\n", ctl, jerr.what ? jerr.what : "",
+		        E1KCTL_MAX_NODES, JR_MAX_DEPTH);
+		ex = EXIT_NO_DRIVER;
+		goto out;
+	}
+	if (ex == -ENOMEM) {
+		fprintf(stderr, "e1kctl: out of memory\n");
+		ex = EXIT_INTERNAL;
+		goto out;
+	}
+	if (ex != 0) {
 		fprintf(stderr, "e1kctl: the driver on %s sent a malformed response\n", ctl);
 		ex = EXIT_NO_DRIVER;
 		goto out;
@@ -523,9 +575,15 @@ static int run_driver_command(const struct opts *o)
 		fputc('\n', stdout);
 		ex = EXIT_OK;
 	} else {
-		ex = render_safe(stdout, root, c.is_halt);
-		if (ex != EXIT_OK)
+		ex = render_safe(stdout, root, c.is_halt, deadline);
+		if (ex == -ETIMEDOUT) {
+			fprintf(stderr, "e1kctl: showing the response took longer than %u ms "
+			        "(--timeout)\n", o->timeout_ms);
+			ex = EXIT_NO_DRIVER;
+		} else if (ex != 0) {
 			fprintf(stderr, "e1kctl: out of memory\n");
+			ex = EXIT_INTERNAL;
+		}
 	}
 	if (ex == EXIT_OK && c.is_halt) {
 		const char *fs = jr_get_str(root, "final_state");
@@ -551,7 +609,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .timeout_ms = CTL_CLIENT_DEFAULT_TIMEOUT_MS };
+	struct opts o = { .timeout_ms = CTL_CLIENT_DEFAULT_TIMEOUT_MS, .start_ns = e1k_now_ns() };
 	int ex;
 
 	/* Reads files, not the socket: no options, no driver. */

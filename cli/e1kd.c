@@ -267,7 +267,34 @@ static void status_json(struct daemon *d, struct jbuf *o)
 	jb_str(o, "tap", d->bridge ? e1k_tap_bridge_name(d->bridge) : NULL);
 	jb_u64(o, "pid", (uint64_t)getpid());
 	jb_u64(o, "uptime_ms", (e1k_now_ns() - d->start_ns) / 1000000u);
+	{
+		/* The control socket's own counters (issue 17): on the server
+		 * thread, ctl_server_current() is the server serving us. */
+		struct ctl_server_stats cs;
+
+		ctl_server_get_stats(ctl_server_current(), &cs);
+		jb_obj_begin(o, "ctl");
+		jb_u64(o, "accepted", cs.accepted);
+		jb_u64(o, "requests", cs.requests);
+		jb_u64(o, "bad_requests", cs.bad_requests);
+		jb_u64(o, "refused_busy", cs.refused_busy);
+		jb_u64(o, "refused_uid", cs.refused_uid);
+		jb_u64(o, "closed_idle", cs.closed_idle);
+		jb_u64(o, "closed_lifetime", cs.closed_lifetime);
+		jb_u64(o, "evicted_idle", cs.evicted_idle);
+		jb_u64(o, "halt_slot_used", cs.halt_slot_used);
+		jb_u64(o, "dropped_slow", cs.dropped_slow);
+		jb_u64(o, "dropped_oversize", cs.dropped_oversize);
+		jb_obj_end(o);
+	}
 	jb_obj_end(o);
+}
+
+/* The control server's log lines (refusals, EBUSY, closes; rate-limited there). */
+static void ctl_log(void *ctx, bool warn, const char *msg)
+{
+	(void)ctx;
+	e1k_log(warn ? E1K_LOG_WARN : E1K_LOG_INFO, "ctl: %s", msg);
 }
 
 static void stats_json(struct daemon *d, struct jbuf *o)
@@ -795,7 +822,8 @@ int main(int argc, char **argv)
 		do_halt(&d, E1K_HALT_INITIALIZATION_FAILED, "restart after initialize failed");
 		goto out_halted;
 	}
-	rc = ctl_server_create_opts(d.ctl_path, ctl_handler, &d, &e1k_rcu_hooks, NULL, &d.ctl,
+	rc = ctl_server_create_opts(d.ctl_path, ctl_handler, &d, &e1k_rcu_hooks,
+	                            &(struct ctl_server_opts){ .log = ctl_log }, &d.ctl,
 	                            err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "e1kd: control socket %s: %s\n", d.ctl_path, err);

@@ -13,6 +13,7 @@ struct jr_parser {
 	size_t len, pos;
 	bool build;            /* false: validate only, allocate nothing */
 	struct jr_error *err;
+	size_t nodes, max_nodes;  /* values read so far; 0: no limit */
 };
 
 static int jr_syntax(struct jr_parser *p, const char *what)
@@ -327,6 +328,13 @@ static int jr_value(struct jr_parser *p, int depth, struct jr_node **out)
 	jr_skip_ws(p);
 	if (p->pos >= p->len)
 		return jr_syntax(p, "expected a value");
+	if (p->max_nodes && ++p->nodes > p->max_nodes) {
+		if (p->err && !p->err->what) {
+			p->err->offset = p->pos;
+			p->err->what = "too many values";
+		}
+		return -E2BIG;
+	}
 	if (out) {
 		n = calloc(1, sizeof(*n));
 		if (!n)
@@ -393,7 +401,14 @@ static int jr_run(struct jr_parser *p, struct jr_node **out)
 
 int jr_parse(const char *text, size_t len, struct jr_node **out, struct jr_error *err)
 {
-	struct jr_parser p = { .s = text, .len = len, .build = true, .err = err };
+	return jr_parse_max(text, len, 0, out, err);
+}
+
+int jr_parse_max(const char *text, size_t len, size_t max_nodes, struct jr_node **out,
+                 struct jr_error *err)
+{
+	struct jr_parser p = { .s = text, .len = len, .build = true, .err = err,
+	                       .max_nodes = max_nodes };
 	int rc;
 
 	*out = NULL;

@@ -46,6 +46,11 @@ struct jr_error {
  * with err filled when err != NULL), -E2BIG (nested deeper than JR_MAX_DEPTH),
  * -ENOMEM.  *out is NULL on failure.  Never reads past len. */
 int jr_parse(const char *text, size_t len, struct jr_node **out, struct jr_error *err);
+/* Same, and -E2BIG ("too many values") past max_nodes values in all (0: no
+ * limit): each value costs a node of ~80 bytes, so a 16 MiB "[0,0,...]"
+ * would take ~700 MB (issue 17); a reader of a hostile peer bounds it. */
+int jr_parse_max(const char *text, size_t len, size_t max_nodes, struct jr_node **out,
+                 struct jr_error *err);
 /* Same checks, no allocation: 0 if text[0..len) is one valid JSON value. */
 int jr_validate(const char *text, size_t len);
 /* Free a tree; NULL is fine. */

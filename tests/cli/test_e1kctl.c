@@ -140,6 +140,12 @@ static void test_usage_errors(void)
 		(const char *const[]){ "mtu", "10", NULL },
 		(const char *const[]){ "mtu", "99999", NULL },
 		(const char *const[]){ "mtu", "-5", NULL },
+		(const char *const[]){ "mtu", "+1500", NULL },
+		(const char *const[]){ "mtu", "4294967364", NULL },
+		(const char *const[]){ "mtu", " 1500", NULL },
+		(const char *const[]){ "filter", "add", "-2:-2:-2:-2:-2:-2", NULL },
+		(const char *const[]){ "--timeout", "0x10", "status", NULL },
+		(const char *const[]){ "--timeout", "+100", "status", NULL },
 		(const char *const[]){ "fault", NULL },
 		(const char *const[]){ "fault", "bad name", NULL },
 		(const char *const[]){ "fault", "hang", "sideways", NULL },
@@ -168,6 +174,17 @@ static void test_usage_errors(void)
 		CHECK_EQ(out[0], '\0');
 	}
 	/* none of them reached the driver */
+	CHECK_EQ(th_calls(&th), before);
+
+	/* the message says the real reason (issue 17, item 7) */
+	CHECK_EQ(RUN(NULL, ctl_opt, "mtu", "4294967364"), 2);
+	CHECK(strstr(err, "bad MTU '4294967364': out of range (expected a number from 68 to 1500)"));
+	CHECK_EQ(RUN(NULL, ctl_opt, "mtu", "+1500"), 2);
+	CHECK(strstr(err, "bad MTU '+1500': not a plain decimal number"));
+	CHECK_EQ(RUN(NULL, ctl_opt, "--timeout", "0x10", "status"), 2);
+	CHECK(strstr(err, "'0x10' is not a plain decimal number"));
+	CHECK_EQ(RUN(NULL, ctl_opt, "--timeout", "3600001", "status"), 2);
+	CHECK(strstr(err, "'3600001' is out of range"));
 	CHECK_EQ(th_calls(&th), before);
 }
 

@@ -254,6 +254,23 @@ static void test_many_members(void)
 	free(s);
 }
 
+/* jr_parse_max: every value counts, containers included (issue 17). */
+static void test_max_nodes(void)
+{
+	struct jr_node *root = NULL;
+	struct jr_error err;
+
+	CHECK_EQ(jr_parse_max("[1,2,3]", 7, 4, &root, &err), 0);
+	CHECK(root && root->n == 3);
+	jr_free(root);
+	CHECK_EQ(jr_parse_max("[1,2,3]", 7, 3, &root, &err), -E2BIG);
+	CHECK(root == NULL);
+	CHECK(err.what && !strcmp(err.what, "too many values"));
+	CHECK_EQ(jr_parse_max("{\"a\":{\"b\":1}}", 13, 2, &root, &err), -E2BIG);
+	CHECK_EQ(jr_parse_max("{\"a\":{\"b\":1}}", 13, 0, &root, &err), 0);
+	jr_free(root);
+}
+
 int main(void)
 {
 	static const struct tl_case cases[] = {
@@ -262,6 +279,7 @@ int main(void)
 		TL_CASE(test_invalid),
 		TL_CASE(test_depth),
 		TL_CASE(test_many_members),
+		TL_CASE(test_max_nodes),
 	};
 
 	return tl_run(cases, TL_N(cases));

@@ -165,11 +165,44 @@ static void test_halt(void)
 	free(t);
 }
 
+/* Issue 17: rows, key paths and time bounded (a hostile peer's response). */
+static void test_limits(void)
+{
+	const char *json = "{\"aaaaaaaaaaaa\":{\"bbbbbbbbbbbb\":1},\"c\":2,\"d\":3,\"e\":4}";
+	struct ctl_render_limits lim = { .max_rows = 2, .max_key = 16 };
+	struct jr_node *root = NULL;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	REQUIRE(jr_parse(json, strlen(json), &root, NULL) == 0);
+	f = open_memstream(&out, &len);
+	REQUIRE(f);
+	CHECK_EQ(ctl_render_table_lim(f, root, &lim), 0);
+	fclose(f);
+	CHECK(has_row(out, "aaaaaaaaaaaa....", "1"));   /* 16 bytes, cut marked */
+	CHECK(has_row(out, "c", "2"));
+	CHECK(!strstr(out, "\nd "));
+	CHECK(has_line(out, "(cut: more than 2 rows)"));
+	free(out);
+	out = NULL;
+	/* a deadline already past: -ETIMEDOUT, nothing rendered, for both */
+	lim.deadline_ns = 1;
+	f = open_memstream(&out, &len);
+	REQUIRE(f);
+	CHECK_EQ(ctl_render_table_lim(f, root, &lim), -ETIMEDOUT);
+	CHECK_EQ(ctl_render_halt_lim(f, root, &lim), -ETIMEDOUT);
+	fclose(f);
+	free(out);
+	jr_free(root);
+}
+
 int main(void)
 {
 	static const struct tl_case cases[] = {
 		TL_CASE(test_table),
 		TL_CASE(test_halt),
+		TL_CASE(test_limits),
 	};
 
 	return tl_run(cases, TL_N(cases));

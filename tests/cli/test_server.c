@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -220,12 +221,69 @@ static void test_dir_checks(void)
 	REQUIRE(chmod(sub, 0720) == 0);   /* group-writable: refused too */
 	CHECK_EQ(ctl_server_create_opts(path, th_handler, &th, NULL, NULL, &s, msg, sizeof(msg)),
 	         -EPERM);
-	/* 0755 is fine: nobody else can write there */
+	/* an existing 0755 directory is refused too, and left as it is (issue 17:
+	 * the socket's directory is 0700, found or created; never chmod'ed) */
 	REQUIRE(chmod(sub, 0755) == 0);
+	CHECK_EQ(ctl_server_create_opts(path, th_handler, &th, NULL, NULL, &s, msg, sizeof(msg)),
+	         -EPERM);
+	CHECK(strstr(msg, "must be 0700") != NULL);
+	{
+		struct stat dst;
+
+		CHECK(stat(sub, &dst) == 0 && (dst.st_mode & 07777) == 0755);
+	}
+	REQUIRE(chmod(sub, 0700) == 0);
 	CHECK_EQ(ctl_server_create_opts(path, th_handler, &th, NULL, NULL, &s, msg, sizeof(msg)), 0);
 	ctl_server_destroy(s);
 	s = NULL;
 	CHECK(access(path, F_OK) != 0);   /* destroy unlinked the socket */
+
+	/* a directory it creates is 0700 whatever the umask */
+	{
+		struct stat dst;
+		mode_t old = umask(0);
+
+		snprintf(path, sizeof(path), "%s/made/e1kd.sock", tmp);
+		CHECK_EQ(ctl_server_create_opts(path, th_handler, &th, NULL, NULL, &s, msg,
+		                                sizeof(msg)), 0);
+		umask(old);
+		snprintf(sub, sizeof(sub), "%s/made", tmp);
+		CHECK(stat(sub, &dst) == 0 && (dst.st_mode & 07777) == 0700);
+		CHECK(stat(path, &dst) == 0 && (dst.st_mode & 0777) == 0600);
+		ctl_server_destroy(s);
+		s = NULL;
+	}
+
+	/* an ancestor writable by others (not sticky) is refused, the socket's
+	 * directory fine or not: whoever writes there can rename it away */
+	snprintf(sub, sizeof(sub), "%s/anc", tmp);
+	REQUIRE(mkdir(sub, 0700) == 0);
+	REQUIRE(chmod(sub, 0777) == 0);
+	snprintf(path, sizeof(path), "%s/anc/run/e1kd.sock", tmp);
+	CHECK_EQ(ctl_server_create_opts(path, th_handler, &th, NULL, NULL, &s, msg, sizeof(msg)),
+	         -EPERM);
+	CHECK(strstr(msg, "/anc is writable by group or others") != NULL);
+	snprintf(sub, sizeof(sub), "%s/anc/run", tmp);
+	CHECK(access(sub, F_OK) != 0);   /* nothing created under it */
+	/* sticky (like /tmp): others may add names but not move ours */
+	snprintf(sub, sizeof(sub), "%s/anc", tmp);
+	REQUIRE(chmod(sub, 01777) == 0);
+	CHECK_EQ(ctl_server_create_opts(path, th_handler, &th, NULL, NULL, &s, msg, sizeof(msg)), 0);
+	ctl_server_destroy(s);
+	s = NULL;
+
+	/* a symlink as the socket's directory, or on the way, is not followed */
+	snprintf(sub, sizeof(sub), "%s/link", tmp);
+	REQUIRE(symlink("made", sub) == 0);
+	snprintf(path, sizeof(path), "%s/link/e1kd.sock", tmp);
+	CHECK_EQ(ctl_server_create_opts(path, th_handler, &th, NULL, NULL, &s, msg, sizeof(msg)),
+	         -ELOOP);
+	CHECK(strstr(msg, "symbolic link") != NULL);
+	snprintf(path, sizeof(path), "%s/link/sub/e1kd.sock", tmp);
+	CHECK_EQ(ctl_server_create_opts(path, th_handler, &th, NULL, NULL, &s, msg, sizeof(msg)),
+	         -ELOOP);
+	snprintf(sub, sizeof(sub), "%s/made/sub", tmp);
+	CHECK(access(sub, F_OK) != 0);   /* nothing created through the link */
 
 	/* only the last component is created */
 	snprintf(path, sizeof(path), "%s/a/b/e1kd.sock", tmp);
@@ -449,9 +507,15 @@ static void test_idle_and_stalled_clients_closed(void)
 	env_fini(&e);
 }
 
-static void test_seventeenth_client_refused(void)
+/*
+ * Issue 17, item 5: clients that keep their connection and poll used to
+ * hold all 16 slots for as long as they liked (every e1kctl got EBUSY).
+ * Now a newcomer evicts the client idle the longest, and when no client is
+ * idle (each in the middle of a line), one slot is still kept for HALT.
+ */
+static void test_slots_full(void)
 {
-	int fds[CTL_SERVER_MAX_CLIENTS];
+	int fds[CTL_SERVER_MAX_CLIENTS], extra;
 	struct ctl_server_stats st;
 	struct env e;
 	char line[256], *resp;
@@ -465,21 +529,170 @@ static void test_seventeenth_client_refused(void)
 		CHECK_EQ(write(fds[i], "ECHO\n", 5), 5);
 		CHECK(tu_read_line(fds[i], line, sizeof(line), CALL_MS) > 0 && starts(line, "OK "));
 	}
-	resp = call(e.sock, "STATUS", &rc);
-	CHECK_EQ(rc, 0);
-	CHECK(starts(resp, "ERR EBUSY "));
-	free(resp);
-	ctl_server_get_stats(e.srv, &st);
-	CHECK_EQ(st.refused_busy, 1);
-	CHECK_EQ(st.accepted, CTL_SERVER_MAX_CLIENTS);
-	/* a freed slot is reusable: the close is seen before the next accept */
-	close(fds[0]);
+	/* 1. all idle between requests: the 17th is served, the oldest (fds[0]) goes */
 	resp = call(e.sock, "STATUS", &rc);
 	CHECK_EQ(rc, 0);
 	CHECK(starts(resp, "OK "));
 	free(resp);
-	for (int i = 1; i < CTL_SERVER_MAX_CLIENTS; i++)
-		close(fds[i]);
+	CHECK(tu_wait_eof(fds[0], CALL_MS));
+	ctl_server_get_stats(e.srv, &st);
+	CHECK_EQ(st.refused_busy, 0);
+	CHECK_EQ(st.evicted_idle, 1);
+	/* the others still work */
+	for (int i = 1; i < CTL_SERVER_MAX_CLIENTS; i++) {
+		CHECK_EQ(write(fds[i], "ECHO\n", 5), 5);
+		CHECK(tu_read_line(fds[i], line, sizeof(line), CALL_MS) > 0 && starts(line, "OK "));
+	}
+	close(fds[0]);
+
+	/* 2. every slot in the middle of a line: nothing to evict, HALT still passes */
+	fds[0] = tu_connect(e.sock);
+	REQUIRE(fds[0] >= 0);
+	CHECK_EQ(write(fds[0], "ECHO\n", 5), 5);   /* accepted, for sure, before the next */
+	CHECK(tu_read_line(fds[0], line, sizeof(line), CALL_MS) > 0 && starts(line, "OK "));
+	/* The part-lines are in the server's socket buffers before the next
+	 * connect() returns, and the server reads what its clients sent before
+	 * it accepts (one loop): none of them looks idle to the newcomer. */
+	for (int i = 0; i < CTL_SERVER_MAX_CLIENTS; i++)
+		CHECK_EQ(write(fds[i], "EC", 2), 2);
+	resp = call(e.sock, "HALT stopped", &rc);
+	CHECK_EQ(rc, 0);
+	CHECK(starts(resp, "OK "));
+	free(resp);
+	/* anything but HALT in the kept slot: EBUSY with the reason */
+	resp = call(e.sock, "STATUS", &rc);
+	CHECK_EQ(rc, 0);
+	CHECK(starts(resp, "ERR EBUSY ") && strstr(resp, "only HALT"));
+	free(resp);
+	/* the kept slot serves one request only */
+	extra = tu_connect(e.sock);
+	REQUIRE(extra >= 0);
+	CHECK_EQ(write(extra, "HALT stopped\nHALT stopped\n", 26), 26);
+	CHECK(tu_read_line(extra, line, sizeof(line), CALL_MS) > 0 && starts(line, "OK "));
+	CHECK(tu_wait_eof(extra, CALL_MS));
+	close(extra);
+	ctl_server_get_stats(e.srv, &st);
+	CHECK_EQ(st.halt_slot_used, 3);
+	CHECK_EQ(st.refused_busy, 1);
+	/* the half-lines complete: every holder is served */
+	for (int i = 0; i < CTL_SERVER_MAX_CLIENTS; i++) {
+		CHECK_EQ(write(fds[i], "HO\n", 3), 3);
+		CHECK(tu_read_line(fds[i], line, sizeof(line), CALL_MS) > 0 && starts(line, "OK "));
+	}
+	/* a freed slot is reusable: the close is seen before the next accept */
+	close(fds[1]);
+	resp = call(e.sock, "STATUS", &rc);
+	CHECK_EQ(rc, 0);
+	CHECK(starts(resp, "OK "));
+	free(resp);
+	for (int i = 0; i < CTL_SERVER_MAX_CLIENTS; i++)
+		if (i != 1)
+			close(fds[i]);
+	env_fini(&e);
+}
+
+struct log_rec {
+	pthread_mutex_t lock;
+	unsigned n, warn;
+	char last[256];
+};
+
+static void rec_log(void *ctx, bool warn, const char *msg)
+{
+	struct log_rec *r = ctx;
+
+	pthread_mutex_lock(&r->lock);
+	r->n++;
+	r->warn += warn;
+	snprintf(r->last, sizeof(r->last), "%s", msg);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Item 5: a connection's life is capped (closed between two requests, none
+ * lost), however often it polls; item 9: the close is logged. */
+static void test_lifetime_capped(void)
+{
+	struct log_rec lr = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct ctl_server_opts o = { .lifetime_ms = 300, .log = rec_log, .log_ctx = &lr };
+	struct ctl_server_stats st;
+	struct env e;
+	char line[256];
+	uint64_t t0;
+	unsigned served = 0;
+	bool closed = false;
+	int fd;
+
+	REQUIRE(env_init(&e, &o));
+	fd = tu_connect(e.sock);
+	REQUIRE(fd >= 0);
+	t0 = tl_now_ns();
+	/* poll every ~20 ms (each answer would have restarted an idle timer) */
+	while (!closed && tl_now_ns() - t0 < 5000000000ull) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (send(fd, "ECHO\n", 5, MSG_NOSIGNAL) != 5 ||
+		    tu_read_line(fd, line, sizeof(line), CALL_MS) <= 0) {
+			closed = true;
+			break;
+		}
+		CHECK(starts(line, "OK "));
+		served++;
+		if (poll(&p, 1, 20) > 0 && tu_wait_eof(fd, 0))
+			closed = true;
+	}
+	CHECK(closed);
+	CHECK(tl_now_ns() - t0 >= 300000000ull);
+	CHECK(served >= 2);
+	ctl_server_get_stats(e.srv, &st);
+	CHECK_EQ(st.closed_lifetime, 1);
+	CHECK_EQ(st.closed_idle, 0);
+	pthread_mutex_lock(&lr.lock);
+	CHECK_EQ(lr.n, 1);
+	CHECK(strstr(lr.last, "connected for more than 300 ms") != NULL);
+	pthread_mutex_unlock(&lr.lock);
+	close(fd);
+	env_fini(&e);
+}
+
+/* Item 9: refusals are logged, rate-limited (one line per kind per second,
+ * the next one counts what was left out); the counters count all. */
+static void test_refusals_logged_rate_limited(void)
+{
+	struct log_rec lr = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct ctl_server_opts o = { .max_clients = 1, .log = rec_log, .log_ctx = &lr };
+	struct ctl_server_stats st;
+	struct env e;
+	char line[256];
+	int a, h;
+
+	REQUIRE(env_init(&e, &o));
+	/* a holds the only slot mid-line, h the HALT slot: the rest is EBUSY */
+	a = tu_connect(e.sock);
+	REQUIRE(a >= 0);
+	CHECK_EQ(write(a, "ECHO\n", 5), 5);
+	CHECK(tu_read_line(a, line, sizeof(line), CALL_MS) > 0 && starts(line, "OK "));
+	CHECK_EQ(write(a, "EC", 2), 2);
+	h = tu_connect(e.sock);
+	REQUIRE(h >= 0);
+	CHECK_EQ(write(h, "HA", 2), 2);
+	for (int i = 0; i < 5; i++) {
+		char *resp = NULL;
+		int rc;
+
+		resp = call(e.sock, "STATUS", &rc);
+		CHECK_EQ(rc, 0);
+		CHECK(starts(resp, "ERR EBUSY "));
+		free(resp);
+	}
+	ctl_server_get_stats(e.srv, &st);
+	CHECK_EQ(st.refused_busy, 5);
+	pthread_mutex_lock(&lr.lock);
+	CHECK_EQ(lr.n, 1);   /* the first; four left out within the second */
+	CHECK_EQ(lr.warn, 1);
+	CHECK(strstr(lr.last, "busy") != NULL);
+	pthread_mutex_unlock(&lr.lock);
+	close(a);
+	close(h);
 	env_fini(&e);
 }
 
@@ -740,7 +953,9 @@ int main(void)
 		TL_CASE(test_oversize_line),
 		TL_CASE(test_silent_client_does_not_block),
 		TL_CASE(test_idle_and_stalled_clients_closed),
-		TL_CASE(test_seventeenth_client_refused),
+		TL_CASE(test_slots_full),
+		TL_CASE(test_lifetime_capped),
+		TL_CASE(test_refusals_logged_rate_limited),
 		TL_CASE(test_non_reading_client_dropped),
 		TL_CASE(test_hooks_and_stop_from_handler),
 		TL_CASE(test_handler_blocking_timeout),
