@@ -276,6 +276,9 @@ static void test_surprise_removed_gone(void)
 	CHECK_EQ(rep.device_found, HAL_GONE);
 	for (unsigned s = E1K_HS_STOP_RX_TX; s <= E1K_HS_MASK_INTERRUPTS; s++)
 		CHECK_EQ(rep.stages[s].result, E1K_SR_SKIPPED);
+	/* Known gone from the start, and the report says so (not "during"). */
+	CHECK(strcmp(rep.stages[E1K_HS_STOP_RX_TX].detail,
+	             "skipped: device removed, registers not touched") == 0);
 	CHECK_EQ(rep.stages[E1K_HS_RESET_DEVICE].result, E1K_SR_SKIPPED);
 	CHECK_EQ(rep.stages[E1K_HS_DISABLE_BUS_MASTER].result, E1K_SR_SKIPPED);
 }

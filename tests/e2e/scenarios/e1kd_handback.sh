@@ -27,7 +27,8 @@ esac
 rx_packets() { ctl_get stats rx.packets; RXP=${J[0]:-}; [[ $RXP =~ ^[0-9]+$ ]]; }
 rx_grew() { rx_packets && ((RXP >= rx0 + 100)); }
 kernel_if() { local n; for n in /sys/bus/pci/devices/"$BDF"/net/*; do [[ -e $n ]] && { basename "$n"; return 0; }; done; return 1; }
-kernel_if_up() { KIF=$(kernel_if) && ip link show "$KIF" | grep -q 'LOWER_UP'; }
+kernel_if_found() { KIF=$(kernel_if); }
+kernel_carrier() { ip link show "$KIF" | grep -q 'LOWER_UP'; }
 
 ndmar=$(dmar_faults | grep -c . || true)
 host_check flood_start 10 flood_start
@@ -52,20 +53,27 @@ for r in "${reasons[@]}"; do
 	# Back to the kernel driver, still under the flood.
 	check "restore_$r" "$VFIO_BIND" restore "$BDF"
 	equal "driver_$r" "$(driver_of "$BDF")" "$(native_driver)"
-	if wait_until 20 kernel_if_up; then
-		ip addr flush dev "$KIF"
-		ip addr add 198.18.0.2/24 dev "$KIF"
-		check "kernel_traffic_$r" ping -c 3 -i 0.2 -w 15 198.18.0.1
-		ip addr flush dev "$KIF"
+	if ! wait_until 20 kernel_if_found; then
+		nok "kernel_if_$r" "no network interface for $BDF after 20 s"
 	else
-		nok "kernel_link_$r" "the kernel driver's interface has no carrier after 20 s"
+		ip addr flush dev "$KIF"
+		ip link set dev "$KIF" up
+		if wait_until 20 kernel_carrier; then
+			ip addr add 198.18.0.2/24 dev "$KIF"
+			check "kernel_traffic_$r" ping -c 3 -i 0.2 -w 15 198.18.0.1
+		else
+			nok "kernel_link_$r" "$KIF has no carrier 20 s after it was set up"
+		fi
+		ip addr flush dev "$KIF"
+		ip link set dev "$KIF" down
 	fi
 	faults=$(dmar_faults)
 	n=$(grep -c . <<<"$faults" || true)
 	if ((n == ndmar)); then ok "no_dmar_fault_$r"; else nok "no_dmar_fault_$r" "$(oneline "$(tail -n +$((ndmar + 1)) <<<"$faults")")"; fi
 	ndmar=$n
-	qemu_alive "qemu_alive_$r"
 done
 done
 host 15 flood_stop >/dev/null
+# A QEMU abort would have ended the guest; ask it anyway.
+qemu_alive qemu_alive
 finish
