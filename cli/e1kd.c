@@ -383,10 +383,13 @@ static int verb_stats(struct daemon *d, const struct ctl_verb *v, const struct c
 	return 0;
 }
 
-static void state_json(struct daemon *d, struct jbuf *o)
+/* The state a successful request left the adapter in: not read back, since
+ * a halt may already have moved it on (a pause racing a SIGTERM halt used to
+ * answer OK with "Halted"). */
+static void state_json(struct jbuf *o, enum e1k_state s)
 {
 	jb_obj_begin(o, NULL);
-	jb_str(o, "state", e1k_state_name(e1k_adapter_state(d->ad)));
+	jb_str(o, "state", e1k_state_name(s));
 	jb_obj_end(o);
 }
 
@@ -404,7 +407,7 @@ static int verb_pause_restart(struct daemon *d, const struct ctl_verb *v,
 		         rc == -EALREADY ? "already there" : strerror(-rc));
 		return rc;
 	}
-	state_json(d, o);
+	state_json(o, pause ? E1K_STATE_PAUSED : E1K_STATE_RUNNING);
 	return 0;
 }
 
@@ -420,7 +423,7 @@ static int verb_shutdown(struct daemon *d, const struct ctl_verb *v, const struc
 		         rc == -EALREADY ? "already shut down" : strerror(-rc));
 		return rc;
 	}
-	state_json(d, o);
+	state_json(o, E1K_STATE_SHUTDOWN);
 	return 0;
 }
 
