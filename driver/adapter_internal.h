@@ -124,6 +124,10 @@ struct e1k_adapter {
 	atomic_bool  rx_starved;     /* DPC: RX ring low, return_rx should queue us */
 	atomic_bool  pool_closing;   /* set by halt before the pool is freed */
 	atomic_ulong rx_late_returns;
+	/* Several bindings were bound once (never cleared): received buffers
+	 * carry a reference per binding in rx_refs[buffer] (pool_size). */
+	atomic_bool  rx_multi;
+	atomic_uint *rx_refs;
 	/* The halt revoked the pool while rx_revoked_held buffers were held
 	 * (adapter_halt.c): freed by whoever sees the last of them returned. */
 	struct pkt_pool *_Atomic rx_revoked_pool;

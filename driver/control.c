@@ -263,6 +263,10 @@ int e1k_adapter_bind(struct e1k_adapter *ad, const struct e1k_binding_ops *ops, 
 	np->bind[np->nbind].ops = ops;
 	np->bind[np->nbind].ctx = ctx;
 	np->nbind++;
+	/* Before the publication: a DPC that sees two bindings finds the
+	 * return path counting references (release; datapath.c acquires). */
+	if (np->nbind > 1)
+		atomic_store_explicit(&ad->rx_multi, true, memory_order_release);
 	e1k_pub_commit(ad, np);
 	pthread_mutex_unlock(&ad->ctl_lock);
 	return 0;

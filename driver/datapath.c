@@ -136,7 +136,9 @@ int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, uns
 	return done ? (int)done : rc;
 }
 
-void e1k_adapter_return_rx(struct e1k_adapter *ad, const uint32_t *bufs, unsigned n)
+/* Buffers whose last reference this is (see indicate): every one while a
+ * single binding was ever bound. */
+static void return_last(struct e1k_adapter *ad, const uint32_t *bufs, unsigned n)
 {
 	if (n == 0)
 		return;
@@ -181,9 +183,37 @@ void e1k_rx_revoked_check(struct e1k_adapter *ad)
 	        (double)(e1k_now_ns() - ad->rx_revoked_ns) / 1e6);
 }
 
-/* Indicate frames to the first binding (the others see copies? no: one owner
- * per buffer, so frames go to bindings in turn only when several are bound;
- * with one binding -- the usual case -- it gets everything). */
+void e1k_adapter_return_rx(struct e1k_adapter *ad, const uint32_t *bufs, unsigned n)
+{
+	uint32_t last[RX_BATCH];
+	unsigned k = 0;
+
+	if (!atomic_load_explicit(&ad->rx_multi, memory_order_acquire)) {
+		return_last(ad, bufs, n);
+		return;
+	}
+	/* Indicated to several bindings: each gives a buffer back once, and only
+	 * the last return makes it the pool's (or counts it, after the halt). */
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t b = bufs[i];
+
+		if (b < ad->cfg.pool_size && atomic_load_explicit(&ad->rx_refs[b], memory_order_acquire) > 1 &&
+		    atomic_fetch_sub_explicit(&ad->rx_refs[b], 1, memory_order_acq_rel) > 1)
+			continue;
+		if (b < ad->cfg.pool_size)
+			atomic_store_explicit(&ad->rx_refs[b], 0, memory_order_relaxed);
+		last[k++] = b;
+		if (k == RX_BATCH) {
+			return_last(ad, last, k);
+			k = 0;
+		}
+	}
+	return_last(ad, last, k);
+}
+
+/* Indicate frames to every binding, as NDIS does: each frame goes to each
+ * bound protocol, all of them see the same buffer (read-only), and it goes
+ * back to the pool when the last one returned it (rx_refs). */
 static void indicate(struct e1k_adapter *ad, const struct e1k_pub *p,
                      const struct pkt_ref *refs, unsigned n)
 {
@@ -210,9 +240,13 @@ static void indicate(struct e1k_adapter *ad, const struct e1k_pub *p,
 	}
 	/* Count before the call: the binding may return buffers at once, and
 	 * rx_indicated - rx_returned must never go negative. */
+	if (p->nbind > 1)
+		for (unsigned i = 0; i < n; i++)
+			atomic_store_explicit(&ad->rx_refs[refs[i].buf], p->nbind, memory_order_relaxed);
 	atomic_fetch_add_explicit(&ad->rx_indicated, n, memory_order_release);
 	e1k_in_callback++;
-	p->bind[0].ops->receive(p->bind[0].ctx, f, n);
+	for (unsigned b = 0; b < p->nbind; b++)
+		p->bind[b].ops->receive(p->bind[b].ctx, f, n);
 	e1k_in_callback--;
 }
 

@@ -270,7 +270,11 @@ int e1k_adapter_initialize(struct hal_dev *hw, const struct e1k_config *cfg,
 
 	ad = calloc(1, sizeof(*ad));
 	pub = calloc(1, sizeof(*pub));
-	if (!ad || !pub) {
+	if (ad)
+		ad->rx_refs = calloc(cfg->pool_size, sizeof(*ad->rx_refs));
+	if (!ad || !pub || !ad->rx_refs) {
+		if (ad)
+			free(ad->rx_refs);
 		free(ad);
 		free(pub);
 		snprintf(err, errlen, "out of memory");

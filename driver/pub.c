@@ -69,6 +69,7 @@ void e1k_adapter_free(struct e1k_adapter *ad)
 	/* Deferred frees of replaced states run first; the current one is ours. */
 	e1k_rcu_barrier();
 	free(atomic_load_explicit(&ad->pub, memory_order_relaxed));
+	free(ad->rx_refs);
 	pthread_mutex_destroy(&ad->ctl_lock);
 	pthread_mutex_destroy(&ad->tx_lock);
 	pthread_mutex_destroy(&ad->stats_lock);

@@ -475,6 +475,72 @@ static void stale_state(enum sim_model m)
 static void test_stale_state_82574l(void) { stale_state(SIM_82574L); }
 static void test_stale_state_82540em(void) { stale_state(SIM_82540EM); }
 
+/* Every bound protocol receives every frame (NDIS; the first binding used
+ * to get them all and the others nothing), the buffer is shared, and it goes
+ * back to the pool only when the last binding returned it: a binding that
+ * holds keeps it out of the pool however fast the other returns. */
+struct counter {
+	struct e1k_adapter *ad;
+	atomic_ulong frames;
+};
+
+static void counter_receive(void *ctx, const struct e1k_rx_frame *f, unsigned n)
+{
+	struct counter *c = ctx;
+
+	atomic_fetch_add(&c->frames, n);
+	for (unsigned i = 0; i < n; i++)
+		e1k_adapter_return_rx(c->ad, &f[i].buf, 1);
+}
+
+static const struct e1k_binding_ops counter_ops = { .name = "counter", .receive = counter_receive };
+
+struct outstanding_is {
+	struct e1k_adapter *ad;
+	uint64_t want;
+};
+
+static bool outstanding_is(void *ctx)
+{
+	struct outstanding_is *o = ctx;
+	struct e1k_stats st;
+
+	e1k_adapter_get_stats(o->ad, &st);
+	return st.rx_outstanding == o->want;
+}
+
+static void test_every_binding_receives(void)
+{
+	struct rig r;
+	struct counter c = { 0 };
+	struct e1k_halt_report rep;
+	struct outstanding_is o;
+
+	REQUIRE(rig_up(&r, SIM_82574L, SIM_WIRE_LOOPBACK, NULL) == 0);
+	c.ad = r.ad;
+	REQUIRE(e1k_adapter_bind(r.ad, &counter_ops, &c) == 0);
+	CHECK_EQ(rig_send_paced(&r, 0, 300, 64, 10000), 300);
+	CHECK(rig_wait_received(&r, 300, 10000));
+	CHECK_EQ(atomic_load(&c.frames), 300);
+	CHECK_EQ(r.b.lost + r.b.corrupt + r.b.dup_or_reordered, 0);
+	o = (struct outstanding_is){ r.ad, 0 };
+	CHECK(tl_wait_until(outstanding_is, &o, 5000));
+	/* One holder is enough to keep a buffer out of the pool. */
+	pthread_mutex_lock(&r.b.lock);
+	r.b.hold = true;
+	pthread_mutex_unlock(&r.b.lock);
+	CHECK_EQ(rig_send_paced(&r, 300, 10, 64, 10000), 10);
+	CHECK(rig_wait_received(&r, 310, 10000));
+	o.want = 10;
+	CHECK(tl_wait_until(outstanding_is, &o, 5000));
+	rig_release_held(&r);
+	o.want = 0;
+	CHECK(tl_wait_until(outstanding_is, &o, 5000));
+	CHECK_EQ(e1k_adapter_halt(r.ad, E1K_HALT_STOPPED, &rep), 0);
+	CHECK_EQ(e1k_halt_report_clean(&rep), 0);
+	e1k_adapter_destroy(r.ad);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct tl_case cases[] = {
@@ -497,6 +563,7 @@ int main(int argc, char **argv)
 		TL_CASE(test_corrupt_writeback),
 		TL_CASE(test_stale_state_82574l),
 		TL_CASE(test_stale_state_82540em),
+		TL_CASE(test_every_binding_receives),
 	};
 
 	e1k_rcu_thread_online();
