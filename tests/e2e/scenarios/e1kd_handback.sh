@@ -2,7 +2,7 @@
 # e1kd_handback: every NDIS halt reason, then the NIC goes back to its kernel
 # driver and carries traffic -- with the host sending to the guest the whole
 # time (UDP flood plus `ping -f` from the rig's namespace).  Per reason: bind
-# to vfio-pci, e1kd passes traffic, the flood reaches it, the halt (for
+# to vfio-pci, the flood reaches e1kd (its receive counter grows), the halt (for
 # surprise-removed: `e1kctl fault surprise-remove`, which clears Memory Space
 # so the BAR reads all ones and e1kd halts by itself) reports per contract,
 # e1kd exits 0, `vfio-bind restore` hands the NIC to the kernel driver, whose
@@ -37,9 +37,6 @@ echo "  -- irq mode $mode"
 for r in "${reasons[@]}"; do
 	check "bind_$r" "$VFIO_BIND" bind "$BDF"
 	e1kd_start "$r" --irq-mode "$mode" || continue
-	if e1k0_up "$r"; then
-		check "traffic_$r" ping -c 1 -w 10 198.18.0.1
-	fi
 	rx_packets
 	rx0=${RXP:-0}
 	if wait_until 30 rx_grew; then ok "flood_reaches_$r"; else nok "flood_reaches_$r" "rx.packets $RXP (from $rx0) after 30 s"; fi
