@@ -42,6 +42,15 @@ static int op_quiesce(void *dev, bool *reset)
 	return e1k_hw_quiesce_unmapped(A(dev)->hw, reset);
 }
 
+static bool op_bus_master_on(void *dev)
+{
+	uint16_t cmd;
+
+	if (hal_raw_cfg_read16(A(dev)->hw, PCI_CFG_COMMAND, &cmd) < 0 || cmd == 0xffff)
+		return false;   /* gone: nothing masters the bus */
+	return (cmd & PCI_CFG_CMD_MASTER) != 0;
+}
+
 static void op_verifier(void *dev, struct e1k_halt_verifier *v)
 {
 	struct e1k_adapter *ad = dev;
@@ -243,6 +252,7 @@ static const struct e1k_halt_ops adapter_halt_ops = {
 	.probe_gone = op_probe_gone,
 	.presence = op_presence,
 	.quiesce = op_quiesce,
+	.bus_master_on = op_bus_master_on,
 	.verifier = op_verifier,
 	.warn = op_warn,
 	.reject_new_work = op_reject_new_work,

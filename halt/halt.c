@@ -462,6 +462,14 @@ static enum e1k_stage_result st_free_dma(struct halt_ctx *h, struct e1k_stage_re
 	char pre[160];
 	int rc;
 
+	/* A function that can still master the bus could write into the memory
+	 * (and, without an IOMMU, into whatever reuses it): kept, and the
+	 * device with it (release-device then finds this stage's entries on
+	 * top and leaves it open).  Only when clearing bus mastering failed. */
+	if (h->ops->bus_master_on(h->dev)) {
+		detail(s, "the device still has bus mastering on: DMA memory kept, not freed");
+		return E1K_SR_ERROR;
+	}
 	h->rep->rx_buffers_outstanding = held;
 	if (held && (rc = h->ops->rx_revoke(h->dev, held)) < 0) {
 		(void)release_group(h, E1K_HS_FREE_DMA, s);

@@ -116,6 +116,9 @@ struct e1k_halt_ops {
 	 * negative errno. */
 	enum hal_presence (*presence)(void *dev);
 	int  (*quiesce)(void *dev, bool *reset);
+	/* Could the device still master the bus (read from config space,
+	 * whatever the removal mark says)?  false for a function that is gone. */
+	bool (*bus_master_on)(void *dev);
 	void (*verifier)(void *dev, struct e1k_halt_verifier *v);
 	/* A warning the halt wants said (the driver's log). */
 	void (*warn)(void *dev, const char *msg);

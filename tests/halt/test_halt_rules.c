@@ -41,6 +41,7 @@ struct fake {
 	unsigned in_flight;           /* sends the device never completes */
 	uint64_t held;                /* receive buffers a binding keeps */
 	bool shutdown_done;
+	bool bus_master_stuck;        /* clearing bus mastering does not take */
 	int reset_rc, power_rc;
 	/* A timer, optionally with its callback running when the halt starts. */
 	struct timer_svc *svc;
@@ -85,6 +86,7 @@ static bool o_probe_gone(void *d)
 static enum hal_presence o_presence(void *d) { rec(d, "presence"); return F(d)->presence; }
 static int o_quiesce(void *d, bool *reset) { rec(d, "quiesce"); *reset = true; return 0; }
 static void o_verifier(void *d, struct e1k_halt_verifier *v) { *v = F(d)->v; }
+static bool o_bus_master_on(void *d) { return F(d)->bus_master_stuck; }
 static void o_warn(void *d, const char *m) { (void)d; (void)m; }
 static void o_reject(void *d) { rec(d, "reject"); }
 static int o_unbind(void *d, struct e1k_halt_unbound *w)
@@ -145,7 +147,7 @@ static void o_halted(void *d) { rec(d, "halted"); }
 static const struct e1k_halt_ops fake_ops = {
 	.name = o_name, .state = o_state, .ledger = o_ledger, .shutdown_done = o_shutdown_done,
 	.is_gone = o_is_gone, .probe_gone = o_probe_gone, .presence = o_presence,
-	.quiesce = o_quiesce, .verifier = o_verifier, .warn = o_warn,
+	.quiesce = o_quiesce, .bus_master_on = o_bus_master_on, .verifier = o_verifier, .warn = o_warn,
 	.reject_new_work = o_reject, .unbind_upper = o_unbind, .clear_filters = o_clear_filters,
 	.tx_reclaim = o_tx_reclaim, .tx_abort = o_tx_abort, .stop_rx_tx = o_stop,
 	.mask_interrupts = o_mask, .irq_mode = o_irq_mode, .dpcs = o_dpcs, .timers = o_timers,
@@ -512,6 +514,23 @@ static void test_verifier_reported(void)
 	CHECK(e1k_halt_report_clean(&rep) != 0);
 }
 
+/* Bus mastering still on at free-dma (clearing it did not take): the DMA
+ * memory is kept, and the device with it -- never freed under a device that
+ * could still write into it. */
+static void test_memory_kept_while_bus_master(void)
+{
+	struct e1k_halt_report rep;
+	struct fake f;
+
+	fake_init(&f);
+	f.bus_master_stuck = true;
+	CHECK_EQ(run(&f, E1K_HALT_STOPPED, &rep), -EIO);
+	CHECK_EQ(rep.stages[E1K_HS_FREE_DMA].result, E1K_SR_ERROR);
+	CHECK(strstr(f.trace, "rel:free-dma") == NULL);
+	CHECK(strstr(f.trace, "rel:release-device") == NULL);
+	CHECK_EQ(ledger_outstanding(&rep.ledger), 2);
+}
+
 /* A reason out of range does nothing at all. */
 static void test_bad_reason(void)
 {
@@ -531,7 +550,8 @@ int main(void)
 		TL_CASE(test_removed_mid_halt), TL_CASE(test_after_shutdown),
 		TL_CASE(test_held_buffers_revoked), TL_CASE(test_fired_timer_waited_for),
 		TL_CASE(test_armed_timer_cancelled), TL_CASE(test_running_dpc_drained),
-		TL_CASE(test_returns_awaited), TL_CASE(test_verifier_reported), TL_CASE(test_bad_reason),
+		TL_CASE(test_returns_awaited), TL_CASE(test_verifier_reported),
+		TL_CASE(test_memory_kept_while_bus_master), TL_CASE(test_bad_reason),
 	};
 
 	return tl_run(c, TL_N(c));
