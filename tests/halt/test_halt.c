@@ -348,7 +348,8 @@ static void test_held_buffers_outlive_halt(void)
 struct reentrant {
 	struct e1k_adapter *_Atomic ad;
 	atomic_int rc_receive, rc_link, rc_unbind;
-	atomic_bool tried_receive, tried_link;
+	atomic_bool tried_receive, tried_link;      /* the callback called the halt */
+	atomic_bool done_receive, done_link;        /* ... and stored what it answered */
 };
 
 static void re_receive(void *ctx, const struct e1k_rx_frame *f, unsigned n)
@@ -356,8 +357,10 @@ static void re_receive(void *ctx, const struct e1k_rx_frame *f, unsigned n)
 	struct reentrant *re = ctx;
 	struct e1k_adapter *ad = atomic_load(&re->ad);
 
-	if (ad && !atomic_exchange(&re->tried_receive, true))
+	if (ad && !atomic_exchange(&re->tried_receive, true)) {
 		atomic_store(&re->rc_receive, e1k_adapter_halt(ad, E1K_HALT_STOPPED, NULL));
+		atomic_store(&re->done_receive, true);
+	}
 	for (unsigned i = 0; ad && i < n; i++)
 		e1k_adapter_return_rx(ad, &f[i].buf, 1);
 }
@@ -369,8 +372,10 @@ static void re_link(void *ctx, bool up, unsigned mbps)
 
 	(void)up;
 	(void)mbps;
-	if (ad && !atomic_exchange(&re->tried_link, true))
+	if (ad && !atomic_exchange(&re->tried_link, true)) {
 		atomic_store(&re->rc_link, e1k_adapter_halt(ad, E1K_HALT_FAILED, NULL));
+		atomic_store(&re->done_link, true);
+	}
 }
 
 static void re_unbind(void *ctx)
@@ -386,14 +391,14 @@ static const struct e1k_binding_ops reentrant_ops = {
 
 static bool tried_receive(void *ctx)
 {
-	return atomic_load(&((struct reentrant *)ctx)->tried_receive);
+	return atomic_load(&((struct reentrant *)ctx)->done_receive);
 }
 
 static bool tried_both(void *ctx)
 {
 	struct reentrant *re = ctx;
 
-	return atomic_load(&re->tried_receive) && atomic_load(&re->tried_link);
+	return atomic_load(&re->done_receive) && atomic_load(&re->done_link);
 }
 
 static void test_halt_from_callbacks_refused(void)
