@@ -468,6 +468,68 @@ static void test_concurrent_halts(void)
 	e1k_adapter_destroy(r.ad);
 }
 
+/* The report's total_ns is the halt as its caller saw it, the wait for the
+ * control lock included (it used to start after the lock: 60.7 ms reported
+ * for a 231 ms halt).  A pause holds the lock while it gives a hung device
+ * its 100 ms to finish sending; the halt asked for meanwhile waits for it. */
+struct pauser {
+	struct e1k_adapter *ad;
+	int rc;
+};
+
+static void *pause_thread(void *arg)
+{
+	struct pauser *p = arg;
+
+	e1k_rcu_thread_online();
+	p->rc = e1k_adapter_pause(p->ad);
+	e1k_rcu_thread_offline();
+	return NULL;
+}
+
+
+static bool sends_refused(void *ctx)
+{
+	struct rig *r = ctx;
+	uint8_t buf[64];
+	struct e1k_frame fr = { .data = buf, .len = sizeof(buf) };
+
+	rig_frame(r, buf, sizeof(buf), 1u << 20);
+	return e1k_adapter_send(r->ad, &fr, 1) == -ENETDOWN;
+}
+
+static void test_total_includes_lock_wait(void)
+{
+	struct rig r;
+	struct pauser p;
+	struct e1k_halt_report rep;
+	uint8_t buf[64];
+	struct e1k_frame fr = { .data = buf, .len = sizeof(buf) };
+	uint64_t t0, wall;
+	pthread_t t;
+
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_LOOPBACK, NULL) == 0);
+	CHECK_OK(sim_fault(r.hw, SIM_FAULT_HANG, true));
+	rig_frame(&r, buf, sizeof(buf), 0);
+	CHECK_EQ(e1k_adapter_send(r.ad, &fr, 1), 1);    /* never completes */
+	p = (struct pauser){ .ad = r.ad };
+	REQUIRE(pthread_create(&t, NULL, pause_thread, &p) == 0);
+	/* Pausing is published under the lock the pause then keeps. */
+	CHECK(tl_wait_until(sends_refused, &r, 5000));
+	t0 = tl_now_ns();
+	(void)e1k_adapter_halt(r.ad, E1K_HALT_FAILED, &rep);
+	wall = tl_now_ns() - t0;
+	pthread_join(t, NULL);
+	CHECK_EQ(p.rc, 0);
+	CHECK(rep.total_ns <= wall);
+	/* The lock wait is about 100 ms (the pause's drain bound): a report
+	 * that left it out would be short by that much. */
+	if (rep.total_ns + 50000000ull < wall)
+		tl_fail(__FILE__, __LINE__, "total_ns %.1f ms, the call took %.1f ms",
+		        (double)rep.total_ns / 1e6, (double)wall / 1e6);
+	e1k_adapter_destroy(r.ad);
+}
+
 /* Control requests racing the halt from another thread: pause, a filter
  * added and removed, restart, over and over.  Each answers success or a
  * refusal that says why (never a success after Halted), and the halt's
@@ -639,6 +701,7 @@ int main(int argc, char **argv)
 		TL_CASE(test_held_buffers_outlive_halt),
 		TL_CASE(test_halt_from_callbacks_refused),
 		TL_CASE(test_halt_races_control_requests),
+		TL_CASE(test_total_includes_lock_wait),
 		TL_CASE(test_concurrent_halts),
 		TL_CASE(test_halt_when_unbound),
 		TL_CASE(test_filter_failure_halts_failed),
