@@ -22,11 +22,13 @@
 
 int e1k_adapter_restart(struct e1k_adapter *ad)
 {
-	struct hal_dev *hw = ad->hw;
+	struct hal_dev *hw;
 	struct e1k_pub *p;
 	int rc = 0;
 
 	pthread_mutex_lock(&ad->ctl_lock);
+	/* Under the lock: a halt closes the device and clears ad->hw. */
+	hw = ad->hw;
 	p = e1k_pub_locked(ad);
 	if (p->state != E1K_STATE_PAUSED) {
 		rc = p->state == E1K_STATE_RUNNING ? -EALREADY : -EPERM;
