@@ -6,6 +6,7 @@
     gen_tables.py [--root DIR] --check    exit 1 when halt_tables.pml differs from
                                           what the C source says, or halt.pml does
                                           not handle every stage
+    gen_tables.py --selftest              prove --check fails on each kind of drift
 
 The stage order is the order of enum e1k_halt_stage (halt/stages.h), the
 reasons the order of enum e1k_halt_reason (halt/reasons.h), and each
@@ -119,13 +120,60 @@ def generate(root):
     return "\n".join(L), stages
 
 
+def selftest(root):
+    """Copy halt/ aside, break it one way at a time, and expect --check to fail."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    def edit(path, old, new):
+        def f(d):
+            p = os.path.join(d, path)
+            t = open(p).read()
+            if old not in t:
+                sys.exit("gen_tables --selftest: %r not found in %s" % (old, path))
+            open(p, "w").write(t.replace(old, new, 1))
+        return f
+
+    cases = [
+        ("two stages swapped", edit("halt/stages.h", "\tE1K_HS_MASK_INTERRUPTS,\n\tE1K_HS_DEREGISTER_INTERRUPTS,\n",
+                                    "\tE1K_HS_DEREGISTER_INTERRUPTS,\n\tE1K_HS_MASK_INTERRUPTS,\n")),
+        ("a stage added", edit("halt/stages.h", "\tE1K_HS_RELEASE_DEVICE,\n",
+                               "\tE1K_HS_RELEASE_DEVICE,\n\tE1K_HS_NEW_STAGE,\n")),
+        ("a policy row changed", edit("halt/policy.c", "[E1K_HALT_STOPPED]                = GRACEFUL",
+                                      "[E1K_HALT_STOPPED]                = HUNG")),
+        ("a policy field changed", edit("halt/policy.c", "{ .probe_removed = true, .drain_tx = false",
+                                        "{ .probe_removed = false, .drain_tx = false")),
+        ("a stage branch missing in halt.pml", edit("halt/model/halt.pml", ":: s == S_RCU_BARRIER ->",
+                                                    ":: s == 99 ->")),
+    ]
+    bad = 0
+    for what, f in [("the tree as it is", None)] + cases:
+        d = tempfile.mkdtemp(prefix="gen_tables.")
+        try:
+            shutil.copytree(os.path.join(root, "halt"), os.path.join(d, "halt"))
+            if f:
+                f(d)
+            rc = subprocess.run([sys.executable, os.path.abspath(__file__), "--root", d, "--check"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+        finally:
+            shutil.rmtree(d)
+        ok = (rc == 0) if f is None else (rc == 1)
+        print("selftest: %-36s %s" % (what, ("passes" if rc == 0 else "fails") + ("" if ok else "  <-- WRONG")))
+        bad |= not ok
+    return 1 if bad else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", default=os.path.normpath(os.path.join(HERE, "..", "..")))
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--write", action="store_true")
     g.add_argument("--check", action="store_true")
+    g.add_argument("--selftest", action="store_true")
     a = ap.parse_args()
+    if a.selftest:
+        return selftest(a.root)
     text, stages = generate(a.root)
     path = os.path.join(a.root, "halt", "model", "halt_tables.pml")
     if a.write:

@@ -15,6 +15,8 @@
  *   BUG_SKIP_AWAIT_RX     no await-rx-returns, and free-dma frees the pool as if
  *                         nothing were held (the halt before the revoke)
  *   BUG_SKIP_BUS_MASTER   disable-bus-master skipped for a present device
+ *   BUG_UNBOUNDED_RX_WAIT await-rx-returns waits without a bound (liveness:
+ *                         a binding that never returns its buffers)
  */
 #ifndef MAXHELD
 #define MAXHELD 2
@@ -98,9 +100,11 @@ end:	do
 		if :: tx_inflight > 0 -> tx_inflight-- :: else -> skip fi }
 #ifndef NO_REMOVAL
 	/* Surprise removal, at any point. */
-	:: atomic { present -> present = false; decoding = false }
+	:: atomic { present -> present = false; decoding = false;
+		printf("MSG: device surprise-removed\n") }
 	/* Stops decoding its BAR but stays on the bus, still mastering it. */
-	:: atomic { present && decoding -> decoding = false }
+	:: atomic { present && decoding -> decoding = false;
+		printf("MSG: device stops decoding its BAR (still on the bus)\n") }
 #endif
 	od
 }
@@ -221,7 +225,8 @@ inline check_gone(probe) {
 	:: else ->
 		if :: probe -> HALT_MMIO; MMIO_READ :: else -> skip fi;
 		if
-		:: gone_mark -> h_gone = true; h_abort_tx = true; device_lost()
+		:: gone_mark -> h_gone = true; h_abort_tx = true;
+			printf("MSG: halt finds the device gone\n"); device_lost()
 		:: else -> skip
 		fi
 	fi
@@ -251,6 +256,7 @@ active proctype halt()
 	select(reason : 0 .. NREASONS - 1);
 #endif
 	load_policy(reason);
+	printf("MSG: halt reason %d\n", reason);
 	!ctl_lock -> ctl_lock = true;
 	/* halt_begin: one probe decides. */
 	h_abort_tx = !pol_drain;
@@ -268,6 +274,7 @@ active proctype halt()
 		 * and the write, as it may in C. */
 		atomic {
 		s = stage_order[i];
+		printf("MSG: halt stage %d\n", s);
 		check_gone(false);
 		if
 		:: s == S_REJECT_NEW_WORK ->
@@ -309,10 +316,14 @@ active proctype halt()
 		:: s == S_AWAIT_RX_RETURNS ->
 #ifndef BUG_SKIP_AWAIT_RX
 			rx_frame = false;               /* posted buffers back to the pool */
+#ifndef BUG_UNBOUNDED_RX_WAIT
 			if
 			:: held == 0
 			:: pol_rx_bound -> skip         /* the bound passed: revoked at free-dma */
 			fi;
+#else
+			held == 0;                      /* no bound */
+#endif
 			pool_closed = true
 #else
 			skip
