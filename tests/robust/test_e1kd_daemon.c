@@ -68,12 +68,21 @@ static pid_t start(const char *const *extra)
 	return pid;
 }
 
+/* Listening, not only bound: the file appears at bind(), before listen(),
+ * and a connect in between is refused. */
 static bool sock_there(void *ctx)
 {
 	struct stat st;
+	int fd;
 
 	(void)ctx;
-	return stat(sock, &st) == 0 && S_ISSOCK(st.st_mode);
+	if (stat(sock, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return false;
+	fd = tu_connect(sock);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
 }
 
 /* Started e1kd up to its socket, or killed and -1. */
