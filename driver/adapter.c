@@ -104,16 +104,8 @@ static int pause_locked(struct e1k_adapter *ad)
 		rc = 0; /* aborted sends are counted in tx_aborted */
 	pthread_mutex_unlock(&ad->tx_lock);
 	/* Frames the device already wrote are dropped, buffers back to the pool. */
-	{
-		struct pkt_ref refs[64];
-		unsigned n;
-
-		while ((n = rx_ring_poll(ad->rx, refs, 64)) > 0) {
-			for (unsigned i = 0; i < n; i++)
-				pkt_pool_put(ad->pool, &refs[i].buf, 1);
-			atomic_fetch_add_explicit(&ad->rx_dropped_paused, n, memory_order_relaxed);
-		}
-	}
+	atomic_fetch_add_explicit(&ad->rx_dropped_paused, e1k_rx_drop_written(ad),
+	                          memory_order_relaxed);
 	rx_ring_abort(ad->rx);
 	e1k_rx_publish_stats(ad);
 	e1k_set_state(ad, E1K_STATE_PAUSED, false);

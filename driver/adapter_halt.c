@@ -169,15 +169,8 @@ static void op_timers(void *dev, struct e1k_halt_timers *t)
 static void op_rx_flush(void *dev, unsigned *dropped, unsigned *posted)
 {
 	struct e1k_adapter *ad = dev;
-	struct pkt_ref refs[64];
-	unsigned n;
 
-	*dropped = 0;
-	while ((n = rx_ring_poll(ad->rx, refs, 64)) > 0) {
-		for (unsigned i = 0; i < n; i++)
-			pkt_pool_put(ad->pool, &refs[i].buf, 1);
-		*dropped += n;
-	}
+	*dropped = e1k_rx_drop_written(ad);
 	*posted = rx_ring_abort(ad->rx);
 }
 

@@ -165,6 +165,10 @@ void e1k_rx_publish_stats(struct e1k_adapter *ad);
 unsigned e1k_tx_reclaim_locked(struct e1k_adapter *ad);
 unsigned e1k_tx_abort_locked(struct e1k_adapter *ad);
 void e1k_link_update(struct e1k_adapter *ad, bool notify);
+/* Frames the device wrote that will not be indicated: harvested and their
+ * buffers put back.  Returns how many.  Caller: the RX ring's owner with no
+ * DPC touching the ring (pause, the halt). */
+unsigned e1k_rx_drop_written(struct e1k_adapter *ad);
 /* Free the revoked pool if every buffer held at the revoke is back. */
 void e1k_rx_revoked_check(struct e1k_adapter *ad);
 /* Ask the owner for a halt, at most once.  Context: any adapter thread. */

@@ -164,6 +164,19 @@ static void return_last(struct e1k_adapter *ad, const uint32_t *bufs, unsigned n
 	e1k_rcu_read_unlock();
 }
 
+unsigned e1k_rx_drop_written(struct e1k_adapter *ad)
+{
+	struct pkt_ref refs[RX_BATCH];
+	unsigned n, total = 0;
+
+	while ((n = rx_ring_poll(ad->rx, refs, RX_BATCH)) > 0) {
+		for (unsigned i = 0; i < n; i++)
+			pkt_pool_put(ad->pool, &refs[i].buf, 1);
+		total += n;
+	}
+	return total;
+}
+
 void e1k_rx_revoked_check(struct e1k_adapter *ad)
 {
 	/* Acquire: pairs with op_rx_revoke's release store, after which
