@@ -115,7 +115,7 @@ static void *sender_thread(void *arg)
 {
 	struct nb_sender *s = arg;
 	static _Thread_local uint8_t bufs[NB_BATCH][NB_MAX_FRAME];
-	struct e1k_frame fr[NB_BATCH];
+	struct e1k_frame fr[NB_BATCH] = { 0 };
 	struct timespec back = { 0, (long)s->o->backoff_us * 1000 };
 	unsigned long seq = 0;
 

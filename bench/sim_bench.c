@@ -179,7 +179,7 @@ static void *sb_sender_thread(void *arg)
 {
 	struct sb_sender *s = arg;
 	uint8_t bufs[SB_BATCH][64], mac[6];
-	struct e1k_frame fr[SB_BATCH];
+	struct e1k_frame fr[SB_BATCH] = { 0 };
 
 	e1k_rcu_thread_online();
 	e1k_adapter_get_mac(s->ad, mac);
@@ -354,7 +354,7 @@ static int do_tx(const struct sb_opts *o)
 {
 	static const uint8_t dst[6] = { 0x02, 0, 0, 0, 0xbe, 0x01 };
 	uint8_t bufs[SB_BATCH][64], mac[6];
-	struct e1k_frame fr[SB_BATCH];
+	struct e1k_frame fr[SB_BATCH] = { 0 };
 	struct e1k_stats st;
 	struct sb_dev s;
 	unsigned long sent = 0;
@@ -412,7 +412,7 @@ static int do_rx(const struct sb_opts *o)
 {
 	static const uint8_t src[6] = { 0x02, 0, 0, 0, 0xbe, 0x01 };
 	uint8_t frame[SB_BATCH][64], mac[6];
-	struct e1k_frame fr[SB_BATCH];
+	struct e1k_frame fr[SB_BATCH] = { 0 };
 	struct e1k_stats st;
 	struct sb_dev s;
 	unsigned long injected = 0;

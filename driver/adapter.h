@@ -88,10 +88,26 @@ void e1k_config_defaults(struct e1k_config *cfg);
 int e1k_config_validate(const struct e1k_config *cfg, char *err, size_t errlen);
 
 /* ---- upper-edge binding ---- */
-struct e1k_rx_frame {
-	uint32_t       buf;    /* handle: give it back with e1k_adapter_return_rx */
-	uint32_t       len;
+/* One piece of a received frame: a frame longer than one buffer (MTU above
+ * E1K_RX_BUF_DATA - 14, RCTL.LPE) arrives in several. */
+struct e1k_rx_seg {
 	const uint8_t *data;
+	uint32_t       len;
+};
+#define E1K_RX_BUF_DATA 2048u   /* bytes in each receive buffer */
+
+/* e1k_rx_frame.flags */
+#define E1K_RX_CSUM_OK  0x1u    /* the device checked the IPv4 header and TCP/UDP
+                                 * checksums (what the frame has of them) and found them good */
+
+struct e1k_rx_frame {
+	uint32_t       buf;    /* handle (the first buffer): give it back with
+	                        * e1k_adapter_return_rx; the frame's other buffers go with it */
+	uint32_t       len;    /* the whole frame */
+	const uint8_t *data;   /* the first segment: the whole frame when nseg == 1 */
+	uint16_t       nseg;   /* >= 1 */
+	uint16_t       flags;  /* E1K_RX_* */
+	const struct e1k_rx_seg *seg;   /* [nseg], seg[0].data == data; valid during receive only */
 };
 
 struct e1k_binding_ops {
@@ -127,14 +143,37 @@ int  e1k_adapter_ledger_add(struct e1k_adapter *ad, int kind, const char *name,
 void e1k_adapter_return_rx(struct e1k_adapter *ad, const uint32_t *bufs, unsigned n);
 
 /* ---- datapath ---- */
+/* What a send asks the device to do, as a virtio-net header says it (NDIS:
+ * the checksum and large-send information of a net buffer list). */
+enum e1k_gso { E1K_GSO_NONE = 0, E1K_GSO_TCPV4, E1K_GSO_TCPV6 };
+
 struct e1k_frame {
 	const void *data;
-	uint32_t    len;     /* 14 .. MTU + 14 */
+	uint32_t    len;          /* 14 .. MTU + 14; with gso up to E1K_GSO_FRAME_MAX */
+	uint8_t     gso;          /* enum e1k_gso: cut into TCP segments of mss payload bytes */
+	uint8_t     csum;         /* fill in the checksum over data[csum_start ..] at
+	                           * csum_start + csum_offset (required with gso) */
+	uint16_t    csum_start;
+	uint16_t    csum_offset;
+	uint16_t    hdr_len;      /* gso: the sender's header length (checked, not trusted) */
+	uint16_t    mss;          /* gso: payload bytes per segment, > 0 */
 };
+#define E1K_GSO_FRAME_MAX 65550u   /* 14 + the largest IP packet (64 KiB) */
+
+/* Offloads the adapter's device can do (e1k_adapter_offloads). */
+#define E1K_OFFLOAD_TX_CSUM  0x1u   /* csum sends (TCP/UDP over IPv4 and IPv6) */
+#define E1K_OFFLOAD_TSO4     0x2u   /* E1K_GSO_TCPV4 */
+#define E1K_OFFLOAD_TSO6     0x4u   /* E1K_GSO_TCPV6 */
+#define E1K_OFFLOAD_RX_CSUM  0x8u   /* E1K_RX_CSUM_OK on received frames */
+unsigned e1k_adapter_offloads(struct e1k_adapter *ad);
+
 /* Copy frames into DMA buffers and post them with one tail write.  Returns the
  * number accepted (0..n; fewer when the ring or pool is full: retry later),
- * -ENETDOWN when not Running, -EINVAL for a bad length (nothing sent from
- * that frame on).  Context: any thread registered with RCU (e1k_rcu.h). */
+ * -ENETDOWN when not Running, -EINVAL for a bad length or a bad offload
+ * request (nothing sent from that frame on; counted in tx_bad_offload for
+ * the latter: an offset past the frame or its headers, mss 0, a gso kind the
+ * device cannot do, headers that are not what gso says).
+ * Context: any thread registered with RCU (e1k_rcu.h). */
 int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, unsigned n);
 
 /* ---- lifecycle ---- */
@@ -190,14 +229,19 @@ int e1k_adapter_filter_list(struct e1k_adapter *ad, uint8_t (*macs)[6], unsigned
 int e1k_adapter_mcast_add(struct e1k_adapter *ad, const uint8_t mac[6]);
 int e1k_adapter_mcast_del(struct e1k_adapter *ad, const uint8_t mac[6]);
 int e1k_adapter_set_promisc(struct e1k_adapter *ad, bool on);
-int e1k_adapter_set_mtu(struct e1k_adapter *ad, unsigned mtu);             /* 68..1500 */
+/* 68 .. e1k_adapter_max_mtu; above 1500 the device takes long frames
+ * (RCTL.LPE) into chained buffers. */
+int e1k_adapter_set_mtu(struct e1k_adapter *ad, unsigned mtu);
 int e1k_adapter_get_mtu(struct e1k_adapter *ad);
+unsigned e1k_adapter_max_mtu(struct e1k_adapter *ad);   /* 9000 or more */
 
 struct e1k_stats {
 	/* driver counters */
 	uint64_t tx_packets, tx_bytes, tx_completed, tx_aborted, tx_busy, tx_hangs;
 	uint64_t rx_packets, rx_bytes, rx_indicated, rx_returned, rx_no_binding, rx_dropped_paused;
 	uint64_t rx_bad_length, rx_bad_status, rx_bad_frag;
+	uint64_t tx_tso, tx_csum, tx_bad_offload;   /* sends with TSO, with checksum offload, refused */
+	uint64_t rx_csum_ok, rx_chained;            /* frames with E1K_RX_CSUM_OK, of several buffers */
 	uint64_t rx_stalls;        /* watchdog: the device skipped descriptors (docs/robustness.md F1) */
 	uint64_t interrupts, isr_not_ours, dpc_runs, link_changes, watchdog_runs;
 	uint64_t rx_outstanding;   /* indicated and not yet returned */

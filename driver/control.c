@@ -243,6 +243,18 @@ int e1k_adapter_get_mtu(struct e1k_adapter *ad)
 	return mtu;
 }
 
+unsigned e1k_adapter_max_mtu(struct e1k_adapter *ad)
+{
+	(void)ad;
+	return 1500;   /* until chained receive lands */
+}
+
+unsigned e1k_adapter_offloads(struct e1k_adapter *ad)
+{
+	(void)ad;
+	return 0;      /* until the offload datapath lands */
+}
+
 int e1k_adapter_bind(struct e1k_adapter *ad, const struct e1k_binding_ops *ops, void *ctx)
 {
 	struct e1k_pub *np;

@@ -231,6 +231,7 @@ static void indicate(struct e1k_adapter *ad, const struct e1k_pub *p,
                      const struct pkt_ref *refs, unsigned n)
 {
 	struct e1k_rx_frame f[RX_BATCH];
+	struct e1k_rx_seg seg[RX_BATCH];
 	uint64_t bytes = 0;
 
 	atomic_fetch_add_explicit(&ad->rx_packets, n, memory_order_relaxed);
@@ -250,6 +251,11 @@ static void indicate(struct e1k_adapter *ad, const struct e1k_pub *p,
 		f[i].buf = refs[i].buf;
 		f[i].len = refs[i].len;
 		f[i].data = pkt_buf_va(ad->pool, refs[i].buf);
+		f[i].nseg = 1;
+		f[i].flags = 0;
+		seg[i].data = f[i].data;
+		seg[i].len = f[i].len;
+		f[i].seg = &seg[i];
 	}
 	/* Count before the call: the binding may return buffers at once, and
 	 * rx_indicated - rx_returned must never go negative. */

@@ -136,7 +136,7 @@ static void *bridge_thread(void *arg)
 {
 	struct e1k_tap_bridge *b = arg;
 	static _Thread_local uint8_t frames[BRIDGE_BATCH][FRAME_MAX];
-	struct e1k_frame fr[BRIDGE_BATCH];
+	struct e1k_frame fr[BRIDGE_BATCH] = { 0 };
 
 	e1k_rcu_thread_online();
 	for (;;) {

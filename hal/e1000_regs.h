@@ -303,6 +303,57 @@ _Static_assert(sizeof(struct e1000_tx_desc) == 16, "legacy TX descriptor is 16 b
 #define E1000_TXD_CMD_IDE   0x80u  /* interrupt delay enable */
 #define E1000_TXD_STAT_DD   0x01u  /* descriptor done */
 
+/* Receive checksum status and errors (SDM 3.2.3.1; 82574L 7.1.4.1): valid
+ * only when IXSM is clear, and only for what RXCSUM enables. */
+#define E1000_RXD_STAT_UDPCS 0x10u  /* [82574] UDP checksum calculated */
+#define E1000_RXD_STAT_TCPCS 0x20u  /* TCP (82574: or UDP) checksum calculated */
+#define E1000_RXD_STAT_IPCS  0x40u  /* IPv4 header checksum calculated */
+
+/* ---- TCP/IP context descriptor (SDM 3.3.6) and data descriptor (3.3.7) ----
+ * Both are 16 bytes and share the ring with legacy descriptors; DEXT in the
+ * command byte tells them apart from a legacy one, DTYP which of the two it
+ * is.  A context descriptor loads the offload context (checksum offsets, and
+ * for TSO the header length and MSS) that the following data descriptors use
+ * until the next context descriptor. */
+struct e1000_context_desc {
+	uint8_t  ipcss;           /* IP checksum start (offset of the IP header) */
+	uint8_t  ipcso;           /* IP checksum offset: where the checksum is stored */
+	uint16_t ipcse;           /* IP checksum end, inclusive (0: to the packet's end) */
+	uint8_t  tucss;           /* TCP/UDP checksum start */
+	uint8_t  tucso;           /* TCP/UDP checksum offset */
+	uint16_t tucse;           /* TCP/UDP checksum end, inclusive (0: to the end) */
+	uint32_t cmd_and_length;  /* PAYLEN 19:0 (TSO payload), DTYP 23:20 = 0, TUCMD 31:24 */
+	uint8_t  status;          /* written back: DD (when RS) */
+	uint8_t  hdr_len;         /* TSO: bytes of header repeated in every segment */
+	uint16_t mss;             /* TSO: payload bytes per segment */
+};
+
+struct e1000_data_desc {
+	uint64_t buffer_addr;     /* IOVA of the data */
+	uint32_t cmd_and_length;  /* DTALEN 19:0, DTYP 23:20 = 1, DCMD 31:24 */
+	uint8_t  status;          /* written back: DD (bits 3:0) */
+	uint8_t  popts;           /* first descriptor of a packet: E1000_TXD_POPTS_* */
+	uint16_t special;
+};
+
+_Static_assert(sizeof(struct e1000_context_desc) == 16, "context descriptor is 16 bytes");
+_Static_assert(sizeof(struct e1000_data_desc) == 16, "data descriptor is 16 bytes");
+
+#define E1000_TXD_LEN_MASK      0x000fffffu  /* PAYLEN / DTALEN */
+#define E1000_TXD_DTYP_C        0x00000000u  /* DTYP: context */
+#define E1000_TXD_DTYP_D        0x00100000u  /* DTYP: data */
+#define E1000_TXD_DTYP_MASK     0x00f00000u
+#define E1000_TXD_CMD_SHIFT     24           /* TUCMD / DCMD: the top byte */
+/* TUCMD (context): */
+#define E1000_TXD_TUCMD_TCP     0x01u        /* TCP (else UDP) */
+#define E1000_TXD_TUCMD_IP      0x02u        /* IPv4 (else IPv6): IP checksum, IP id per segment */
+#define E1000_TXD_TUCMD_TSE     0x04u        /* TCP segmentation */
+/* DCMD (data): EOP, IFCS, RS, DEXT and IDE as in the legacy command byte, and */
+#define E1000_TXD_DCMD_TSE      0x04u        /* this packet uses the TSO context */
+/* POPTS (data, first descriptor of a packet): */
+#define E1000_TXD_POPTS_IXSM    0x01u        /* insert the IP checksum */
+#define E1000_TXD_POPTS_TXSM    0x02u        /* insert the TCP/UDP checksum */
+
 /* Frame sizes (802.3) */
 #define E1000_ETH_ALEN        6u
 #define E1000_ETH_HLEN        14u

@@ -172,6 +172,68 @@ void tx_ring_get_stats(const struct tx_ring *r, struct tx_ring_stats *st);
 struct e1000_tx_desc *tx_ring_desc(const struct tx_ring *r);
 uint64_t tx_ring_desc_iova(const struct tx_ring *r);
 
+/*
+ * Frames that span several buffers, and offloads (SDM 3.3.5-3.3.7).
+ *
+ * A tx_frame is the concatenation of its segments' buffers, all of one
+ * frame; off says what the device must do to it.  TX_OFFLOAD_NONE frames go
+ * out as legacy descriptors (one per buffer, EOP on the last); CSUM and TSO
+ * frames as a TCP/IP context descriptor (written only when the context
+ * differs from the one the device last loaded) followed by data descriptors.
+ * The ring writes descriptors only: the frame's headers are the caller's,
+ * prepared as the device expects them (for TSO: IPv4 total length and header
+ * checksum 0, IPv6 payload length 0, the TCP checksum field holding the
+ * pseudo-header sum without the length; for CSUM: the pseudo-header sum in
+ * the checksum field), and validated by the caller (offsets inside the frame
+ * and the first buffer, mss > 0).
+ */
+enum tx_offload_kind {
+	TX_OFFLOAD_NONE = 0,
+	TX_OFFLOAD_CSUM,    /* fill in the TCP/UDP checksum (and the IPv4 one if ipv4) */
+	TX_OFFLOAD_TSO,     /* segment into mss-sized TCP frames, every checksum filled in */
+};
+
+struct tx_offload {
+	uint8_t  kind;      /* enum tx_offload_kind */
+	uint8_t  ipv4;      /* IPv4 (TUCMD.IP, IP checksum): else IPv6 */
+	uint8_t  tcp;       /* TCP (TUCMD.TCP): else UDP (CSUM only) */
+	uint8_t  l3_off;    /* IP header start (IPCSS) */
+	uint8_t  l4_off;    /* TCP/UDP header start (TUCSS) */
+	uint8_t  csum_off;  /* where the TCP/UDP checksum goes, from the frame's start (TUCSO) */
+	uint8_t  hdr_len;   /* TSO: L2 + L3 + L4 header bytes, all in the first segment */
+	uint16_t mss;       /* TSO: TCP payload bytes per segment, > 0 */
+};
+
+struct tx_frame {
+	const struct pkt_ref *seg;   /* the frame's buffers, in order */
+	unsigned              nseg;  /* >= 1 */
+	struct tx_offload     off;
+};
+
+/* Descriptors a frame needs at most: its segments plus one context. */
+#define TX_FRAME_DESCS(nseg) ((nseg) + 1u)
+
+/*
+ * Write descriptors for up to n whole frames (a frame is never split across
+ * calls), RS on each frame's last descriptor when a batch of about
+ * TX_RS_INTERVAL descriptors ends there and on the last frame, then ONE TDT
+ * write.  Returns frames accepted; their buffers belong to the ring until
+ * reclaim or abort returns them.  Stops (counted as submit does) at a frame
+ * with a bad segment (length 0 or over the buffer size, index out of range),
+ * nseg 0, a bad offload (kind unknown, TSO with mss 0 or hdr_len 0), or one
+ * that does not fit in the free slots.
+ * Context: the ring's owner.  Locks: none.  May block: no.
+ */
+unsigned tx_ring_submit_frames(struct tx_ring *r, struct pkt_pool *pool,
+                               const struct tx_frame *f, unsigned n);
+
+/*
+ * reclaim, reporting whole frames as well: *frames (may be NULL) gets how many
+ * frames' last descriptors were among the slots harvested.
+ */
+unsigned tx_ring_reclaim_frames(struct tx_ring *r, uint32_t *bufs, unsigned max,
+                                unsigned *frames);
+
 /* ---------------------------------------------------------------- RX ---- */
 
 /*
@@ -221,6 +283,35 @@ unsigned rx_ring_refill(struct rx_ring *r);
  * Context: the ring's owner.  Locks: the pool's (internally).  May block: no.
  */
 unsigned rx_ring_poll(struct rx_ring *r, struct pkt_ref *out, unsigned max);
+
+/*
+ * A received frame that may span several descriptors (RCTL.LPE with frames
+ * longer than one buffer: SDM 3.2.3, every descriptor but the last without
+ * EOP, each holding a full buffer).  Its buffers are segs[seg .. seg + nseg)
+ * of the array passed to rx_ring_poll_chained, in order; every one holds
+ * buf_size bytes except the last.  status/errors are the last descriptor's
+ * (the checksum bits: E1000_RXD_STAT_IXSM/TCPCS/UDPCS/IPCS, _ERR_TCPE/IPE).
+ */
+struct rx_frame_ref {
+	uint32_t len;       /* whole frame, bytes */
+	uint16_t seg;       /* first buffer's index in segs[] */
+	uint16_t nseg;
+	uint8_t  status;
+	uint8_t  errors;
+};
+
+/*
+ * As rx_ring_poll, but a frame of several descriptors is returned whole
+ * (buffers in segs[], at most max_segs) instead of dropped.  A chain is
+ * taken only once its EOP descriptor is done; a frame whose chain has more
+ * than max_segs buffers, or is longer than the ring can hold (no EOP within
+ * ndesc - 1 descriptors), or whose lengths do not add up (a non-last
+ * descriptor not full, a last one of 0 or over the buffer size) is dropped
+ * and counted (bad_frag / bad_length), never returned.  max_segs >= 1.
+ * Context: the ring's owner.  Locks: the pool's (internally).  May block: no.
+ */
+unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsigned max,
+                              uint32_t *segs, unsigned max_segs);
 
 /*
  * Device stopped: return every posted buffer (including completed but not yet

@@ -199,7 +199,7 @@ long rig_send_paced(struct rig *r, uint64_t first, uint64_t count, unsigned wind
                     unsigned timeout_ms)
 {
 	static _Thread_local uint8_t bufs[32][1514];
-	struct e1k_frame fr[32];
+	struct e1k_frame fr[32] = { 0 };
 	struct timespec dl = deadline_ts(timeout_ms);
 	uint64_t sent = 0, base;
 

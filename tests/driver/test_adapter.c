@@ -110,7 +110,7 @@ static void test_pause_restart(void)
 {
 	struct rig r;
 	struct e1k_stats st;
-	struct e1k_frame fr;
+	struct e1k_frame fr = { 0 };
 	uint8_t buf[128];
 	uint64_t seen;
 
@@ -327,7 +327,7 @@ static void test_tx_hang_detected(void)
 {
 	struct rig r;
 	struct e1k_config c;
-	struct e1k_frame fr;
+	struct e1k_frame fr = { 0 };
 	uint8_t buf[64];
 	struct e1k_halt_report rep;
 
@@ -402,7 +402,7 @@ static void test_tx_completion_while_sender_holds_lock(void)
 static void test_bad_frames_refused(void)
 {
 	struct rig r;
-	struct e1k_frame fr;
+	struct e1k_frame fr = { 0 };
 	uint8_t buf[1600] = { 0 };
 
 	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, NULL) == 0);

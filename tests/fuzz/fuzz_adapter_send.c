@@ -153,7 +153,7 @@ static void send_checked(struct run *r, const struct e1k_frame *fr, unsigned n, 
 
 static void op_send(struct run *r, unsigned mtu)
 {
-	struct e1k_frame fr[MAX_BATCH];
+	struct e1k_frame fr[MAX_BATCH] = { 0 };
 	uint8_t *bufs[MAX_BATCH];
 	unsigned n = 1 + fuzz_u8(&r->in) % MAX_BATCH;
 
@@ -172,7 +172,7 @@ static void op_tap(struct run *r, unsigned mtu)
 	static uint8_t frame[BRIDGE_FRAME_MAX];
 	uint32_t len = pick_len(&r->in, mtu);
 	uint8_t *f = make_frame(&r->in, len);
-	struct e1k_frame fr;
+	struct e1k_frame fr = { 0 };
 	ssize_t w, n;
 
 	w = send(sp[1], f, len, MSG_DONTWAIT);

@@ -201,7 +201,7 @@ static void *sender_thread(void *arg)
 	e1k_rcu_thread_online();
 	if (s->unpaced) {
 		static _Thread_local uint8_t bufs[32][1514];
-		struct e1k_frame fr[32];
+		struct e1k_frame fr[32] = { 0 };
 
 		for (unsigned i = 0; i < 32; i++) {
 			uint32_t len = 60 + (uint32_t)((seq + i) * 47 % 1455);

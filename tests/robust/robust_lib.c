@@ -321,7 +321,7 @@ static void *sender(void *arg)
 {
 	struct rb_flood *f = arg;
 	static _Thread_local uint8_t bufs[16][1514];
-	struct e1k_frame fr[16];
+	struct e1k_frame fr[16] = { 0 };
 	uint32_t seq = 0;
 
 	e1k_rcu_thread_online();
