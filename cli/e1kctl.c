@@ -43,7 +43,8 @@
 
 #define DEFAULT_CTL "/run/e1kd/e1kd.sock"
 #define MTU_MIN 68      /* the IPv4 minimum; e1kd refuses less */
-#define MTU_MAX 1500    /* e1kd's 2 KiB receive buffers: no jumbo frames */
+#define MTU_MAX 16110   /* the largest any supported part takes (82540EM); e1kd
+                         * refuses what its device cannot */
 #define MAX_TIMEOUT_MS 3600000u
 /* Values in a response's JSON tree: real responses hold a few hundred; each
  * costs a node of ~80 bytes (a 16 MiB "[0,0,...]" once took ~1 GB). */

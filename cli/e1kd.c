@@ -307,12 +307,14 @@ static void stats_json(struct daemon *d, struct jbuf *o)
 #define U(k, v) jb_u64(o, k, s.v)
 	U("packets", tx_packets); U("bytes", tx_bytes); U("completed", tx_completed);
 	U("aborted", tx_aborted); U("busy", tx_busy); U("hangs", tx_hangs); U("in_flight", tx_in_flight);
+	U("tso", tx_tso); U("csum", tx_csum); U("bad_offload", tx_bad_offload);
 	jb_obj_end(o);
 	jb_obj_begin(o, "rx");
 	U("packets", rx_packets); U("bytes", rx_bytes); U("indicated", rx_indicated);
 	U("returned", rx_returned); U("outstanding", rx_outstanding); U("no_binding", rx_no_binding);
 	U("dropped_paused", rx_dropped_paused); U("bad_length", rx_bad_length);
 	U("bad_status", rx_bad_status); U("bad_frag", rx_bad_frag); U("stalls", rx_stalls);
+	U("csum_ok", rx_csum_ok); U("chained", rx_chained);
 	jb_obj_end(o);
 	jb_obj_begin(o, "irq");
 	U("interrupts", interrupts); U("not_ours", isr_not_ours); U("dpc_runs", dpc_runs);
@@ -505,20 +507,21 @@ static int verb_promisc(struct daemon *d, const struct ctl_verb *v, const struct
 static int verb_mtu(struct daemon *d, const struct ctl_verb *v, const struct ctl_request *r,
                     struct jbuf *o, char *err, size_t errlen)
 {
-	unsigned mtu;
+	unsigned mtu, max = e1k_adapter_max_mtu(d->ad);
 	int rc;
 
 	(void)v;
 	/* Strict (hal/num.h): "4294967364" and "-4294967228" once wrapped to 68
 	 * through (unsigned)strtoul, and "+1500" passed. */
-	rc = e1k_num_parse_uint(r->argv[0], 68, 1500, &mtu);
+	rc = e1k_num_parse_uint(r->argv[0], E1K_MTU_MIN, max, &mtu);
 	if (rc == -ERANGE) {
-		snprintf(err, errlen, "MTU must be 68..1500 (got '%s')", r->argv[0]);
+		snprintf(err, errlen, "MTU must be %u..%u for this device (got '%s')", E1K_MTU_MIN, max,
+		         r->argv[0]);
 		return -EINVAL;
 	}
 	if (rc < 0) {
-		snprintf(err, errlen, "MTU must be a decimal number 68..1500, digits only (got '%s')",
-		         r->argv[0]);
+		snprintf(err, errlen, "MTU must be a decimal number %u..%u, digits only (got '%s')",
+		         E1K_MTU_MIN, max, r->argv[0]);
 		return -EINVAL;
 	}
 	rc = e1k_adapter_set_mtu(d->ad, mtu);

@@ -79,6 +79,9 @@ struct e1k_config {
 	/* NDIS 5.1: the last upper binding going away halts the adapter with
 	 * instance-deinitialized (the owner is asked through halt_needed). */
 	bool halt_when_unbound;
+	/* E1K_OFFLOAD_* the adapter may use (of those the device can do);
+	 * default all. */
+	unsigned offloads;
 	/* Test only: make initialization fail at this step with this error. */
 	enum e1k_init_step fail_at_step;
 	int fail_errno;
@@ -229,8 +232,10 @@ int e1k_adapter_filter_list(struct e1k_adapter *ad, uint8_t (*macs)[6], unsigned
 int e1k_adapter_mcast_add(struct e1k_adapter *ad, const uint8_t mac[6]);
 int e1k_adapter_mcast_del(struct e1k_adapter *ad, const uint8_t mac[6]);
 int e1k_adapter_set_promisc(struct e1k_adapter *ad, bool on);
-/* 68 .. e1k_adapter_max_mtu; above 1500 the device takes long frames
- * (RCTL.LPE) into chained buffers. */
+/* 68 .. e1k_adapter_max_mtu; above E1K_MTU_STANDARD the device takes long
+ * frames (RCTL.LPE) into chained buffers. */
+#define E1K_MTU_MIN      68u
+#define E1K_MTU_STANDARD 1500u
 int e1k_adapter_set_mtu(struct e1k_adapter *ad, unsigned mtu);
 int e1k_adapter_get_mtu(struct e1k_adapter *ad);
 unsigned e1k_adapter_max_mtu(struct e1k_adapter *ad);   /* 9000 or more */

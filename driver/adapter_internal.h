@@ -128,6 +128,16 @@ struct e1k_adapter {
 	 * carry a reference per binding in rx_refs[buffer] (pool_size). */
 	atomic_bool  rx_multi;
 	atomic_uint *rx_refs;
+	/* A frame received into several buffers is indicated by its first; each
+	 * buffer names the next of its frame here (PKT_BUF_NONE: the last, or a
+	 * frame of one buffer).  Written by the DPC before the indication, read
+	 * and reset by whoever returns the frame (pool_size entries). */
+	uint32_t    *rx_next;
+	/* E1K_OFFLOAD_* in use: what the device can do and the configuration
+	 * allows (fixed at initialize). */
+	unsigned     offloads;
+	unsigned     max_mtu;      /* the part's (fixed at initialize) */
+	atomic_ulong tx_tso, tx_csum, tx_bad_offload, rx_csum_ok, rx_chained;
 	/* The halt revoked the pool while rx_revoked_held buffers were held
 	 * (adapter_halt.c): freed by whoever sees the last of them returned. */
 	struct pkt_pool *_Atomic rx_revoked_pool;
@@ -193,6 +203,14 @@ extern _Thread_local unsigned e1k_in_callback;
 /* The watchdog timer's callback (watchdog.c). */
 void e1k_watchdog(struct ktimer *t);
 
+/* Packet buffers: RCTL.BSIZE 2048 (hw.c); a frame longer than one is carried
+ * in several (chained receive, multi-descriptor transmit). */
+#define E1K_BUF_SHIFT 11u
+#define E1K_BUF_SIZE  (1u << E1K_BUF_SHIFT)
+#define E1K_ETHERTYPE_IPV4 0x0800u
+#define E1K_ETHERTYPE_VLAN 0x8100u
+_Static_assert(E1K_BUF_SIZE == E1K_RX_BUF_DATA, "the receive buffer size is part of the upper edge");
+
 /* The receive filters of a published state, written to the device. */
 static inline void e1k_program_filters(struct e1k_adapter *ad, const struct e1k_pub *p)
 {
@@ -201,6 +219,7 @@ static inline void e1k_program_filters(struct e1k_adapter *ad, const struct e1k_
 		.mc = (const uint8_t (*)[6])p->mc, .nmc = p->nmc,
 		.promisc = p->promisc,
 		.rx_enable = p->state == E1K_STATE_RUNNING || p->state == E1K_STATE_RESTARTING,
+		.long_frames = p->mtu > E1K_MTU_STANDARD,
 	};
 
 	e1k_hw_write_filters(ad->hw, &f);

@@ -64,6 +64,7 @@ void e1k_config_defaults(struct e1k_config *cfg)
 	cfg->irq_mode = E1K_IRQ_AUTO;
 	cfg->itr_ns = 50000;
 	cfg->watchdog_ms = 500;
+	cfg->offloads = ~0u;
 }
 
 static bool pow2_in(unsigned v, unsigned lo, unsigned hi)

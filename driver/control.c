@@ -223,9 +223,9 @@ int e1k_adapter_set_mtu(struct e1k_adapter *ad, unsigned mtu)
 	struct e1k_pub *np;
 	int rc;
 
-	/* 2 KiB receive buffers hold 1500 + header + VLAN tag; jumbo frames
-	 * would need multi-descriptor receive, which the ring refuses. */
-	if (mtu < 68 || mtu > 1500)
+	/* Above 1500 the device chains 2 KiB buffers (RCTL.LPE, written with
+	 * the filters when the request commits). */
+	if (mtu < E1K_MTU_MIN || mtu > ad->max_mtu)
 		return -EINVAL;
 	if (!(np = begin_update(ad, &rc)))
 		return rc;
@@ -245,14 +245,12 @@ int e1k_adapter_get_mtu(struct e1k_adapter *ad)
 
 unsigned e1k_adapter_max_mtu(struct e1k_adapter *ad)
 {
-	(void)ad;
-	return 1500;   /* until chained receive lands */
+	return ad->max_mtu;
 }
 
 unsigned e1k_adapter_offloads(struct e1k_adapter *ad)
 {
-	(void)ad;
-	return 0;      /* until the offload datapath lands */
+	return ad->offloads;
 }
 
 int e1k_adapter_bind(struct e1k_adapter *ad, const struct e1k_binding_ops *ops, void *ctx)
@@ -386,6 +384,11 @@ int e1k_adapter_get_stats(struct e1k_adapter *ad, struct e1k_stats *st)
 	st->rx_bad_length = atomic_load_explicit(&ad->rx_bad_length, memory_order_relaxed);
 	st->rx_bad_status = atomic_load_explicit(&ad->rx_bad_status, memory_order_relaxed);
 	st->rx_bad_frag = atomic_load_explicit(&ad->rx_bad_frag, memory_order_relaxed);
+	st->tx_tso = atomic_load_explicit(&ad->tx_tso, memory_order_relaxed);
+	st->tx_csum = atomic_load_explicit(&ad->tx_csum, memory_order_relaxed);
+	st->tx_bad_offload = atomic_load_explicit(&ad->tx_bad_offload, memory_order_relaxed);
+	st->rx_csum_ok = atomic_load_explicit(&ad->rx_csum_ok, memory_order_relaxed);
+	st->rx_chained = atomic_load_explicit(&ad->rx_chained, memory_order_relaxed);
 	if (ad->tx) {
 		pthread_mutex_lock(&ad->tx_lock);
 		st->tx_in_flight = tx_ring_in_flight(ad->tx);

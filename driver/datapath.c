@@ -16,10 +16,13 @@
 
 #include "clock.h"
 #include "log.h"
+#include "offload.h"
 
 #define RX_BUDGET   256u   /* frames per DPC run before yielding the worker */
-#define RX_BATCH    64u
-#define TX_BATCH    64u
+#define RX_BATCH    64u    /* frames per ring harvest */
+#define RX_SEGS     256u   /* buffers per ring harvest (chained frames take several) */
+#define TX_BATCH    64u    /* frames per ring submission */
+#define TX_SEGS     128u   /* buffers per ring submission */
 
 bool e1k_check_removed(struct e1k_adapter *ad, uint32_t val)
 {
@@ -69,7 +72,16 @@ static unsigned tx_give_back(struct e1k_adapter *ad,
 /* Caller holds tx_lock.  Returns completed frames. */
 unsigned e1k_tx_reclaim_locked(struct e1k_adapter *ad)
 {
-	return tx_give_back(ad, tx_ring_reclaim, &ad->tx_completed);
+	uint32_t bufs[TX_SEGS];
+	unsigned n, frames, total = 0;
+
+	while ((n = tx_ring_reclaim_frames(ad->tx, bufs, TX_SEGS, &frames)) > 0) {
+		pkt_pool_put(ad->pool, bufs, n);
+		total += frames;
+	}
+	if (total)
+		atomic_fetch_add_explicit(&ad->tx_completed, total, memory_order_relaxed);
+	return total;
 }
 
 /* Caller holds tx_lock and has stopped the transmitter. */
@@ -78,12 +90,66 @@ unsigned e1k_tx_abort_locked(struct e1k_adapter *ad)
 	return tx_give_back(ad, tx_ring_abort, &ad->tx_aborted);
 }
 
+/* Buffers a frame of len bytes takes. */
+static inline unsigned frame_bufs(uint32_t len)
+{
+	return (len + E1K_BUF_SIZE - 1) >> E1K_BUF_SHIFT;
+}
+
+/* Copy frame f into the buffers of tf (taken from the pool, enough of them)
+ * and prepare its headers for the offload it asked for. */
+static void frame_copy(struct e1k_adapter *ad, const struct e1k_frame *f, struct tx_frame *tf,
+                       struct pkt_ref *refs, const uint32_t *bufs)
+{
+	const uint8_t *src = f->data;
+	uint32_t left = f->len;
+
+	for (unsigned j = 0; j < tf->nseg; j++) {
+		uint32_t c = left < E1K_BUF_SIZE ? left : E1K_BUF_SIZE;
+
+		memcpy(pkt_buf_va(ad->pool, bufs[j]), src, c);
+		refs[j].buf = bufs[j];
+		refs[j].len = c;
+		src += c;
+		left -= c;
+	}
+	tf->seg = refs;
+	/* The headers (at most 255 bytes: the descriptor's 8-bit offsets) are
+	 * all in the first buffer. */
+	if (tf->off.kind == TX_OFFLOAD_TSO)
+		e1k_offload_prepare(pkt_buf_va(ad->pool, bufs[0]), &tf->off);
+}
+
+/* Check frame f for sending: its length, and its offload request against its
+ * headers and the device.  0 or -EINVAL (counted when the offload is bad). */
+static int frame_check(struct e1k_adapter *ad, const struct e1k_pub *p, const struct e1k_frame *f,
+                       struct tx_offload *off)
+{
+	enum e1k_offload_err why;
+
+	if (f->len < E1000_ETH_HLEN ||
+	    f->len > (f->gso ? E1K_GSO_FRAME_MAX : p->mtu + E1000_ETH_HLEN))
+		return -EINVAL;
+	if (!(f->gso | f->csum)) {
+		*off = (struct tx_offload){ .kind = TX_OFFLOAD_NONE };
+		return 0;
+	}
+	if (e1k_offload_check(f, ad->offloads, p->mtu, off, &why) < 0) {
+		atomic_fetch_add_explicit(&ad->tx_bad_offload, 1, memory_order_relaxed);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, unsigned n)
 {
-	struct pkt_ref refs[TX_BATCH];
-	uint32_t bufs[TX_BATCH];
+	struct tx_frame tf[TX_BATCH];
+	struct pkt_ref refs[TX_SEGS];
+	uint32_t bufs[TX_SEGS];
 	const struct e1k_pub *p;
-	unsigned done = 0;
+	unsigned done = 0, tso = 0, csum = 0;
+	uint64_t bytes = 0;
+	bool bad = false;
 	int rc = 0;
 
 	e1k_rcu_read_lock();
@@ -92,46 +158,77 @@ int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, uns
 		e1k_rcu_read_unlock();
 		return -ENETDOWN;
 	}
-	for (unsigned i = 0; i < n; i++) {
-		if (frames[i].len < E1000_ETH_HLEN || frames[i].len > p->mtu + E1000_ETH_HLEN) {
-			if (i == 0)
-				rc = -EINVAL;
-			n = i;
-			break;
-		}
-	}
 	pthread_mutex_lock(&ad->tx_lock);
 	/* Reclaim first: keeps the ring and the pool from filling up when the
 	 * TX-completion interrupt is throttled. */
 	e1k_tx_reclaim_locked(ad);
-	while (done < n) {
-		unsigned want = n - done, got, accepted;
+	while (done < n && !bad) {
+		unsigned nf = 0, nb = 0, got, accepted, slots = tx_ring_free_slots(ad->tx);
 
-		if (want > TX_BATCH)
-			want = TX_BATCH;
-		if (want > tx_ring_free_slots(ad->tx))
-			want = tx_ring_free_slots(ad->tx);
-		if (want == 0)
-			break;
-		got = pkt_pool_get(ad->pool, bufs, want);
-		for (unsigned i = 0; i < got; i++) {
-			memcpy(pkt_buf_va(ad->pool, bufs[i]), frames[done + i].data, frames[done + i].len);
-			refs[i].buf = bufs[i];
-			refs[i].len = frames[done + i].len;
+		/* Which frames fit in this submission (the ring's slots, one more
+		 * for an offload's context descriptor, and TX_SEGS buffers). */
+		while (done + nf < n && nf < TX_BATCH) {
+			const struct e1k_frame *f = &frames[done + nf];
+			unsigned need, descs;
+
+			if (frame_check(ad, p, f, &tf[nf].off) < 0) {
+				bad = true;
+				break;
+			}
+			need = frame_bufs(f->len);
+			descs = tf[nf].off.kind == TX_OFFLOAD_NONE ? need : TX_FRAME_DESCS(need);
+			if (nb + need > TX_SEGS || descs > slots)
+				break;
+			slots -= descs;
+			tf[nf].nseg = need;
+			nb += need;
+			nf++;
 		}
-		accepted = got ? tx_ring_submit(ad->tx, ad->pool, refs, got) : 0;
-		if (accepted < got)
-			pkt_pool_put(ad->pool, bufs + accepted, got - accepted);
-		for (unsigned i = 0; i < accepted; i++)
-			atomic_fetch_add_explicit(&ad->tx_bytes, refs[i].len, memory_order_relaxed);
+		if (nf == 0)
+			break;
+		got = pkt_pool_get(ad->pool, bufs, nb);
+		if (got < nb) {
+			/* The pool ran short: send the frames it covers. */
+			unsigned used = 0, k = 0;
+
+			while (k < nf && used + tf[k].nseg <= got)
+				used += tf[k++].nseg;
+			if (got > used)
+				pkt_pool_put(ad->pool, bufs + used, got - used);
+			nf = k;
+			nb = used;
+			bad = false;   /* the bad frame, if any, was not reached */
+			if (nf == 0)
+				break;
+		}
+		for (unsigned i = 0, b = 0; i < nf; b += tf[i].nseg, i++)
+			frame_copy(ad, &frames[done + i], &tf[i], refs + b, bufs + b);
+		accepted = tx_ring_submit_frames(ad->tx, ad->pool, tf, nf);
+		for (unsigned i = 0; i < accepted; i++) {
+			bytes += frames[done + i].len;
+			tso += tf[i].off.kind == TX_OFFLOAD_TSO;
+			csum += tf[i].off.kind == TX_OFFLOAD_CSUM;
+		}
+		if (accepted < nf) {
+			unsigned from = (unsigned)(tf[accepted].seg - refs);
+
+			pkt_pool_put(ad->pool, bufs + from, nb - from);
+		}
 		done += accepted;
-		if (accepted < want)
+		if (accepted < nf)
 			break;
 	}
 	pthread_mutex_unlock(&ad->tx_lock);
 	e1k_rcu_read_unlock();
+	if (bad && done == 0)
+		rc = -EINVAL;
 	atomic_fetch_add_explicit(&ad->tx_packets, done, memory_order_relaxed);
-	if (done < n)
+	atomic_fetch_add_explicit(&ad->tx_bytes, bytes, memory_order_relaxed);
+	if (tso)
+		atomic_fetch_add_explicit(&ad->tx_tso, tso, memory_order_relaxed);
+	if (csum)
+		atomic_fetch_add_explicit(&ad->tx_csum, csum, memory_order_relaxed);
+	if (done < n && !bad)
 		atomic_fetch_add_explicit(&ad->tx_busy, 1, memory_order_relaxed);
 	return done ? (int)done : rc;
 }
@@ -196,73 +293,127 @@ void e1k_rx_revoked_check(struct e1k_adapter *ad)
 	        (double)(e1k_now_ns() - ad->rx_revoked_ns) / 1e6);
 }
 
+/* True when some handle in bufs[] is the first buffer of a chain. */
+static bool any_chain(const struct e1k_adapter *ad, const uint32_t *bufs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (bufs[i] < ad->cfg.pool_size && ad->rx_next[bufs[i]] != PKT_BUF_NONE)
+			return true;
+	return false;
+}
+
 void e1k_adapter_return_rx(struct e1k_adapter *ad, const uint32_t *bufs, unsigned n)
 {
+	bool multi = atomic_load_explicit(&ad->rx_multi, memory_order_acquire);
 	uint32_t last[RX_BATCH];
 	unsigned k = 0;
 
-	if (!atomic_load_explicit(&ad->rx_multi, memory_order_acquire)) {
+	if (!multi && !any_chain(ad, bufs, n)) {
 		return_last(ad, bufs, n);
 		return;
 	}
-	/* Indicated to several bindings: each gives a buffer back once, and only
-	 * the last return makes it the pool's (or counts it, after the halt). */
+	/* Indicated to several bindings: each gives a frame back once, and only
+	 * the last return makes its buffers the pool's (or counts them, after
+	 * the halt).  A chained frame's handle brings the rest of its chain. */
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t b = bufs[i];
 
-		if (b < ad->cfg.pool_size && atomic_load_explicit(&ad->rx_refs[b], memory_order_acquire) > 1 &&
+		if (multi && b < ad->cfg.pool_size &&
+		    atomic_load_explicit(&ad->rx_refs[b], memory_order_acquire) > 1 &&
 		    atomic_fetch_sub_explicit(&ad->rx_refs[b], 1, memory_order_acq_rel) > 1)
 			continue;
-		if (b < ad->cfg.pool_size)
+		if (multi && b < ad->cfg.pool_size)
 			atomic_store_explicit(&ad->rx_refs[b], 0, memory_order_relaxed);
-		last[k++] = b;
-		if (k == RX_BATCH) {
-			return_last(ad, last, k);
-			k = 0;
+		for (;;) {
+			uint32_t next = b < ad->cfg.pool_size ? ad->rx_next[b] : PKT_BUF_NONE;
+
+			if (next != PKT_BUF_NONE)
+				ad->rx_next[b] = PKT_BUF_NONE;
+			last[k++] = b;
+			if (k == RX_BATCH) {
+				return_last(ad, last, k);
+				k = 0;
+			}
+			if (next == PKT_BUF_NONE)
+				break;
+			b = next;
 		}
 	}
 	return_last(ad, last, k);
 }
 
+/* Did the device check this frame's checksums and find them good?  Only
+ * what RXCSUM asked for, IXSM clear, no error, the TCP/UDP checksum checked,
+ * and for IPv4 the header checksum too. */
+static bool rx_csum_ok(const struct rx_frame_ref *r, const uint8_t *data)
+{
+	unsigned type;
+
+	if ((r->status & E1000_RXD_STAT_IXSM) || (r->errors & (E1000_RXD_ERR_TCPE | E1000_RXD_ERR_IPE)) ||
+	    !(r->status & (E1000_RXD_STAT_TCPCS | E1000_RXD_STAT_UDPCS)))
+		return false;
+	type = (unsigned)data[12] << 8 | data[13];
+	if (type == E1K_ETHERTYPE_VLAN && r->len >= E1000_ETH_HLEN + 4u)
+		type = (unsigned)data[16] << 8 | data[17];
+	return type != E1K_ETHERTYPE_IPV4 || (r->status & E1000_RXD_STAT_IPCS);
+}
+
 /* Indicate frames to every binding, as NDIS does: each frame goes to each
- * bound protocol, all of them see the same buffer (read-only), and it goes
- * back to the pool when the last one returned it (rx_refs). */
+ * bound protocol, all of them see the same buffers (read-only), and they go
+ * back to the pool when the last one returned the frame (rx_refs).  A frame
+ * of several buffers is indicated by its first; rx_next links the rest. */
 static void indicate(struct e1k_adapter *ad, const struct e1k_pub *p,
-                     const struct pkt_ref *refs, unsigned n)
+                     const struct rx_frame_ref *r, const uint32_t *segs, unsigned n)
 {
 	struct e1k_rx_frame f[RX_BATCH];
-	struct e1k_rx_seg seg[RX_BATCH];
-	uint64_t bytes = 0;
+	struct e1k_rx_seg seg[RX_SEGS];
+	unsigned nbufs = r[n - 1].seg + r[n - 1].nseg - r[0].seg;
+	uint64_t bytes = 0, csum_ok = 0, chained = 0;
 
 	atomic_fetch_add_explicit(&ad->rx_packets, n, memory_order_relaxed);
-	for (unsigned i = 0; i < n; i++)
-		bytes += refs[i].len;
-	atomic_fetch_add_explicit(&ad->rx_bytes, bytes, memory_order_relaxed);
-
 	if (p->state != E1K_STATE_RUNNING || p->nbind == 0) {
 		for (unsigned i = 0; i < n; i++)
-			pkt_pool_put(ad->pool, &refs[i].buf, 1);
+			bytes += r[i].len;
+		atomic_fetch_add_explicit(&ad->rx_bytes, bytes, memory_order_relaxed);
+		pkt_pool_put(ad->pool, segs + r[0].seg, nbufs);
 		atomic_fetch_add_explicit(p->state != E1K_STATE_RUNNING ? &ad->rx_dropped_paused
 		                                                       : &ad->rx_no_binding,
 		                          n, memory_order_relaxed);
 		return;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		f[i].buf = refs[i].buf;
-		f[i].len = refs[i].len;
-		f[i].data = pkt_buf_va(ad->pool, refs[i].buf);
-		f[i].nseg = 1;
-		f[i].flags = 0;
-		seg[i].data = f[i].data;
-		seg[i].len = f[i].len;
-		f[i].seg = &seg[i];
+		const uint32_t *b = segs + r[i].seg;
+		struct e1k_rx_seg *s = seg + r[i].seg;
+		uint32_t left = r[i].len;
+
+		bytes += r[i].len;
+		for (unsigned j = 0; j < r[i].nseg; j++) {
+			s[j].data = pkt_buf_va(ad->pool, b[j]);
+			s[j].len = left < E1K_BUF_SIZE ? left : E1K_BUF_SIZE;
+			left -= s[j].len;
+			if (j + 1 < r[i].nseg)
+				ad->rx_next[b[j]] = b[j + 1];
+		}
+		f[i].buf = b[0];
+		f[i].len = r[i].len;
+		f[i].data = s[0].data;
+		f[i].nseg = r[i].nseg;
+		f[i].seg = s;
+		f[i].flags = rx_csum_ok(&r[i], s[0].data) ? E1K_RX_CSUM_OK : 0;
+		csum_ok += f[i].flags & E1K_RX_CSUM_OK;
+		chained += r[i].nseg > 1;
 	}
+	atomic_fetch_add_explicit(&ad->rx_bytes, bytes, memory_order_relaxed);
+	if (csum_ok)
+		atomic_fetch_add_explicit(&ad->rx_csum_ok, csum_ok, memory_order_relaxed);
+	if (chained)
+		atomic_fetch_add_explicit(&ad->rx_chained, chained, memory_order_relaxed);
 	/* Count before the call: the binding may return buffers at once, and
-	 * rx_indicated - rx_returned must never go negative. */
+	 * rx_indicated - rx_returned (buffers) must never go negative. */
 	if (p->nbind > 1)
 		for (unsigned i = 0; i < n; i++)
-			atomic_store_explicit(&ad->rx_refs[refs[i].buf], p->nbind, memory_order_relaxed);
-	atomic_fetch_add_explicit(&ad->rx_indicated, n, memory_order_release);
+			atomic_store_explicit(&ad->rx_refs[f[i].buf], p->nbind, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ad->rx_indicated, nbufs, memory_order_release);
 	e1k_in_callback++;
 	for (unsigned b = 0; b < p->nbind; b++)
 		p->bind[b].ops->receive(p->bind[b].ctx, f, n);
@@ -318,7 +469,8 @@ void e1k_dpc_intr(struct dpc *d)
 {
 	struct e1k_adapter *ad = container_of(d, struct e1k_adapter, dpc_intr);
 	const struct e1k_pub *p;
-	struct pkt_ref refs[RX_BATCH];
+	struct rx_frame_ref refs[RX_BATCH];
+	uint32_t segs[RX_SEGS];
 	uint32_t causes = isr_take_causes(&ad->isr);
 	unsigned budget = RX_BUDGET, n;
 	bool more = false;
@@ -347,8 +499,9 @@ void e1k_dpc_intr(struct dpc *d)
 	 * publish another state and wait for a grace period: after that no DPC
 	 * touches the RX ring, and the control thread owns it. */
 	if (p->state == E1K_STATE_RUNNING && !hal_is_gone(ad->hw)) {
-		while (budget > 0 && (n = rx_ring_poll(ad->rx, refs, budget < RX_BATCH ? budget : RX_BATCH)) > 0) {
-			indicate(ad, p, refs, n);
+		while (budget > 0 && (n = rx_ring_poll_chained(ad->rx, refs, budget < RX_BATCH ? budget : RX_BATCH,
+		                                               segs, RX_SEGS)) > 0) {
+			indicate(ad, p, refs, segs, n);
 			budget -= n;
 			/* Refill per batch, not per run: the device keeps receiving
 			 * while we indicate (one RDT write per batch). */

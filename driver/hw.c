@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "adapter.h"
 #include "clock.h"
 #include "mac.h"
 
@@ -112,6 +113,20 @@ void e1k_hw_link_up(struct hal_dev *hw)
 	                          E1000_CTRL_ASDE | E1000_CTRL_SLU | E1000_CTRL_FD);
 }
 
+unsigned e1k_hw_offloads(const struct hal_dev *hw)
+{
+	unsigned o = E1K_OFFLOAD_TX_CSUM | E1K_OFFLOAD_TSO4 | E1K_OFFLOAD_RX_CSUM;
+
+	return hw->mac == E1K_MAC_82574L ? o | E1K_OFFLOAD_TSO6 : o;
+}
+
+unsigned e1k_hw_max_mtu(const struct hal_dev *hw)
+{
+	unsigned frame = hw->mac == E1K_MAC_82574L ? E1000_82574_JUMBO_FRAME_MAX : E1000_JUMBO_FRAME_MAX;
+
+	return frame - E1000_ETH_HLEN - E1000_ETH_FCS_LEN;
+}
+
 void e1k_hw_setup(struct hal_dev *hw, const struct e1k_hw_setup *s)
 {
 	hal_wr32(hw, E1000_TIPG, E1000_TIPG_DEFAULT);
@@ -119,11 +134,11 @@ void e1k_hw_setup(struct hal_dev *hw, const struct e1k_hw_setup *s)
 	         (E1000_TCTL_CT_DEFAULT << E1000_TCTL_CT_SHIFT) |
 	         (E1000_TCTL_COLD_FD << E1000_TCTL_COLD_SHIFT));
 	hal_wr32(hw, E1000_RCTL, 0);
-	/* Legacy RX descriptors, no checksum offload, whatever ran before:
+	/* Legacy RX descriptors, checksum offload only as asked, whatever ran before:
 	 * Linux's e1000e leaves RFCTL.EXSTEN (extended write-backs, which the
 	 * legacy ring never sees as done) and both Linux drivers RXCSUM, and on
 	 * QEMU 7.2 CTRL.RST clears neither (see e1k_hw_reset). */
-	hal_wr32(hw, E1000_RXCSUM, 0);
+	hal_wr32(hw, E1000_RXCSUM, s->rx_csum ? E1000_RXCSUM_IPOFL | E1000_RXCSUM_TUOFL : 0);
 	if (hw->mac == E1K_MAC_82574L)
 		hal_wr32(hw, E1000_RFCTL, 0);
 	hal_wr32(hw, E1000_ITR, s->itr_ns / 256u);
@@ -195,6 +210,8 @@ void e1k_hw_write_filters(struct hal_dev *hw, const struct e1k_hw_filters *f)
 		rctl |= E1000_RCTL_UPE | E1000_RCTL_MPE;
 	if (f->rx_enable)
 		rctl |= E1000_RCTL_EN;
+	if (f->long_frames)
+		rctl |= E1000_RCTL_LPE;
 	hal_wr32(hw, E1000_RCTL, rctl);
 }
 

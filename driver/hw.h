@@ -48,14 +48,23 @@ int  e1k_hw_read_mac(struct hal_dev *hw, uint8_t mac[6]);
 /* Auto-speed, set link up, full duplex (SDM 14.3). */
 void e1k_hw_link_up(struct hal_dev *hw);
 
-/* Moderation, legacy descriptors without checksum offload, TX control, and
- * the station address in RAR0.  Rings and filters are programmed apart. */
+/* Moderation, legacy receive descriptors, receive checksum offload when
+ * asked, TX control, and the station address in RAR0.  Rings and filters are
+ * programmed apart. */
 struct e1k_hw_setup {
 	uint8_t  mac[6];
 	unsigned itr_ns;             /* interrupt throttle interval */
 	unsigned rx_delay_us;        /* RDTR */
 	unsigned rx_abs_delay_us;    /* RADV */
+	bool     rx_csum;            /* RXCSUM: IP and TCP/UDP checksums checked */
 };
+
+/* E1K_OFFLOAD_* the part can do: 82540EM and 82545EM checksums both ways and
+ * IPv4 TSO (as Linux's e1000 offers), 82574L IPv6 TSO too. */
+unsigned e1k_hw_offloads(const struct hal_dev *hw);
+/* The largest MTU the part takes with RCTL.LPE: 82540EM/82545EM frames of
+ * 16128 bytes (SDM 3.2.3), 82574L 9234 (Linux e1000e's limit for it). */
+unsigned e1k_hw_max_mtu(const struct hal_dev *hw);
 void e1k_hw_setup(struct hal_dev *hw, const struct e1k_hw_setup *s);
 /* Interrupt routing: MSI-X vectors RXQ0 -> 0, TXQ0 -> 1, other -> 2
  * (82574 10.2.4.9); without MSI-X, no routing (82574L only). */
@@ -70,6 +79,7 @@ struct e1k_hw_filters {
 	unsigned nmc;
 	bool promisc;
 	bool rx_enable;
+	bool long_frames;   /* RCTL.LPE: frames over 1522 bytes, in chained buffers */
 };
 /* Writes RAR 1..rar_entries-1 (cleared past nuc, AV first) and the whole MTA. */
 void e1k_hw_write_filters(struct hal_dev *hw, const struct e1k_hw_filters *f);

@@ -35,6 +35,7 @@ static void program_device(struct e1k_adapter *ad)
 		.itr_ns = ad->cfg.itr_ns,
 		.rx_delay_us = ad->cfg.rx_delay_us,
 		.rx_abs_delay_us = ad->cfg.rx_abs_delay_us,
+		.rx_csum = (ad->offloads & E1K_OFFLOAD_RX_CSUM) != 0,
 	};
 
 	memcpy(hs.mac, ad->mac, 6);
@@ -270,18 +271,26 @@ int e1k_adapter_initialize(struct hal_dev *hw, const struct e1k_config *cfg,
 
 	ad = calloc(1, sizeof(*ad));
 	pub = calloc(1, sizeof(*pub));
-	if (ad)
+	if (ad) {
 		ad->rx_refs = calloc(cfg->pool_size, sizeof(*ad->rx_refs));
-	if (!ad || !pub || !ad->rx_refs) {
-		if (ad)
+		ad->rx_next = malloc(cfg->pool_size * sizeof(*ad->rx_next));
+	}
+	if (!ad || !pub || !ad->rx_refs || !ad->rx_next) {
+		if (ad) {
 			free(ad->rx_refs);
+			free(ad->rx_next);
+		}
 		free(ad);
 		free(pub);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	for (unsigned i = 0; i < cfg->pool_size; i++)
+		ad->rx_next[i] = PKT_BUF_NONE;
 	ad->hw = hw;
 	ad->cfg = *cfg;
+	ad->offloads = e1k_hw_offloads(hw) & cfg->offloads;
+	ad->max_mtu = e1k_hw_max_mtu(hw);
 	if (owner)
 		ad->owner = *owner;
 	ad->req_efd = -1;
@@ -343,7 +352,7 @@ int e1k_adapter_initialize(struct hal_dev *hw, const struct e1k_config *cfg,
 	/* 5-7. DMA memory: buffers and descriptor rings. */
 	step = E1K_STEP_POOL;
 	INJECT(step);
-	rc = pkt_pool_create(hw, cfg->pool_size, 2048, &ad->pool);
+	rc = pkt_pool_create(hw, cfg->pool_size, E1K_BUF_SIZE, &ad->pool);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot allocate the packet pool (%u x 2 KiB): %s",
 		         cfg->pool_size, strerror(-rc));

@@ -70,6 +70,7 @@ void e1k_adapter_free(struct e1k_adapter *ad)
 	e1k_rcu_barrier();
 	free(atomic_load_explicit(&ad->pub, memory_order_relaxed));
 	free(ad->rx_refs);
+	free(ad->rx_next);
 	pthread_mutex_destroy(&ad->ctl_lock);
 	pthread_mutex_destroy(&ad->tx_lock);
 	pthread_mutex_destroy(&ad->stats_lock);

@@ -361,6 +361,7 @@ _Static_assert(sizeof(struct e1000_data_desc) == 16, "data descriptor is 16 byte
 #define E1000_ETH_FRAME_MAX   1514u  /* standard MTU 1500 + header, no FCS */
 #define E1000_ETH_FCS_LEN     4u
 #define E1000_JUMBO_FRAME_MAX 16128u /* largest the 8254x accepts with LPE (SDM 3.2.3) */
+#define E1000_82574_JUMBO_FRAME_MAX 9234u /* 82574L: Linux e1000e's largest (9216 MTU) */
 
 /* A read from a device that is gone (surprise removal, PCIe master abort)
  * returns all ones; ICR never reads all ones on a present device (bits 30..25
