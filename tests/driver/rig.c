@@ -33,6 +33,15 @@ static void cond_init_mono(pthread_cond_t *c)
 	pthread_condattr_destroy(&a);
 }
 
+/* Byte k of a frame that may be in several segments. */
+static uint8_t frame_byte(const struct e1k_rx_frame *f, uint32_t k)
+{
+	for (unsigned s = 0; s < f->nseg; k -= f->seg[s].len, s++)
+		if (k < f->seg[s].len)
+			return f->seg[s].data[k];
+	return 0;
+}
+
 static void rb_receive(void *ctx, const struct e1k_rx_frame *f, unsigned n)
 {
 	struct rig *r = ctx;
@@ -50,10 +59,12 @@ static void rb_receive(void *ctx, const struct e1k_rx_frame *f, unsigned n)
 		} else {
 			memcpy(&seq, d + 14, 8);
 			for (uint32_t k = 22; k < f[i].len; k++)
-				if (d[k] != (uint8_t)(seq + k)) {
+				if (frame_byte(&f[i], k) != (uint8_t)(seq + k)) {
 					b->corrupt++;
 					break;
 				}
+			if (f[i].nseg > 1)
+				b->chained++;
 			if (seq == b->next_seq) {
 				b->next_seq++;
 			} else if (seq > b->next_seq) {
@@ -64,6 +75,8 @@ static void rb_receive(void *ctx, const struct e1k_rx_frame *f, unsigned n)
 			}
 		}
 		b->received++;
+		if (f[i].flags & E1K_RX_CSUM_OK)
+			b->csum_ok++;
 		if (b->hold && b->nheld < RIG_HOLD_MAX) {
 			b->held_data[b->nheld] = f[i].data;
 			b->held_len[b->nheld] = f[i].len;
@@ -198,7 +211,13 @@ void rig_frame(const struct rig *r, uint8_t *buf, uint32_t len, uint64_t seq)
 long rig_send_paced(struct rig *r, uint64_t first, uint64_t count, unsigned window,
                     unsigned timeout_ms)
 {
-	static _Thread_local uint8_t bufs[32][1514];
+	return rig_send_paced_max(r, first, count, window, timeout_ms, RIG_FRAME_STD);
+}
+
+long rig_send_paced_max(struct rig *r, uint64_t first, uint64_t count, unsigned window,
+                        unsigned timeout_ms, uint32_t max_len)
+{
+	static _Thread_local uint8_t bufs[32][RIG_FRAME_MAX];
 	struct e1k_frame fr[32] = { 0 };
 	struct timespec dl = deadline_ts(timeout_ms);
 	uint64_t sent = 0, base;
@@ -221,7 +240,7 @@ long rig_send_paced(struct rig *r, uint64_t first, uint64_t count, unsigned wind
 		pthread_mutex_unlock(&r->b.lock);
 		for (unsigned i = 0; i < n; i++) {
 			uint64_t seq = first + sent + i;
-			uint32_t len = 60 + (uint32_t)(seq % 1455);
+			uint32_t len = 60 + (uint32_t)(seq % (max_len - 59));
 
 			rig_frame(r, bufs[i], len, seq);
 			fr[i].data = bufs[i];

@@ -25,6 +25,8 @@ struct rig_binding {
 	uint64_t received;       /* frames seen */
 	uint64_t next_seq;       /* expected sequence number */
 	uint64_t lost, dup_or_reordered, corrupt, foreign;
+	uint64_t chained;        /* frames that came in several segments */
+	uint64_t csum_ok;        /* frames with E1K_RX_CSUM_OK */
 	bool     hold;           /* keep buffers instead of returning them */
 	bool     return_on_unbind; /* the unbind callback returns held buffers */
 	uint32_t held[RIG_HOLD_MAX];
@@ -65,6 +67,11 @@ void rig_frame(const struct rig *r, uint8_t *buf, uint32_t len, uint64_t seq);
  * (sent - received).  Returns frames sent or a negative errno. */
 long rig_send_paced(struct rig *r, uint64_t first_seq, uint64_t count, unsigned window,
                     unsigned timeout_ms);
+/* The same with frames of 60 .. max_len bytes (<= RIG_FRAME_MAX). */
+#define RIG_FRAME_STD 1514u
+#define RIG_FRAME_MAX 9014u
+long rig_send_paced_max(struct rig *r, uint64_t first_seq, uint64_t count, unsigned window,
+                        unsigned timeout_ms, uint32_t max_len);
 /* Wait until the binding has received n frames (bounded). */
 bool rig_wait_received(struct rig *r, uint64_t n, unsigned timeout_ms);
 /* Wait for the owner's halt_needed callback. */
