@@ -360,7 +360,7 @@ static void test_tso_frames(void)
 static void test_context_cache(void)
 {
 	struct fix f;
-	struct pkt_ref p[32];
+	struct pkt_ref p[16], q[6];
 	struct tx_frame fr[8];
 	struct tx_offload other = csum4;
 	struct tx_ring_stats st;
@@ -424,23 +424,23 @@ static void test_context_cache(void)
 	CHECK_U64(st.submitted, 16);
 	CHECK_EQ(tx_ring_in_flight(f.r), slot);
 
-	/* hw_setup (buffers parked, not context slots) forgets the context. */
+	/* hw_setup (buffers parked, not context slots) forgets the context:
+	 * the same TSO context as last cached comes again. */
 	tx_ring_hw_setup(f.r);
 	CHECK_EQ(tx_ring_pending_abort(f.r), 16);
-	CHECK_EQ(drain_abort(&f), 16);
-	take(&f, p, 16, 1000);
-	fr[0] = frame(p, 2, tso4);      /* 2000 bytes: the context cached before */
+	take(&f, q, 6, 1000);
+	fr[0] = frame(q, 3, tso4);
 	CHECK_EQ(tx_ring_submit_frames(f.r, f.pool, fr, 1), 1);
 	CHECK(is_context(&f, 0));
+	CHECK_EQ(ctx_at(&f, 0).cmd_and_length & E1000_TXD_LEN_MASK, 3000 - 54);
+	CHECK_EQ(drain_abort(&f), 19);
 	/* abort forgets it too. */
-	CHECK_EQ(drain_abort(&f), 2);
-	fr[0] = frame(p + 2, 2, tso4);
+	fr[0] = frame(q + 3, 3, tso4);
 	CHECK_EQ(tx_ring_submit_frames(f.r, f.pool, fr, 1), 1);
-	CHECK(is_context(&f, 3));
+	CHECK(is_context(&f, 4));
 	tx_ring_get_stats(f.r, &st);
 	CHECK_U64(st.contexts, 7);
-	CHECK_EQ(drain_abort(&f), 2);
-	give_back(&f, p + 4, 12);
+	CHECK_EQ(drain_abort(&f), 3);
 	fix_fini(&f);
 }
 
@@ -481,21 +481,22 @@ static void test_rs_placement(void)
 		CHECK_EQ(bufs[i], p[35 + i].buf);
 	pkt_pool_put(f.pool, bufs, 15);
 
-	/* CSUM frames of 3 buffers (the first with its context: 4, then 3
-	 * each): 4 + 3 * 10 = 34 >= 32 at the 11th frame.  Never on a context
-	 * or inside a frame. */
+	/* CSUM frames of 3 buffers, the context changing every frame: 4
+	 * descriptors each, contexts count towards the interval: RS at the 8th
+	 * frame's last (32) and the 12th's.  Never on a context or inside a
+	 * frame. */
 	take(&f, p, 36, 200);
 	for (unsigned i = 0; i < 12; i++)
-		fr[i] = frame(p + 3 * i, 3, csum4);
+		fr[i] = frame(p + 3 * i, 3, i & 1 ? csum6_udp : csum4);
 	n = tx_ring_submit_frames(f.r, f.pool, fr, 12);
 	CHECK_EQ(n, 12);
 	{
-		unsigned base = 50, rs_at[2] = { base + 33, base + 36 };
+		unsigned base = 50;
 
-		CHECK(is_context(&f, base));
-		for (unsigned s = base; s < base + 37; s++) {
-			bool want = s == rs_at[0] || s == rs_at[1];
+		for (unsigned s = base; s < base + 48; s++) {
+			bool want = s == base + 31 || s == base + 47;
 
+			CHECK_EQ(is_context(&f, s), (s - base) % 4 == 0);
 			CHECK_EQ(cmd_at(&f, s) & E1000_TXD_CMD_RS, want ? E1000_TXD_CMD_RS : 0u);
 			if (want)
 				CHECK(cmd_at(&f, s) & E1000_TXD_CMD_EOP);
