@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ring.h - legacy e1000 transmit and receive descriptor rings (SDM 3.2, 3.3).
+ * ring.h - e1000 transmit and receive descriptor rings (SDM 3.2, 3.3): legacy
+ * descriptors, TCP/IP context and data descriptors for checksum offload and
+ * TSO, receive frames chained over several buffers.
  *
  * Lifecycle (TX):  tx_ring_create -> tx_ring_hw_setup -> [driver sets TCTL.EN]
  *                  -> submit/reclaim ... -> [driver clears TCTL.EN, flushes]
@@ -63,8 +65,11 @@ struct pkt_ref {
 struct tx_ring;
 struct rx_ring;
 
+/* submitted, completed and aborted count buffers (= descriptors that carry
+ * one): a context descriptor is in none of them (see contexts), a frame of
+ * n segments counts n. */
 struct tx_ring_stats {
-	uint64_t submitted;    /* descriptors handed to the device */
+	uint64_t submitted;    /* buffers handed to the device */
 	uint64_t completed;    /* returned by reclaim (DD seen) */
 	uint64_t aborted;      /* returned by abort (or parked by hw_setup) */
 	uint64_t tail_writes;  /* TDT writes by submit (hw_setup's TDT = 0 not counted) */
@@ -72,15 +77,18 @@ struct tx_ring_stats {
 	/* additions */
 	uint64_t rejected;     /* submit calls that stopped at a bad length / buffer */
 	uint64_t spurious_dd;  /* DD seen on a slot that was not in flight (ignored) */
+	uint64_t contexts;     /* context descriptors written by submit_frames */
 };
 
 struct rx_ring_stats {
-	uint64_t received;     /* good frames returned by poll */
+	uint64_t received;     /* good frames returned by poll (a chained frame: 1) */
 	uint64_t refilled;     /* descriptors posted by refill */
 	uint64_t tail_writes;  /* RDT writes by refill (hw_setup's RDT = 0 not counted) */
-	uint64_t bad_length;   /* EOP frames with length 0 or > buffer size (dropped) */
-	uint64_t bad_status;   /* EOP frames with frame error bits (dropped) */
-	uint64_t bad_frag;     /* frames spanning several descriptors (dropped) */
+	uint64_t bad_length;   /* frames with a length 0 or > buffer size, or (chained)
+	                        * a buffer before the last not full (dropped) */
+	uint64_t bad_status;   /* frames with frame error bits (dropped) */
+	uint64_t bad_frag;     /* frames spanning several descriptors (rx_ring_poll),
+	                        * chains too long (rx_ring_poll_chained): dropped */
 	uint64_t dropped;      /* buffers recycled to the pool by poll, all reasons */
 	/* additions */
 	uint64_t aborted;      /* buffers returned to the pool by abort */
@@ -149,15 +157,18 @@ unsigned tx_ring_reclaim(struct tx_ring *r, uint32_t *bufs, unsigned max);
 
 /*
  * Device stopped: return up to max in-flight buffers (parked ones first, then
- * in ring order) without waiting for DD, and clear their descriptors.  Call
- * until it returns 0.  Precondition: TCTL.EN clear (else the device may still
+ * in ring order) without waiting for DD, and clear their descriptors (context
+ * slots too: they return nothing).  Call until it returns 0: then in_flight
+ * is 0.  The ring forgets its cached context (the next offloaded frame writes
+ * one), as hw_setup does.  Precondition: TCTL.EN clear (else the device may still
  * read a buffer the caller reuses).  The device's TDH/TDT no longer match the
  * software state afterwards: tx_ring_hw_setup before TCTL.EN is set again.
  * Context: the ring's owner / control.  Locks: none.  May block: no.
  */
 unsigned tx_ring_abort(struct tx_ring *r, uint32_t *bufs, unsigned max);
 
-/* Descriptors owned by the device (submitted, not yet reclaimed/aborted). */
+/* Descriptors owned by the device (submitted, not yet reclaimed/aborted),
+ * context descriptors included. */
 unsigned tx_ring_in_flight(const struct tx_ring *r);
 /* ndesc - 1 - in_flight (- pending_abort, normally 0): one slot always stays
  * empty, so TDT == TDH means "nothing to send" to the device. */
@@ -210,18 +221,33 @@ struct tx_frame {
 	struct tx_offload     off;
 };
 
-/* Descriptors a frame needs at most: its segments plus one context. */
+/* Descriptors a frame needs at most: its segments plus one context.  A
+ * caller that leaves this many free slots (tx_ring_free_slots) is sure the
+ * frame fits; submit checks the exact need (no context for NONE frames or
+ * when the ring's cached context matches). */
 #define TX_FRAME_DESCS(nseg) ((nseg) + 1u)
 
 /*
  * Write descriptors for up to n whole frames (a frame is never split across
- * calls), RS on each frame's last descriptor when a batch of about
- * TX_RS_INTERVAL descriptors ends there and on the last frame, then ONE TDT
- * write.  Returns frames accepted; their buffers belong to the ring until
- * reclaim or abort returns them.  Stops (counted as submit does) at a frame
- * with a bad segment (length 0 or over the buffer size, index out of range),
- * nseg 0, a bad offload (kind unknown, TSO with mss 0 or hdr_len 0), or one
- * that does not fit in the free slots.
+ * calls, nor half written: the tail never covers part of one), then ONE TDT
+ * write (none when nothing was accepted).  TX_OFFLOAD_NONE: legacy
+ * descriptors, IFCS on each, EOP on the last.  CSUM/TSO: a context
+ * descriptor when the context (offsets, TUCMD, and for TSO hdr_len, mss and
+ * PAYLEN = frame length - hdr_len) differs from the last one this ring wrote
+ * since hw_setup or abort, then data descriptors (DEXT, IFCS, TSE for TSO;
+ * POPTS TXSM, and IXSM when ipv4, on the first; EOP on the last).  For ipv4
+ * the context's IP checksum ends at l4_off - 1; IPv6: 0 and no IXSM.
+ * RS goes on a frame's last descriptor only: on the last frame accepted,
+ * and on the first frame that brings the descriptors since the previous RS
+ * to TX_RS_INTERVAL or more.  Returns frames accepted; their buffers belong
+ * to the ring until reclaim or abort returns them.  Stops, that frame and the
+ * rest staying the caller's, at a frame
+ *  - that can never go (counted in rejected): nseg 0 or seg NULL, more
+ *    segments than the ring can hold (ndesc - 1, less one with an offload),
+ *    a segment of length 0, over the buffer size or TX_DESC_LEN_MAX, or with
+ *    an index out of range, kind unknown, TSO with mss 0, hdr_len 0, a frame
+ *    not longer than hdr_len or a payload over 20 bits (PAYLEN);
+ *  - that does not fit in the free slots now (counted in full).
  * Context: the ring's owner.  Locks: none.  May block: no.
  */
 unsigned tx_ring_submit_frames(struct tx_ring *r, struct pkt_pool *pool,
@@ -229,7 +255,11 @@ unsigned tx_ring_submit_frames(struct tx_ring *r, struct pkt_pool *pool,
 
 /*
  * reclaim, reporting whole frames as well: *frames (may be NULL) gets how many
- * frames' last descriptors were among the slots harvested.
+ * frames' last descriptors were among the slots harvested.  Context slots
+ * are freed along the way and return no buffer; max counts buffers, and a
+ * harvest it cuts short inside a frame finishes that frame next call (the
+ * frame is counted then).  tx_ring_reclaim is this with frames NULL, and a
+ * tx_ring_submit packet is a frame of one segment.
  */
 unsigned tx_ring_reclaim_frames(struct tx_ring *r, uint32_t *bufs, unsigned max,
                                 unsigned *frames);
@@ -302,12 +332,21 @@ struct rx_frame_ref {
 
 /*
  * As rx_ring_poll, but a frame of several descriptors is returned whole
- * (buffers in segs[], at most max_segs) instead of dropped.  A chain is
- * taken only once its EOP descriptor is done; a frame whose chain has more
- * than max_segs buffers, or is longer than the ring can hold (no EOP within
- * ndesc - 1 descriptors), or whose lengths do not add up (a non-last
- * descriptor not full, a last one of 0 or over the buffer size) is dropped
- * and counted (bad_frag / bad_length), never returned.  max_segs >= 1.
+ * instead of dropped: up to max frames in out[], their buffers in segs[],
+ * which has max_segs entries (>= 1) for the whole call.  A chain is taken
+ * only once its EOP descriptor is done; until then it stays on the ring as
+ * the device wrote it and the poll stops there.  A chain that does not fit
+ * in what is left of segs[] also stays (the poll stops; the next call
+ * returns it).  Dropped, counted, buffers back to the pool:
+ *  - a chain longer than max_segs, or than the ring can end (no EOP within
+ *    ndesc - 1 descriptors): bad_frag, once; the descriptors done so far
+ *    are dropped at once and the rest as they complete, up to the EOP;
+ *  - frame error bits in the last descriptor: bad_status;
+ *  - a descriptor before the last not holding a full buffer, or a last one
+ *    of length 0 or over the buffer size: bad_length.
+ * received counts frames; len is the sum of the lengths.  rx_ring_poll and
+ * this may be mixed on one ring (a chain one started to drop, the other
+ * finishes dropping).
  * Context: the ring's owner.  Locks: the pool's (internally).  May block: no.
  */
 unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsigned max,

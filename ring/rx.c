@@ -1,11 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rx.c - legacy receive descriptor ring (SDM 3.2, 3.2.3).
+ * rx.c - legacy receive descriptor ring (SDM 3.2, 3.2.3): one-buffer frames
+ * (rx_ring_poll) or frames chained over several descriptors
+ * (rx_ring_poll_chained).
  *
  * Software state: slots [next_clean, next_use) are posted (each holds the pool
  * buffer slot_buf[] says, whatever address the device writes back), and one
  * slot always stays empty so a full ring never has RDT == RDH, which the
  * device would read as "no descriptors" (SDM 3.2.6).
+ *
+ * in_frag means "inside a frame being dropped, up to its EOP"; both polls
+ * honour it, so a chain one of them started to drop is finished by either.
+ * A chain being received stays entirely on the ring (its descriptors
+ * untouched) until its EOP descriptor is done: no software state holds part
+ * of a frame between calls.
  */
 #include "ring_internal.h"
 
@@ -27,6 +35,7 @@ struct rx_ring {
 	bool                  in_frag;      /* inside a frame that spans descriptors */
 	uint32_t             *slot_buf;     /* [ndesc] buffer posted in each slot */
 	uint32_t             *scratch;      /* [ndesc] batch for pool get/put */
+	uint64_t              consumed;     /* slots poll and abort moved past */
 	struct rx_ring_stats  st;
 	/* For other threads (rx_ring_get_progress), stored by the owner at the
 	 * end of every call that moves next_clean or posted. */
@@ -39,8 +48,7 @@ static void publish(struct rx_ring *r)
 {
 	atomic_store_explicit(&r->pub_next_clean, r->next_clean, memory_order_relaxed);
 	atomic_store_explicit(&r->pub_posted, r->posted, memory_order_relaxed);
-	atomic_store_explicit(&r->pub_consumed, r->st.received + r->st.dropped + r->st.aborted,
-	                      memory_order_relaxed);
+	atomic_store_explicit(&r->pub_consumed, r->consumed, memory_order_relaxed);
 }
 
 int rx_ring_create(struct hal_dev *hw, struct pkt_pool *pool, unsigned ndesc,
@@ -213,6 +221,123 @@ unsigned rx_ring_poll(struct rx_ring *r, struct pkt_ref *out, unsigned max)
 		got++;
 	}
 	r->st.received += got;
+	r->consumed += got + ndrop;
+	/* ndrop <= posted <= ndesc - 1: scratch cannot overflow. */
+	if (ndrop) {
+		pkt_pool_put(r->pool, r->scratch, ndrop);
+		r->st.dropped += ndrop;
+	}
+	publish(r);
+	return got;
+}
+
+/* Give the chain [slot, slot + n) to the pool as dropped (collected in
+ * scratch, one put at the end of the poll). */
+static unsigned drop_chain(struct rx_ring *r, unsigned slot, unsigned n, unsigned ndrop)
+{
+	for (unsigned k = 0; k < n; k++) {
+		unsigned s = (slot + k) & r->mask;
+
+		r->scratch[ndrop++] = r->slot_buf[s];
+		r->slot_buf[s] = PKT_BUF_NONE;
+		rxd_clear(&r->desc[s]);
+	}
+	return ndrop;
+}
+
+unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsigned max,
+                              uint32_t *segs, unsigned max_segs)
+{
+	unsigned got = 0, ndrop = 0, nsegs = 0, limit;
+
+	if (!r || !out || !segs || max_segs == 0)
+		return 0;
+	/* A chain with this many descriptors and no EOP yet is too long:
+	 * longer than segs[] (it could never be returned) or than the ring
+	 * (it could never end: every posted buffer is in it). */
+	limit = max_segs < r->ndesc - 1 ? max_segs : r->ndesc - 1;
+
+	while (got < max && r->posted > 0) {
+		unsigned slot = r->next_clean, k, n;
+		uint32_t total = 0, partial = 0;
+		uint8_t status, errors = 0;
+		uint16_t len = 0;
+
+		if (r->in_frag) {
+			/* The rest of a chain already dropped, up to its EOP. */
+			status = DESC_LOAD_STATUS(r->desc[slot].status);
+			if (!(status & E1000_RXD_STAT_DD))
+				break;
+			ndrop = drop_chain(r, slot, 1, ndrop);
+			r->next_clean = (slot + 1) & r->mask;
+			r->posted--;
+			if (status & E1000_RXD_STAT_EOP)
+				r->in_frag = false;
+			continue;
+		}
+		/* Walk the chain once, reading; nothing is cleared or moved until
+		 * the whole frame is known, so an unfinished chain stays as the
+		 * device left it for the next call. */
+		for (k = 0;; k++) {
+			struct e1000_rx_desc *d;
+
+			if (k == limit)
+				break;
+			if (k == r->posted || k == max_segs - nsegs)
+				goto stop;   /* not complete yet / no room left in segs[] */
+			d = &r->desc[(slot + k) & r->mask];
+			/* Acquire: pairs with the device's release store of the
+			 * status after the data, length and errors. */
+			status = DESC_LOAD_STATUS(d->status);
+			if (!(status & E1000_RXD_STAT_DD))
+				goto stop;
+			len = DESC_LOAD(d->length);
+			if (status & E1000_RXD_STAT_EOP) {
+				errors = DESC_LOAD(d->errors);
+				break;
+			}
+			/* Every buffer but the last is full (SDM 3.2.3). */
+			partial |= len ^ r->buf_size;
+			total += len;
+		}
+		if (k == limit) {
+			/* Too long: drop what is here now, the rest as it
+			 * completes; counted once. */
+			r->st.bad_frag++;
+			ndrop = drop_chain(r, slot, k, ndrop);
+			r->next_clean = (slot + k) & r->mask;
+			r->posted -= k;
+			r->in_frag = true;
+			continue;
+		}
+		n = k + 1;
+		if (errors & E1000_RXD_ERR_FRAME) {
+			r->st.bad_status++;
+			ndrop = drop_chain(r, slot, n, ndrop);
+		} else if (partial || len == 0 || len > r->buf_size) {
+			r->st.bad_length++;
+			ndrop = drop_chain(r, slot, n, ndrop);
+		} else {
+			out[got].len = total + len;
+			out[got].seg = (uint16_t)nsegs;
+			out[got].nseg = (uint16_t)n;
+			out[got].status = status;
+			out[got].errors = errors;
+			got++;
+			for (k = 0; k < n; k++) {
+				unsigned s = (slot + k) & r->mask;
+
+				segs[nsegs++] = r->slot_buf[s];
+				r->slot_buf[s] = PKT_BUF_NONE;
+				rxd_clear(&r->desc[s]);
+			}
+		}
+		r->next_clean = (slot + n) & r->mask;
+		r->posted -= n;
+	}
+stop:
+	r->st.received += got;
+	r->consumed += nsegs + ndrop;
 	/* ndrop <= posted <= ndesc - 1: scratch cannot overflow. */
 	if (ndrop) {
 		pkt_pool_put(r->pool, r->scratch, ndrop);
@@ -239,6 +364,7 @@ unsigned rx_ring_abort(struct rx_ring *r)
 	if (n) {
 		pkt_pool_put(r->pool, r->scratch, n);
 		r->st.aborted += n;
+		r->consumed += n;
 	}
 	publish(r);
 	return n;

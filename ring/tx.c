@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tx.c - legacy transmit descriptor ring (SDM 3.3.3, 3.4).
+ * tx.c - transmit descriptor ring: legacy, context and data descriptors
+ * (SDM 3.3.3-3.3.7, 3.4).
  *
  * Software state: slots [next_clean, next_use) are in flight (owned by the
  * device); slot_buf[] remembers which pool buffer each in-flight slot carries,
@@ -8,18 +9,66 @@
  * One slot always stays empty (free_slots = ndesc - 1 - in_flight - parked),
  * so TDT == TDH means "nothing to do" to the device, never "everything".
  *
- * Report status: RS is set on the last descriptor of each submit call (and on
- * every TX_RS_INTERVAL-th one of a longer call), not on every descriptor, so
- * the device writes one DD per batch instead of one per frame (DPDK's e1000
- * PMD does the same).  The device writes DD only where RS is set and
- * processes descriptors in order (SDM 3.3.3.2), so a DD on a batch's RS
- * descriptor completes every descriptor of the batch: rs_slot[] names, for
- * each in-flight slot, the RS descriptor that completes it.
+ * Report status: RS is set on the last descriptor of each submit call, and on
+ * the last descriptor of the first frame that brings a batch to
+ * TX_RS_INTERVAL descriptors or more -- never inside a frame -- so the device
+ * writes one DD per batch instead of one per frame (DPDK's e1000 PMD does the
+ * same).  The device writes DD only where RS is set and processes descriptors
+ * in order (SDM 3.3.3.2), so a DD on a batch's RS descriptor completes every
+ * descriptor of the batch: rs_slot[] names, for each in-flight slot, the RS
+ * descriptor that completes it, and marks a frame's last slot so reclaim can
+ * count frames.
+ *
+ * Frames and offloads: a TX_OFFLOAD_NONE frame is legacy descriptors; a
+ * CSUM/TSO frame is a context descriptor (when needed) then data
+ * descriptors.  A context slot carries no buffer (PKT_BUF_NONE): reclaim and
+ * abort free the slot and return nothing for it.  The ring remembers the
+ * last context it wrote since hw_setup/abort (the device keeps a context
+ * until the next one), so a run of frames with the same offsets costs one
+ * context descriptor.  The comparison covers the whole context, PAYLEN
+ * included: a TSO context is per frame length (the device tells the last
+ * segment by it).  QEMU's e1000 keeps a TSO and a non-TSO context apart;
+ * "the last one written" is exact for a one-context device and only
+ * conservative for that model.
+ *
+ * Descriptors are written as two 64-bit words composed in registers: two
+ * stores per descriptor, and inside this file descriptor memory is only ever
+ * accessed as uint64_t words and uint8_t status bytes, whatever the
+ * descriptor's type, so type-based aliasing cannot reorder anything.
  */
 #include "ring_internal.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
+
+/* rs_slot[] holds the RS slot (< RING_NDESC_MAX) and, in its top bit, whether
+ * the slot is a frame's last descriptor (reclaim counts frames with it). */
+#define RS_SLOT_EOP   0x8000u
+#define RS_SLOT_MASK  0x7fffu
+_Static_assert(RING_NDESC_MAX <= RS_SLOT_MASK + 1u, "rs_slot index fits below the EOP bit");
+
+/* The two-word layout below (little-endian, as the device reads it). */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "descriptor words are little-endian");
+_Static_assert(offsetof(struct e1000_tx_desc, length) == 8 &&
+               offsetof(struct e1000_tx_desc, cmd) == 11 &&
+               offsetof(struct e1000_tx_desc, status) == 12, "legacy descriptor layout");
+_Static_assert(offsetof(struct e1000_data_desc, cmd_and_length) == 8 &&
+               offsetof(struct e1000_data_desc, status) == 12 &&
+               offsetof(struct e1000_data_desc, popts) == 13, "data descriptor layout");
+_Static_assert(offsetof(struct e1000_context_desc, ipcse) == 2 &&
+               offsetof(struct e1000_context_desc, tucss) == 4 &&
+               offsetof(struct e1000_context_desc, tucse) == 6 &&
+               offsetof(struct e1000_context_desc, cmd_and_length) == 8 &&
+               offsetof(struct e1000_context_desc, hdr_len) == 13 &&
+               offsetof(struct e1000_context_desc, mss) == 14, "context descriptor layout");
+
+/* The command byte (legacy CMD, DCMD, TUCMD) is bits 31:24 of the second word
+ * in all three layouts; POPTS is bits 47:40 of a data descriptor's. */
+#define HI_CMD(c)    ((uint64_t)(c) << E1000_TXD_CMD_SHIFT)
+#define HI_POPTS(p)  ((uint64_t)(p) << 40)
+/* IPv4 header checksum field: 10 bytes into the header (RFC 791). */
+#define IPV4_CSUM_OFF 10u
 
 struct tx_ring {
 	struct hal_dev       *hw;
@@ -34,6 +83,8 @@ struct tx_ring {
 	uint16_t             *rs_slot;      /* [ndesc] RS descriptor of each in-flight slot's batch */
 	uint32_t             *parked;       /* [ndesc] in flight when hw_setup ran */
 	unsigned              nparked;
+	bool                  ctx_valid;    /* ctx_lo/hi: the last context written */
+	uint64_t              ctx_lo, ctx_hi;
 	struct tx_ring_stats  st;
 };
 
@@ -87,12 +138,23 @@ void tx_ring_destroy(struct tx_ring *r)
 	free(r);
 }
 
-static void txd_clear(struct e1000_tx_desc *d)
+static inline void txd_write(struct e1000_tx_desc *d, uint64_t lo, uint64_t hi)
 {
-	DESC_STORE(d->buffer_addr, 0);
-	DESC_STORE(d->length, 0);
-	DESC_STORE(d->cmd, 0);
-	DESC_STORE(d->status, 0);
+	uint64_t *q = (uint64_t *)(void *)d;
+
+	DESC_STORE(q[0], lo);
+	DESC_STORE(q[1], hi);
+}
+
+/* Rewrite the second word only (RS added to a written descriptor). */
+static inline void txd_write_hi(struct e1000_tx_desc *d, uint64_t hi)
+{
+	DESC_STORE(((uint64_t *)(void *)d)[1], hi);
+}
+
+static inline void txd_clear(struct e1000_tx_desc *d)
+{
+	txd_write(d, 0, 0);
 }
 
 void tx_ring_hw_setup(struct tx_ring *r)
@@ -103,10 +165,16 @@ void tx_ring_hw_setup(struct tx_ring *r)
 	 * tx_ring_abort.  in_flight + nparked <= ndesc - 1 always holds (submit
 	 * counts parked buffers against free slots), so parked cannot overflow. */
 	while (r->in_flight > 0) {
-		r->parked[r->nparked++] = r->slot_buf[r->next_clean];
+		uint32_t buf = r->slot_buf[r->next_clean];
+
+		if (buf != PKT_BUF_NONE)         /* not a context slot */
+			r->parked[r->nparked++] = buf;
+		r->slot_buf[r->next_clean] = PKT_BUF_NONE;
 		r->next_clean = (r->next_clean + 1) & r->mask;
 		r->in_flight--;
 	}
+	/* A reset device has no context loaded. */
+	r->ctx_valid = false;
 	for (unsigned i = 0; i < r->ndesc; i++)
 		txd_clear(&r->desc[i]);
 	r->next_clean = 0;
@@ -120,61 +188,196 @@ void tx_ring_hw_setup(struct tx_ring *r)
 	hal_wr32(r->hw, E1000_TDT, 0);
 }
 
-unsigned tx_ring_submit(struct tx_ring *r, struct pkt_pool *pool,
-                        const struct pkt_ref *pkts, unsigned n)
+/*
+ * The context descriptor for an offloaded frame (SDM 3.3.6), as its two
+ * words.  total is the frame's length (TSO: PAYLEN = total - hdr_len).
+ * IPCSE: the IPv4 header's last byte (l4_off - 1) -- 0 would mean "to the
+ * end of the packet", which sums the payload into the IP header checksum;
+ * IPv6 has no header checksum (IXSM stays clear) and gets 0.  IPCSS is the
+ * IP header's start for IPv6 too: the device finds the payload length to
+ * rewrite per TSO segment from it.
+ */
+static inline void ctx_words(const struct tx_offload *o, uint32_t total,
+                             uint64_t *lo, uint64_t *hi)
 {
-	uint32_t limit, nbufs;
-	unsigned i, room, idx, first;
+	uint32_t ipcse = o->ipv4 ? (uint32_t)o->l4_off - 1u : 0u;
+	uint32_t tucmd = E1000_TXD_CMD_DEXT;
+	uint32_t paylen = 0;
+	uint64_t seg = 0;
 
-	if (!r || !pool || !pkts || n == 0)
-		return 0;
-	limit = pkt_pool_buf_size(pool);
+	if (o->tcp)
+		tucmd |= E1000_TXD_TUCMD_TCP;
+	if (o->ipv4)
+		tucmd |= E1000_TXD_TUCMD_IP;
+	if (o->kind == TX_OFFLOAD_TSO) {
+		tucmd |= E1000_TXD_TUCMD_TSE;
+		paylen = total - o->hdr_len;
+		seg = (uint64_t)o->hdr_len << 40 | (uint64_t)o->mss << 48;
+	}
+	*lo = (uint64_t)o->l3_off | (uint64_t)(o->l3_off + IPV4_CSUM_OFF) << 8 |
+	      (uint64_t)ipcse << 16 | (uint64_t)o->l4_off << 32 | (uint64_t)o->csum_off << 40;
+	*hi = (uint64_t)(paylen | E1000_TXD_DTYP_C) | HI_CMD(tucmd) | seg;
+}
+
+/* Give slots [from, from + n) back as never written (a frame cut short). */
+static void unwrite(struct tx_ring *r, unsigned from, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++) {
+		unsigned slot = (from + k) & r->mask;
+
+		txd_clear(&r->desc[slot]);
+		r->slot_buf[slot] = PKT_BUF_NONE;
+	}
+}
+
+/* Close a batch: RS on its last descriptor (a frame's last), and every slot
+ * of the batch names it. */
+static void close_batch(struct tx_ring *r, unsigned first, unsigned last)
+{
+	for (unsigned slot = first;; slot = (slot + 1) & r->mask) {
+		r->rs_slot[slot] = (uint16_t)((r->rs_slot[slot] & RS_SLOT_EOP) | last);
+		if (slot == last)
+			break;
+	}
+}
+
+/*
+ * The one submit loop.  f == NULL: pkts[i] is frame i, one segment, no
+ * offload (tx_ring_submit); else f[i].
+ */
+static unsigned submit(struct tx_ring *r, struct pkt_pool *pool, const struct tx_frame *f,
+                       const struct pkt_ref *pkts, unsigned n)
+{
+	uint32_t limit = pkt_pool_buf_size(pool), nbufs = pkt_pool_size(pool);
+	unsigned room = r->ndesc - 1 - r->in_flight - r->nparked;
+	unsigned idx = r->next_use, batch = idx, last = idx;
+	unsigned i, used = 0, since_rs = 0, nbuf_desc = 0;
+	uint64_t last_hi = 0;           /* second word of desc[last] */
+
+	/* A legacy descriptor's length is 16 bits: with 16 KiB buffers the
+	 * descriptor limit is the binding one. */
 	if (limit > TX_DESC_LEN_MAX)
 		limit = TX_DESC_LEN_MAX;
-	nbufs = pkt_pool_size(pool);
-	room = r->ndesc - 1 - r->in_flight - r->nparked;
-	idx = r->next_use;
-	first = idx;
 
 	for (i = 0; i < n; i++) {
-		const struct pkt_ref *p = &pkts[i];
-		struct e1000_tx_desc *d = &r->desc[idx];
+		const struct pkt_ref *seg = f ? f[i].seg : &pkts[i];
+		unsigned nseg = f ? f[i].nseg : 1u;
+		unsigned kind = f ? f[i].off.kind : TX_OFFLOAD_NONE;
+		unsigned start = idx, need = nseg, s;
+		bool ctx = false, rs;
+		uint64_t clo = 0, chi = 0, hi = 0;
+		uint32_t dcmd, popts;
 
-		if (i == room) {
-			r->st.full++;
-			break;
-		}
-		if (p->len == 0 || p->len > limit || p->buf >= nbufs) {
+		/* Frames that could never go (no buffers, more descriptors than
+		 * the ring has, an offload the device cannot do): rejected. */
+		if (nseg == 0 || !seg || nseg > r->ndesc - 1 - (kind != TX_OFFLOAD_NONE) ||
+		    kind > TX_OFFLOAD_TSO) {
 			r->st.rejected++;
 			break;
 		}
-		DESC_STORE(d->buffer_addr, pkt_buf_iova(pool, p->buf));
-		DESC_STORE(d->length, (uint16_t)p->len);
-		DESC_STORE(d->cso, 0);
-		DESC_STORE(d->cmd, (uint8_t)(E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS));
-		DESC_STORE(d->status, 0);
-		DESC_STORE(d->css, 0);
-		DESC_STORE(d->special, 0);
-		r->slot_buf[idx] = p->buf;
-		idx = (idx + 1) & r->mask;
+		if (kind != TX_OFFLOAD_NONE) {
+			const struct tx_offload *o = &f[i].off;
+			uint64_t total = 0;
+
+			if (kind == TX_OFFLOAD_TSO) {
+				/* PAYLEN needs the length before the first data
+				 * descriptor: one look at the caller's segment
+				 * lengths (TSO frames are few and large). */
+				for (s = 0; s < nseg; s++)
+					total += seg[s].len;
+				if (o->mss == 0 || o->hdr_len == 0 || total <= o->hdr_len ||
+				    total - o->hdr_len > E1000_TXD_LEN_MASK) {
+					r->st.rejected++;
+					break;
+				}
+			}
+			ctx_words(o, (uint32_t)total, &clo, &chi);
+			ctx = !r->ctx_valid || clo != r->ctx_lo || chi != r->ctx_hi;
+			need += ctx;
+		}
+		if (need > room - used) {
+			r->st.full++;
+			break;
+		}
+		/* RS on this frame's last descriptor when the batch is long
+		 * enough, or when this is the last frame offered; a call that
+		 * stops early sets it afterwards. */
+		rs = since_rs + need >= TX_RS_INTERVAL || i == n - 1;
+
+		/* IFCS on every descriptor of the frame, as Linux's e1000 does:
+		 * right whether a device reads it from the first descriptor or
+		 * the last (EOP). */
+		if (kind == TX_OFFLOAD_NONE) {
+			dcmd = E1000_TXD_CMD_IFCS;
+			popts = 0;
+		} else {
+			dcmd = E1000_TXD_CMD_DEXT | E1000_TXD_CMD_IFCS |
+			       (kind == TX_OFFLOAD_TSO ? E1000_TXD_DCMD_TSE : 0u);
+			popts = E1000_TXD_POPTS_TXSM | (f[i].off.ipv4 ? E1000_TXD_POPTS_IXSM : 0u);
+		}
+		if (ctx) {
+			txd_write(&r->desc[idx], clo, chi);
+			r->slot_buf[idx] = PKT_BUF_NONE;
+			r->rs_slot[idx] = 0;
+			idx = (idx + 1) & r->mask;
+		}
+		for (s = 0; s < nseg; s++) {
+			const struct pkt_ref *p = &seg[s];
+			uint32_t cmd = dcmd;
+
+			/* len - 1 wraps for 0: one compare covers both ends. */
+			if (p->len - 1u >= limit || p->buf >= nbufs)
+				break;
+			if (s == nseg - 1)
+				cmd |= E1000_TXD_CMD_EOP | (rs ? E1000_TXD_CMD_RS : 0u);
+			if (kind == TX_OFFLOAD_NONE) {
+				hi = (uint64_t)p->len | HI_CMD(cmd);
+			} else {
+				hi = (uint64_t)(p->len | E1000_TXD_DTYP_D) | HI_CMD(cmd) |
+				     HI_POPTS(popts);
+				popts = 0;           /* the first data descriptor only */
+			}
+			txd_write(&r->desc[idx], pkt_buf_iova(pool, p->buf), hi);
+			r->slot_buf[idx] = p->buf;
+			r->rs_slot[idx] = s == nseg - 1 ? RS_SLOT_EOP : 0;
+			idx = (idx + 1) & r->mask;
+		}
+		if (s < nseg) {
+			/* A bad segment: the frame goes back whole, nothing of it
+			 * stays written (the tail never covered it). */
+			unwrite(r, start, need);
+			idx = start;
+			r->st.rejected++;
+			break;
+		}
+		if (ctx) {
+			r->ctx_valid = true;
+			r->ctx_lo = clo;
+			r->ctx_hi = chi;
+			r->st.contexts++;
+		}
+		last = (idx - 1) & r->mask;
+		last_hi = hi;
+		used += need;
+		nbuf_desc += nseg;
+		since_rs += need;
+		if (rs) {
+			close_batch(r, batch, last);
+			batch = idx;
+			since_rs = 0;
+		}
 	}
-	if (i == 0)
+	if (used == 0)
 		return 0;
-
-	/* RS on every TX_RS_INTERVAL-th descriptor and on the last; each slot
-	 * remembers the RS descriptor at or after it. */
-	for (unsigned k = 0; k < i; k += TX_RS_INTERVAL) {
-		unsigned len = i - k < TX_RS_INTERVAL ? i - k : TX_RS_INTERVAL;
-		unsigned rs = (first + k + len - 1) & r->mask;
-
-		DESC_STORE(r->desc[rs].cmd, (uint8_t)(E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS |
-		                                      E1000_TXD_CMD_RS));
-		for (unsigned j = 0; j < len; j++)
-			r->rs_slot[(first + k + j) & r->mask] = (uint16_t)rs;
+	if (since_rs > 0) {
+		/* Stopped before the last frame offered: its predecessor ends
+		 * the call's last batch. */
+		txd_write_hi(&r->desc[last], last_hi | HI_CMD(E1000_TXD_CMD_RS));
+		close_batch(r, batch, last);
 	}
 	r->next_use = idx;
-	r->in_flight += i;
-	r->st.submitted += i;
+	r->in_flight += used;
+	r->st.submitted += nbuf_desc;
 	/* Descriptors (and, before them, the caller's frame data) must be
 	 * visible before the device can see the new tail: pairs with the device
 	 * fetching descriptors only after it observed TDT. */
@@ -184,15 +387,34 @@ unsigned tx_ring_submit(struct tx_ring *r, struct pkt_pool *pool,
 	return i;
 }
 
-unsigned tx_ring_reclaim(struct tx_ring *r, uint32_t *bufs, unsigned max)
+unsigned tx_ring_submit(struct tx_ring *r, struct pkt_pool *pool,
+                        const struct pkt_ref *pkts, unsigned n)
 {
-	unsigned got = 0;
+	if (!r || !pool || !pkts || n == 0)
+		return 0;
+	return submit(r, pool, NULL, pkts, n);
+}
+
+unsigned tx_ring_submit_frames(struct tx_ring *r, struct pkt_pool *pool,
+                               const struct tx_frame *f, unsigned n)
+{
+	if (!r || !pool || !f || n == 0)
+		return 0;
+	return submit(r, pool, f, NULL, n);
+}
+
+unsigned tx_ring_reclaim_frames(struct tx_ring *r, uint32_t *bufs, unsigned max,
+                                unsigned *frames)
+{
+	unsigned got = 0, nframes = 0;
 	uint8_t status;
 
+	if (frames)
+		*frames = 0;
 	if (!r || !bufs)
 		return 0;
 	while (got < max && r->in_flight > 0) {
-		unsigned rs = r->rs_slot[r->next_clean];
+		unsigned rs = r->rs_slot[r->next_clean] & RS_SLOT_MASK;
 
 		/* Acquire: pairs with the device's release store of DD after it
 		 * finished reading the descriptors and buffers up to the RS one
@@ -203,12 +425,17 @@ unsigned tx_ring_reclaim(struct tx_ring *r, uint32_t *bufs, unsigned max)
 			break;
 		/* The batch's slots up to and including rs; the RS descriptor
 		 * (and its DD) is cleared last, so a harvest cut short by max
-		 * resumes from the same DD. */
+		 * resumes from the same DD.  A context slot has no buffer, and
+		 * never ends a batch (RS is on data descriptors only). */
 		for (;;) {
 			unsigned slot = r->next_clean;
+			uint32_t buf = r->slot_buf[slot];
 
-			bufs[got++] = r->slot_buf[slot];
-			r->slot_buf[slot] = PKT_BUF_NONE;
+			if (buf != PKT_BUF_NONE) {
+				bufs[got++] = buf;
+				r->slot_buf[slot] = PKT_BUF_NONE;
+			}
+			nframes += r->rs_slot[slot] >> 15;
 			txd_clear(&r->desc[slot]);
 			r->next_clean = (slot + 1) & r->mask;
 			r->in_flight--;
@@ -230,24 +457,43 @@ unsigned tx_ring_reclaim(struct tx_ring *r, uint32_t *bufs, unsigned max)
 			DESC_STORE(d->status, 0);
 		}
 	}
+	if (frames)
+		*frames = nframes;
 	return got;
+}
+
+unsigned tx_ring_reclaim(struct tx_ring *r, uint32_t *bufs, unsigned max)
+{
+	return tx_ring_reclaim_frames(r, bufs, max, NULL);
 }
 
 unsigned tx_ring_abort(struct tx_ring *r, uint32_t *bufs, unsigned max)
 {
 	unsigned got = 0;
 
-	if (!r || !bufs)
+	if (!r || !bufs || max == 0)
 		return 0;
 	while (got < max && r->nparked > 0)
 		bufs[got++] = r->parked[--r->nparked];
-	while (got < max && r->in_flight > 0) {
-		bufs[got++] = r->slot_buf[r->next_clean];
-		r->slot_buf[r->next_clean] = PKT_BUF_NONE;
-		txd_clear(&r->desc[r->next_clean]);
-		r->next_clean = (r->next_clean + 1) & r->mask;
+	/* Context slots go with the frame they precede, even past max, so
+	 * in_flight == 0 whenever this returns 0. */
+	while (r->in_flight > 0) {
+		unsigned slot = r->next_clean;
+		uint32_t buf = r->slot_buf[slot];
+
+		if (buf != PKT_BUF_NONE) {
+			if (got == max)
+				break;
+			bufs[got++] = buf;
+			r->slot_buf[slot] = PKT_BUF_NONE;
+		}
+		txd_clear(&r->desc[slot]);
+		r->next_clean = (slot + 1) & r->mask;
 		r->in_flight--;
 	}
+	/* The device is stopped and will be set up again; whatever context it
+	 * held is not to be relied on. */
+	r->ctx_valid = false;
 	r->st.aborted += got;
 	return got;
 }
