@@ -252,6 +252,7 @@ static void sim_destroy(struct sim_dev *d)
 		close(d->kick_fd);
 	for (unsigned i = 0; i <= SIM_TX_BURST_FRAMES; i++)
 		free(d->stage[i].buf);
+	free(d->tso.pkt.buf);
 	pthread_cond_destroy(&d->sync_cond);
 	pthread_mutex_destroy(&d->sync_lock);
 	pthread_mutex_destroy(&d->hook_lock);
@@ -520,6 +521,9 @@ void sim_get_stats(struct hal_dev *hw, struct sim_stats *st)
 	st->rx_filtered = d->rx_filtered;
 	st->rx_missed = d->rx_missed;
 	st->tx_dext = d->tx_dext;
+	st->tx_tso_segments = d->tx_tso_segs;
+	st->tx_csum = d->tx_csum;
+	st->tx_bad_offload = d->tx_bad_offload;
 	st->power_state = d->d3hot ? PCI_PM_STATE_D3HOT : PCI_PM_STATE_D0;
 	pthread_mutex_unlock(&d->reg_lock);
 	st->dma_faults = atomic_load_explicit(&d->dma.faults, memory_order_relaxed);

@@ -109,7 +109,12 @@ struct sim_stats {
 	uint64_t mmio_bad;           /* rd32/wr32 outside BAR0 or unaligned (ignored) */
 	uint64_t wire_drops;         /* frames lost on the wire: queue full, TAP busy, link down */
 	uint64_t req_signals;        /* REQ eventfd writes */
-	uint64_t tx_dext;            /* extended TX descriptors consumed (not interpreted) */
+	uint64_t tx_dext;            /* extended TX descriptors (context and data) consumed */
+	uint64_t tx_tso_segments;    /* frames cut from TSO packets */
+	uint64_t tx_csum;            /* frames whose checksums the model filled in */
+	uint64_t tx_bad_offload;     /* packets dropped: a context that does not fit them
+	                              * (MSS 0, HDRLEN/offsets past the packet, PAYLEN
+	                              * not the packet's, longer than 64 KiB + header) */
 };
 void sim_get_stats(struct hal_dev *hw, struct sim_stats *st);
 

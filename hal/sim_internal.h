@@ -9,6 +9,7 @@
  *   sim_cfg.c   PCI configuration space (PM, MSI, PCIe, MSI-X capabilities)
  *   sim_dma.c   the DMA mapping table (IOMMU model) and checked device accesses
  *   sim_ring.c  TX and RX descriptor processing, the receive address filter
+ *   sim_offload.c  TX offloads (context, checksum insertion, TSO), RX checksums
  *   sim_wire.c  the wire: bounded receive queue, loopback, TAP
  *
  * Threads: driver threads call rd32/wr32/cfg/irq ops at any time; control calls
@@ -50,6 +51,8 @@
 /* ---- model constants (choices of this model, not device facts) ---- */
 #define SIM_REG_WORDS        (E1000_BAR0_SIZE / 4u)
 #define SIM_FRAME_MAX        16384u   /* longest frame carried (RCTL.LPE limit) */
+#define SIM_TSO_PKT_MAX      (65536u + 256u)  /* longest TSO packet gathered: 64 KiB of
+                                                 payload + the longest HDRLEN */
 #define SIM_WIREQ_SLOTS      1024u    /* frames the wire can hold towards the device */
 #define SIM_SLOT_MIN         2048u    /* initial capacity of a wire/stage slot */
 #define SIM_TX_BURST_FRAMES  64u      /* frames staged per reg_lock hold */
@@ -144,11 +147,40 @@ struct sim_ring_state {
 	bool bad;             /* unusable configuration seen; ignored until reprogrammed */
 };
 
-/* The in-progress transmit frame (gathered across descriptors, maybe bursts). */
+/* An offload context as a TCP/IP context descriptor loads it (SDM 3.3.6). */
+struct sim_txctx {
+	uint8_t  ipcss, ipcso, tucss, tucso;
+	uint16_t ipcse, tucse;     /* inclusive ends; 0: to the end of the frame */
+	uint8_t  tucmd;            /* E1000_TXD_TUCMD_* */
+	uint8_t  hdr_len;
+	uint16_t mss;
+	uint32_t paylen;
+};
+
+/* The in-progress transmit frame (gathered across descriptors, maybe bursts).
+ * Its kind is fixed by its first descriptor: legacy, or a data descriptor
+ * whose POPTS, DCMD.TSE and the context then current apply to the packet. */
 struct sim_txcur {
 	uint32_t len;
-	bool     dropped;     /* a buffer faulted or the frame outgrew SIM_FRAME_MAX */
+	bool     dropped;     /* a buffer faulted or the frame outgrew its limit */
+	bool     too_long;    /* ... the latter */
 	bool     active;
+	bool     ext;         /* first descriptor was a data descriptor */
+	bool     tso;         /* ... with DCMD.TSE: gathered into sim_tso.pkt */
+	uint8_t  popts;       /* E1000_TXD_POPTS_* of the first data descriptor */
+	struct sim_txctx ctx; /* the context the packet uses (copied at its start) */
+};
+
+/* A TSO packet being cut into segments.  Segments go into the TX staging as
+ * room allows; while some are left, no further descriptor is processed, so
+ * the wire order is the ring order however many bursts it takes. */
+struct sim_tso {
+	struct sim_frame pkt;      /* the gathered packet (kept, grows to SIM_TSO_PKT_MAX) */
+	struct sim_txctx ctx;
+	uint8_t  popts;
+	bool     pending;          /* segments left to stage */
+	uint32_t next;             /* index of the next segment */
+	uint32_t nseg;
 };
 
 struct sim_dev {
@@ -174,8 +206,15 @@ struct sim_dev {
 	struct sim_vec       vec[SIM_NVEC];
 	struct sim_ring_state rx, tx;
 	struct sim_txcur     txcur;
+	/* Offload contexts: [0] checksum, [1] TSO.  The 82540EM keeps the two
+	 * apart (a context descriptor with TUCMD.TSE loads [1], else [0]; QEMU's
+	 * e1000 does the same); the 82574L has one ([0] for everything, as
+	 * QEMU's e1000e). */
+	struct sim_txctx     txctx[2];
+	struct sim_tso       tso;
 	/* 64-bit internal mirrors of counters whose registers clear on read */
 	uint64_t             rx_frames, rx_filtered, rx_missed, tx_dext;
+	uint64_t             tx_tso_segs, tx_csum, tx_bad_offload;
 
 	/* ---- model thread only (no lock) ---- */
 	struct sim_frame     stage[SIM_TX_BURST_FRAMES + 1];
@@ -322,6 +361,27 @@ unsigned sim_tx_flush(struct sim_dev *d);
 unsigned sim_rx_burst_locked(struct sim_dev *d, struct sim_sig *sig);
 /* Address filter (13.4.22).  Locks: reg_lock. */
 bool     sim_rx_filter_locked(const struct sim_dev *d, const uint8_t *frame);
+
+/* ---- sim_offload.c ---- */
+/* Load a TCP/IP context descriptor.  Locks: reg_lock. */
+void     sim_tx_context_locked(struct sim_dev *d, const struct e1000_context_desc *c);
+/* The context a data descriptor with (tse) uses.  Locks: reg_lock. */
+const struct sim_txctx *sim_tx_context_for(const struct sim_dev *d, bool tse);
+/* Forget contexts and a TSO packet in progress (reset).  Locks: reg_lock. */
+void     sim_tx_offload_reset_locked(struct sim_dev *d);
+/* Fill in the checksums POPTS asks for in a packet of len bytes, in place.
+ * False when the context's offsets do not fit the packet (nothing written). */
+bool     sim_tx_csum(const struct sim_txctx *c, uint8_t popts, uint8_t *pkt, uint32_t len);
+/* A TSO packet of len bytes in d->tso.pkt: true and d->tso.nseg set when the
+ * context describes it (else it must be dropped).  Locks: reg_lock. */
+bool     sim_tso_start_locked(struct sim_dev *d, uint32_t len);
+/* Build segment d->tso.next into out; returns its length (0: no memory).
+ * Locks: reg_lock. */
+uint32_t sim_tso_segment_locked(struct sim_dev *d, struct sim_frame *out);
+/* RXCSUM status/error bits for a received frame (SDM 3.2.3.1, 82574L 7.1.4);
+ * ext: the 82574L's extended write-back, which has no IXSM. */
+void     sim_rx_csum_bits(const struct sim_dev *d, const uint8_t *frame, uint32_t len,
+                          bool ext, uint8_t *status, uint8_t *errors);
 
 /* ---- sim_wire.c ---- */
 int      sim_wire_init(struct sim_dev *d);

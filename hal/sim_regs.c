@@ -225,6 +225,7 @@ void sim_regs_reset_locked(struct sim_dev *d, struct sim_sig *sig)
 	d->rx.bad = false;
 	d->tx.bad = false;
 	memset(&d->txcur, 0, sizeof(d->txcur));
+	sim_tx_offload_reset_locked(d);
 	sim_irq_reset_vectors_locked(d);
 	sim_irq_update_locked(d, old_pend, sig);   /* ICR and IMS are 0: lines drop */
 	sim_count(&d->st_resets, 1);

@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sim_ring.c - legacy descriptor processing (SDM 3.2 receive, 3.3 transmit),
- * and the 82574L's extended receive write-back when RFCTL.EXSTEN is set.
+ * sim_ring.c - descriptor processing: receive (SDM 3.2) with the 82574L's
+ * extended write-back when RFCTL.EXSTEN is set, long frames chained over
+ * several buffers (RCTL.LPE) and RXCSUM status; transmit (SDM 3.3) of legacy,
+ * TCP/IP context and data descriptors (what the offloads do: sim_offload.c).
+ *
+ * Transmit gathers a packet's buffers until EOP, then stages it (checksums
+ * filled in) or, with DCMD.TSE, gathers it whole (up to 64 KiB + header) and
+ * stages its segments; segments that do not fit in this burst's staging go
+ * out after the next flush, before any later descriptor is processed.
  *
  * Both directions run on the model thread with reg_lock and the DMA table held
  * for one burst.  Every descriptor and buffer access goes through the DMA
@@ -97,41 +104,120 @@ static void tx_count(struct sim_dev *d, const uint8_t *frame, uint32_t len)
 		sim_stat_inc(d, E1000_MPTC, 1);
 }
 
-/* Gather one descriptor into the frame in progress. */
-static void tx_gather(struct sim_dev *d, const struct e1000_tx_desc *desc)
+/* A completed frame in stage[cur_slot] of len bytes: pad, count, keep. */
+static void tx_stage(struct sim_dev *d, uint32_t len)
+{
+	struct sim_frame *f = &d->stage[d->cur_slot];
+
+	/* TCTL.PSP pads short frames to the minimum (13.4.33), after any
+	 * checksum was computed over what the driver gave. */
+	if ((sim_reg(d, E1000_TCTL) & E1000_TCTL_PSP) && len < E1000_ETH_ZLEN &&
+	    sim_frame_reserve(f, E1000_ETH_ZLEN)) {
+		memset(f->buf + len, 0, E1000_ETH_ZLEN - len);
+		len = E1000_ETH_ZLEN;
+	}
+	f->len = len;
+	tx_count(d, f->buf, f->len);
+	/* Completed: the next frame is gathered in the next slot. */
+	d->nstaged++;
+	d->cur_slot = d->nstaged;
+}
+
+/* Stage segments of the TSO packet in progress while there is room. */
+static void tso_pump(struct sim_dev *d)
+{
+	while (d->tso.pending && d->nstaged < SIM_TX_BURST_FRAMES) {
+		uint32_t len = sim_tso_segment_locked(d, &d->stage[d->cur_slot]);
+
+		if (!len) {
+			d->tso.pending = false;   /* out of memory: the rest is lost */
+			break;
+		}
+		d->tx_tso_segs++;
+		if (d->tso.popts & (E1000_TXD_POPTS_TXSM | E1000_TXD_POPTS_IXSM))
+			d->tx_csum++;
+		tx_stage(d, len);
+	}
+}
+
+/* The frame in progress ended (EOP). */
+static void tx_complete(struct sim_dev *d)
 {
 	struct sim_txcur *cur = &d->txcur;
 	struct sim_frame *f = &d->stage[d->cur_slot];
 
-	cur->active = true;
-	if (desc->cmd & E1000_TXD_CMD_DEXT) {
-		/* Context/data descriptors of the extended format: consumed,
-		 * counted, not interpreted (only EOP and RS are honoured). */
-		d->tx_dext++;
-	} else if (desc->length && !cur->dropped) {
-		uint32_t want = cur->len + desc->length;
+	if (cur->tso) {
+		d->tso.ctx = cur->ctx;
+		d->tso.popts = cur->popts;
+		/* A faulted buffer is counted as a DMA fault only. */
+		if (cur->too_long || (!cur->dropped && !sim_tso_start_locked(d, cur->len)))
+			d->tx_bad_offload++;
+		else if (!cur->dropped)
+			tso_pump(d);
+		return;
+	}
+	if (cur->dropped || cur->len < E1000_ETH_HLEN)
+		return;
+	if (cur->ext && (cur->popts & (E1000_TXD_POPTS_TXSM | E1000_TXD_POPTS_IXSM))) {
+		if (!sim_tx_csum(&cur->ctx, cur->popts, f->buf, cur->len)) {
+			d->tx_bad_offload++;
+			return;
+		}
+		d->tx_csum++;
+	}
+	tx_stage(d, cur->len);
+}
 
-		if (want > SIM_FRAME_MAX || !sim_frame_reserve(f, want) ||
-		    sim_dma_read(d, desc->buffer_addr, f->buf + cur->len, desc->length) != 0)
+/* One descriptor of any of the three formats (SDM 3.3.3, 3.3.6, 3.3.7): the
+ * command byte (DEXT, EOP, RS) is at the same place in all of them. */
+static void tx_desc(struct sim_dev *d, const struct e1000_tx_desc *desc)
+{
+	struct sim_txcur *cur = &d->txcur;
+	struct sim_frame *f;
+	uint32_t len, limit;
+	uint64_t addr = desc->buffer_addr;
+
+	if (desc->cmd & E1000_TXD_CMD_DEXT) {
+		const struct e1000_data_desc *dd = (const struct e1000_data_desc *)desc;
+		uint32_t cl = dd->cmd_and_length;
+
+		d->tx_dext++;
+		if ((cl & E1000_TXD_DTYP_MASK) == E1000_TXD_DTYP_C) {
+			/* A context descriptor carries no data and ends no
+			 * packet: the packet in progress keeps its context. */
+			sim_tx_context_locked(d, (const struct e1000_context_desc *)desc);
+			return;
+		}
+		if ((cl & E1000_TXD_DTYP_MASK) != E1000_TXD_DTYP_D)
+			return;   /* reserved type: consumed, nothing else */
+		len = cl & E1000_TXD_LEN_MASK;
+		if (!cur->active) {
+			bool tse = (cl >> E1000_TXD_CMD_SHIFT) & E1000_TXD_DCMD_TSE;
+
+			cur->ext = true;
+			cur->tso = tse;
+			cur->popts = dd->popts;
+			cur->ctx = *sim_tx_context_for(d, tse);
+		}
+	} else {
+		len = desc->length;
+	}
+	cur->active = true;
+	f = cur->tso ? &d->tso.pkt : &d->stage[d->cur_slot];
+	limit = cur->tso ? SIM_TSO_PKT_MAX : SIM_FRAME_MAX;
+	if (len && !cur->dropped) {
+		uint32_t want = cur->len + len;
+
+		cur->too_long = want > limit;
+		if (cur->too_long || !sim_frame_reserve(f, want) ||
+		    sim_dma_read(d, addr, f->buf + cur->len, len) != 0)
 			cur->dropped = true;
 		else
 			cur->len = want;
 	}
 	if (!(desc->cmd & E1000_TXD_CMD_EOP))
 		return;
-	if (!cur->dropped && cur->len >= E1000_ETH_HLEN) {
-		/* TCTL.PSP pads short frames to the minimum (13.4.33). */
-		if ((sim_reg(d, E1000_TCTL) & E1000_TCTL_PSP) && cur->len < E1000_ETH_ZLEN &&
-		    sim_frame_reserve(f, E1000_ETH_ZLEN)) {
-			memset(f->buf + cur->len, 0, E1000_ETH_ZLEN - cur->len);
-			cur->len = E1000_ETH_ZLEN;
-		}
-		f->len = cur->len;
-		tx_count(d, f->buf, f->len);
-		/* Completed: the next frame is gathered in the next slot. */
-		d->nstaged++;
-		d->cur_slot = d->nstaged;
-	}
+	tx_complete(d);
 	*cur = (struct sim_txcur){ 0 };
 }
 
@@ -144,6 +230,17 @@ unsigned sim_tx_burst_locked(struct sim_dev *d, struct sim_sig *sig)
 	d->flush_link_up = !d->link_down;
 	if (sim_quiet_locked(d) || !(sim_reg(d, E1000_TCTL) & E1000_TCTL_EN))
 		return 0;
+	/* The frame in progress moves to the first free slot (after a flush). */
+	if (d->cur_slot != d->nstaged) {
+		struct sim_frame t = d->stage[d->nstaged];
+
+		d->stage[d->nstaged] = d->stage[d->cur_slot];
+		d->stage[d->cur_slot] = t;
+		d->cur_slot = d->nstaged;
+	}
+	/* Segments of a TSO packet left from the last burst go first: no
+	 * descriptor is looked at before the last of them is staged. */
+	tso_pump(d);
 	head = sim_reg(d, E1000_TDH);
 	tail = sim_reg(d, E1000_TDT);
 	if (head == tail)
@@ -155,16 +252,9 @@ unsigned sim_tx_burst_locked(struct sim_dev *d, struct sim_sig *sig)
 		sim_count(&d->dma.blocked, 1);
 		return 0;
 	}
-	/* The frame in progress moves to the first free slot (after a flush). */
-	if (d->cur_slot != d->nstaged) {
-		struct sim_frame t = d->stage[d->nstaged];
-
-		d->stage[d->nstaged] = d->stage[d->cur_slot];
-		d->stage[d->cur_slot] = t;
-		d->cur_slot = d->nstaged;
-	}
 	base = ring_base(d, E1000_TDBAL, E1000_TDBAH);
-	while (head != tail && done < SIM_TX_BURST_DESCS && d->nstaged < SIM_TX_BURST_FRAMES) {
+	while (head != tail && done < SIM_TX_BURST_DESCS && d->nstaged < SIM_TX_BURST_FRAMES &&
+	       !d->tso.pending) {
 		uint64_t at = base + (uint64_t)head * sizeof(struct e1000_tx_desc);
 		struct e1000_tx_desc desc;
 
@@ -172,7 +262,7 @@ unsigned sim_tx_burst_locked(struct sim_dev *d, struct sim_sig *sig)
 			ring_fault(d, &d->tx);
 			break;
 		}
-		tx_gather(d, &desc);
+		tx_desc(d, &desc);
 		if (desc.cmd & E1000_TXD_CMD_RS) {
 			uint8_t *st = sim_dma_xlate(d, at + SIM_TX_STATUS_OFF, 1);
 
@@ -352,7 +442,8 @@ static void rx_missed(struct sim_dev *d, uint32_t *causes)
 
 /* [82574] RFCTL.EXSTEN: the extended write-back (e1000_regs.h) over the whole
  * descriptor, as QEMU's e1000e_write_ext_rx_descr: MRQ and the RSS / IP id +
- * checksum dword are 0 (no RSS, no checksum offload modelled), no VLAN;
+ * checksum dword are 0 (no RSS; the IP id and packet checksum, with IPIDV,
+ * are not modelled), no VLAN; the checksum status and errors as legacy;
  * extended status last, its low byte (DD) with release.  Packet split
  * (RCTL.DTYP) is not modelled.  False when the checker refuses the access. */
 static bool rx_writeback_ext(struct sim_dev *d, uint64_t at, const struct rx_wb *wb)
@@ -377,7 +468,7 @@ static void rx_one(struct sim_dev *d, const uint8_t *frame, uint32_t len, uint32
 {
 	uint32_t rctl = sim_reg(d, E1000_RCTL);
 	uint32_t n, head, tail, avail, bufsize, total, need, off = 0;
-	uint8_t fcs[E1000_ETH_FCS_LEN];
+	uint8_t fcs[E1000_ETH_FCS_LEN], cs_status = 0, cs_errors = 0;
 	uint64_t base;
 	bool ext = sim_is_82574(d) && (sim_reg(d, E1000_RFCTL) & E1000_RFCTL_EXSTEN);
 
@@ -391,7 +482,11 @@ static void rx_one(struct sim_dev *d, const uint8_t *frame, uint32_t len, uint32
 		sim_stat_inc(d, E1000_RUC, 1);
 		return;
 	}
-	if (len > SIM_FRAME_MAX || (len > E1000_ETH_VLAN_FRAME_MAX && !(rctl & E1000_RCTL_LPE))) {
+	/* 13.4.22 LPE: without it frames over 1522 bytes are dropped, with it
+	 * those over 16128 (SDM 3.2.3); both counted in ROC.  Lengths without
+	 * the FCS, as QEMU's e1000x_is_oversized (which allows 16384 with LPE). */
+	if (len > E1000_JUMBO_FRAME_MAX ||
+	    (len > E1000_ETH_VLAN_FRAME_MAX && !(rctl & E1000_RCTL_LPE))) {
 		sim_stat_inc(d, E1000_ROC, 1);
 		return;
 	}
@@ -420,6 +515,8 @@ static void rx_one(struct sim_dev *d, const uint8_t *frame, uint32_t len, uint32
 		for (unsigned i = 0; i < E1000_ETH_FCS_LEN; i++)
 			fcs[i] = (uint8_t)(c >> (8 * i));
 	}
+	/* Checksum status goes in the last descriptor only (with EOP). */
+	sim_rx_csum_bits(d, frame, len, ext, &cs_status, &cs_errors);
 	base = ring_base(d, E1000_RDBAL, E1000_RDBAH);
 	for (uint32_t j = 0; j < need; j++) {
 		uint64_t at = base + (uint64_t)head * sizeof(struct e1000_rx_desc);
@@ -449,8 +546,9 @@ static void rx_one(struct sim_dev *d, const uint8_t *frame, uint32_t len, uint32
 		}
 		wb = (struct rx_wb){
 			.length = (uint16_t)chunk,
-			.status = (uint8_t)(E1000_RXD_STAT_DD | (last ? E1000_RXD_STAT_EOP : 0u)),
-			.errors = 0,
+			.status = (uint8_t)(E1000_RXD_STAT_DD |
+			                    (last ? E1000_RXD_STAT_EOP | cs_status : 0u)),
+			.errors = last ? cs_errors : 0u,
 		};
 		rx_mangle(d, &wb, bufsize, last);
 		if (ext) {
