@@ -127,8 +127,8 @@ static int frame_check(struct e1k_adapter *ad, const struct e1k_pub *p, const st
 {
 	enum e1k_offload_err why;
 
-	if (f->len < E1000_ETH_HLEN ||
-	    f->len > (f->gso ? E1K_GSO_FRAME_MAX : p->mtu + E1000_ETH_HLEN))
+	/* A gso frame's length is its offload's to check (and count). */
+	if (f->len < E1000_ETH_HLEN || (!f->gso && f->len > p->mtu + E1000_ETH_HLEN))
 		return -EINVAL;
 	if (!(f->gso | f->csum)) {
 		*off = (struct tx_offload){ .kind = TX_OFFLOAD_NONE };

@@ -240,7 +240,7 @@ long rig_send_paced_max(struct rig *r, uint64_t first, uint64_t count, unsigned 
 		pthread_mutex_unlock(&r->b.lock);
 		for (unsigned i = 0; i < n; i++) {
 			uint64_t seq = first + sent + i;
-			uint32_t len = 60 + (uint32_t)(seq % (max_len - 59));
+			uint32_t len = 60 + (uint32_t)(seq * 4099u % (max_len - 59));
 
 			rig_frame(r, bufs[i], len, seq);
 			fr[i].data = bufs[i];

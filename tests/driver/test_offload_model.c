@@ -83,6 +83,17 @@ static unsigned l4_csum(const uint8_t *f, bool v4, unsigned l3, unsigned l4, uin
 	return finish(add_bytes(sum, f + l4 + field + 2, len - field - 2));
 }
 
+/* The pseudo-header sum, folded, not complemented: what a sender that asks
+ * for checksum offload leaves in the checksum field. */
+static unsigned pseudo_sum(const uint8_t *f, bool v4, uint32_t len, unsigned proto)
+{
+	uint32_t sum = v4 ? add_bytes(proto + len, f + 14 + 12, 8) : add_bytes(proto + len, f + 14 + 8, 32);
+
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
 static uint8_t big[E1K_GSO_FRAME_MAX];
 
 /* Ethernet to the rig's MAC, IPv4 or IPv6, TCP with 12 bytes of options,
@@ -256,12 +267,16 @@ static void test_csum_offload(void)
 
 		wire_reset();
 		len = build_tcp(&r, v4, 700, 0x18);
+		/* As a sender asking for checksum offload leaves it: the
+		 * pseudo-header sum (with the length) in the field. */
+		put16(big + l4 + 16, pseudo_sum(big, v4, len - l4, 6));
 		f = (struct e1k_frame){ .data = big, .len = len, .csum = 1, .csum_start = (uint16_t)l4,
 		                        .csum_offset = 16 };
 		CHECK_EQ(send1(&r, &f), 1);
 		/* UDP: the same frame with protocol 17 and an 8-byte header. */
 		big[v4 ? 14 + 9 : 14 + 6] = 17;
 		put16(big + l4 + 4, len - l4);
+		put16(big + l4 + 6, pseudo_sum(big, v4, len - l4, 17));
 		CHECK_EQ(send1(&r, &(struct e1k_frame){ .data = big, .len = len, .csum = 1,
 		                                       .csum_start = (uint16_t)l4, .csum_offset = 6 }), 1);
 		pthread_mutex_lock(&wire.lock);
@@ -408,6 +423,10 @@ static void test_rx_csum_flag(void)
 		}
 		CHECK_EQ(stats(&r).rx_csum_ok, base + 1);
 	}
+	/* A device that checked TCP but not the IPv4 header: not flagged. */
+	hal_wr32(r.hw, E1000_RXCSUM, E1000_RXCSUM_TUOFL);
+	inject(&r, big, len);               /* the good IPv4 frame again */
+	CHECK_EQ(stats(&r).rx_csum_ok, 2);
 	big[12] = 0x88;                     /* not IP */
 	inject(&r, big, 200);
 	CHECK_EQ(stats(&r).rx_csum_ok, 2);
