@@ -552,7 +552,8 @@ static size_t build_tcp(uint8_t *f, const uint8_t *dmac, uint16_t sport, uint16_
 		th[21] = 4;
 		put16(th + 22, mss_opt);
 	}
-	memcpy(th + thl, payload, plen);
+	if (plen)
+		memcpy(th + thl, payload, plen);
 	/* The TCP checksum over a pseudo header placed just before th. */
 	memcpy(pseudo, ip + 12, 8);
 	pseudo[8] = 0;
