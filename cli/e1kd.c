@@ -265,6 +265,17 @@ static void status_json(struct daemon *d, struct jbuf *o)
 	jb_i64(o, "mtu", e1k_adapter_get_mtu(d->ad));
 	jb_u64(o, "dpc_workers", d->cfg.dpc_workers);
 	jb_str(o, "tap", d->bridge ? e1k_tap_bridge_name(d->bridge) : NULL);
+	{
+		/* The bridge's offloads in force, as words ("csum tso4 tso6
+		 * rx-csum" or "none"); null without a bridge, like "tap". */
+		char offs[E1K_TAP_OFFLOADS_STRLEN];
+		struct e1k_tap_bridge_stats b;
+
+		if (d->bridge)
+			e1k_tap_bridge_get_stats(d->bridge, &b);
+		jb_str(o, "offloads", d->bridge ? e1k_tap_offloads_str(b.offloads, offs,
+		                                                       sizeof(offs)) : NULL);
+	}
 	jb_u64(o, "pid", (uint64_t)getpid());
 	jb_u64(o, "uptime_ms", (e1k_now_ns() - d->start_ns) / 1000000u);
 	{
@@ -337,8 +348,19 @@ static void stats_json(struct daemon *d, struct jbuf *o)
 		jb_u64(o, "to_nic", b.to_nic);
 		jb_u64(o, "to_nic_busy_drops", b.to_nic_busy_drops);
 		jb_u64(o, "to_nic_bad", b.to_nic_bad);
+		jb_u64(o, "to_nic_bad_hdr", b.to_nic_bad_hdr);
+		jb_u64(o, "to_nic_unsupported", b.to_nic_unsupported);
+		jb_u64(o, "to_nic_gso", b.to_nic_gso);
+		jb_u64(o, "to_nic_csum", b.to_nic_csum);
 		jb_u64(o, "to_host", b.to_host);
 		jb_u64(o, "to_host_drops", b.to_host_drops);
+		jb_u64(o, "to_host_writes", b.to_host_writes);
+		jb_u64(o, "to_host_merged", b.to_host_merged);
+		{
+			char offs[E1K_TAP_OFFLOADS_STRLEN];
+
+			jb_str(o, "offloads", e1k_tap_offloads_str(b.offloads, offs, sizeof(offs)));
+		}
 		jb_obj_end(o);
 	}
 	jb_obj_end(o);

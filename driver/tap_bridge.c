@@ -2,6 +2,8 @@
 #include "tap_bridge.h"
 
 #include <errno.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -13,13 +15,23 @@
 #include <unistd.h>
 
 #include "e1k_rcu.h"
+#include "gro.h"
 #include "ledger.h"
 #include "log.h"
 #include "netlink.h"
 #include "tapdev.h"
+#include "vnet.h"
 
 #define BRIDGE_BATCH 32u
-#define FRAME_MAX    2048u
+/* Without TSO the kernel sends at most MTU + Ethernet + a VLAN tag. */
+#define FRAME_OVERHEAD 18u
+/* NIC -> TAP: frames handed to GRO at once (one receive call may be longer),
+ * and the pieces they may have between them. */
+#define RX_CHUNK      64u
+#define RX_CHUNK_SEGS 512u
+
+_Static_assert(TAPDEV_GSO_MAX_FRAME == E1K_GSO_FRAME_MAX, "vnet TAP and adapter agree on gso frames");
+_Static_assert(GRO_MAX_IOV <= TAPDEV_MAX_IOV, "a GRO packet fits one tapdev write");
 
 struct e1k_tap_bridge {
 	struct e1k_adapter *ad;
@@ -30,33 +42,84 @@ struct e1k_tap_bridge {
 	pthread_t           thread;
 	bool                thread_started;
 	atomic_bool         unbound;
+	unsigned            offloads;     /* E1K_OFFLOAD_* in force (fixed at start) */
+	uint8_t            *rxbuf;        /* BRIDGE_BATCH slots of slot_len: TAP -> NIC */
+	size_t              slot_len;
 	atomic_ulong        to_nic, to_nic_busy_drops, to_nic_bad, to_host, to_host_drops;
+	atomic_ulong        to_nic_bad_hdr, to_nic_unsupported, to_nic_gso, to_nic_csum;
+	atomic_ulong        to_host_writes, to_host_merged;
 };
+
+#define CNT_ADD(b, field, v) atomic_fetch_add_explicit(&(b)->field, (v), memory_order_relaxed)
 
 static const struct e1k_binding_ops bridge_ops;
 
-/* Context: DPC (inside an RCU read-side section).  Write each frame to the
- * kernel and give the buffers straight back. */
+/* One packet from GRO: one write. */
+static void emit_packet(void *ctx, const struct virtio_net_hdr *vh, const struct iovec *iov,
+                        unsigned niov, unsigned first, unsigned n)
+{
+	struct e1k_tap_bridge *b = ctx;
+	int rc = tapdev_writev_vnet(b->fd, vh, iov, niov);
+
+	(void)first;
+	if (rc < 0) {
+		CNT_ADD(b, to_host_drops, n);
+		return;
+	}
+	CNT_ADD(b, to_host, n);
+	CNT_ADD(b, to_host_writes, 1);
+	if (n > 1)
+		CNT_ADD(b, to_host_merged, n);
+}
+
+/* Context: DPC (inside an RCU read-side section).  Write the frames to the
+ * kernel (runs of one TCP flow coalesced) and give the buffers straight
+ * back.  Chunks of RX_CHUNK frames: GRO never merges across a chunk. */
 static void bridge_receive(void *ctx, const struct e1k_rx_frame *f, unsigned n)
 {
 	struct e1k_tap_bridge *b = ctx;
-	uint32_t bufs[64];
-	unsigned nb = 0;
+	struct gro_frame gf[RX_CHUNK];
+	struct gro_seg segs[RX_CHUNK_SEGS];
+	uint32_t bufs[RX_CHUNK];
+	unsigned i = 0;
 
-	for (unsigned i = 0; i < n; i++) {
-		int rc = tapdev_write(b->fd, f[i].data, f[i].len);
+	while (i < n) {
+		unsigned k = 0, ns = 0, nb = 0;
 
-		if (rc < 0)
-			atomic_fetch_add_explicit(&b->to_host_drops, 1, memory_order_relaxed);
-		else
-			atomic_fetch_add_explicit(&b->to_host, 1, memory_order_relaxed);
-		bufs[nb++] = f[i].buf;
-		if (nb == 64) {
-			e1k_adapter_return_rx(b->ad, bufs, nb);
-			nb = 0;
+		for (; i < n && nb < RX_CHUNK; i++) {
+			const struct e1k_rx_frame *x = &f[i];
+			/* A frame of one buffer may come without seg[] (older
+			 * datapaths): data and len say it all. */
+			unsigned nseg = x->seg && x->nseg > 1 ? x->nseg : 1;
+
+			if (nseg > GRO_MAX_IOV) {
+				/* Not writable in one writev: a drop. */
+				CNT_ADD(b, to_host_drops, 1);
+				bufs[nb++] = x->buf;
+				continue;
+			}
+			if (ns + nseg > RX_CHUNK_SEGS)
+				break;
+			if (nseg == 1) {
+				segs[ns].data = x->data;
+				segs[ns].len = x->len;
+			} else {
+				for (unsigned s = 0; s < nseg; s++) {
+					segs[ns + s].data = x->seg[s].data;
+					segs[ns + s].len = x->seg[s].len;
+				}
+			}
+			gf[k].seg = &segs[ns];
+			gf[k].nseg = nseg;
+			gf[k].len = x->len;
+			gf[k].csum_ok = x->flags & E1K_RX_CSUM_OK;
+			ns += nseg;
+			bufs[nb++] = x->buf;
+			k++;
 		}
+		gro_batch(gf, k, emit_packet, b, NULL);
+		e1k_adapter_return_rx(b->ad, bufs, nb);
 	}
-	e1k_adapter_return_rx(b->ad, bufs, nb);
 }
 
 static void bridge_link(void *ctx, bool up, unsigned mbps)
@@ -92,13 +155,20 @@ static void send_batch(struct e1k_tap_bridge *b, struct e1k_frame *fr, unsigned 
 		int rc = e1k_adapter_send(b->ad, fr + sent, n - sent);
 
 		if (rc == -EINVAL) {
-			/* Longer than the MTU allows: drop this one, go on. */
+			/* Longer than the MTU allows, or an offload request
+			 * the adapter refused: drop this one, go on. */
 			atomic_fetch_add_explicit(&b->to_nic_bad, 1, memory_order_relaxed);
 			sent++;
 			continue;
 		}
 		if (rc < 0)
 			break;             /* -ENETDOWN: paused or halting */
+		for (unsigned i = sent; i < sent + (unsigned)rc; i++) {
+			if (fr[i].gso)
+				CNT_ADD(b, to_nic_gso, 1);
+			if (fr[i].csum)
+				CNT_ADD(b, to_nic_csum, 1);
+		}
 		sent += (unsigned)rc;
 		atomic_fetch_add_explicit(&b->to_nic, (unsigned)rc, memory_order_relaxed);
 		if (sent < n) {
@@ -135,7 +205,7 @@ static void tap_lost(struct e1k_tap_bridge *b, const char *why)
 static void *bridge_thread(void *arg)
 {
 	struct e1k_tap_bridge *b = arg;
-	static _Thread_local uint8_t frames[BRIDGE_BATCH][FRAME_MAX];
+	struct virtio_net_hdr vh;
 	struct e1k_frame fr[BRIDGE_BATCH] = { 0 };
 
 	e1k_rcu_thread_online();
@@ -157,17 +227,26 @@ static void *bridge_thread(void *arg)
 			break;
 		}
 		while (n < BRIDGE_BATCH) {
-			len = tapdev_read(b->fd, frames[n], FRAME_MAX);
+			uint8_t *slot = b->rxbuf + (size_t)n * b->slot_len;
 
+			len = tapdev_read_vnet(b->fd, &vh, slot, b->slot_len);
 			if (len == -EMSGSIZE) {
 				atomic_fetch_add_explicit(&b->to_nic_bad, 1, memory_order_relaxed);
 				continue;
 			}
 			if (len < 0)
 				break;
-			fr[n].data = frames[n];
-			fr[n].len = (uint32_t)len;
-			n++;
+			switch (e1k_vnet_to_frame(&vh, slot, (size_t)len, b->offloads, &fr[n])) {
+			case E1K_VNET_OK:
+				n++;
+				break;
+			case E1K_VNET_UNSUPPORTED:
+				CNT_ADD(b, to_nic_unsupported, 1);
+				break;
+			default:
+				CNT_ADD(b, to_nic_bad_hdr, 1);
+				break;
+			}
 		}
 		if (n && !atomic_load_explicit(&b->unbound, memory_order_acquire))
 			send_batch(b, fr, n);
@@ -210,6 +289,7 @@ int e1k_tap_bridge_start(struct e1k_adapter *ad, const char *name,
 {
 	struct e1k_tap_bridge *b;
 	uint8_t mac[6];
+	unsigned tun = 0;
 	int rc;
 
 	*out = NULL;
@@ -222,7 +302,37 @@ int e1k_tap_bridge_start(struct e1k_adapter *ad, const char *name,
 	b->fd = -1;
 	b->stop_efd = -1;
 
-	rc = tapdev_open(name, b->name);
+	/* The TAP asks the kernel for exactly what the device can finish:
+	 * checksums first, TSO only on top of them (tun's rule too). */
+	{
+		unsigned dev = e1k_adapter_offloads(ad);
+
+		if (dev & E1K_OFFLOAD_TX_CSUM) {
+			b->offloads |= E1K_OFFLOAD_TX_CSUM;
+			tun |= TUN_F_CSUM;
+			if (dev & E1K_OFFLOAD_TSO4) {
+				b->offloads |= E1K_OFFLOAD_TSO4;
+				tun |= TUN_F_TSO4;
+			}
+			if (dev & E1K_OFFLOAD_TSO6) {
+				b->offloads |= E1K_OFFLOAD_TSO6;
+				tun |= TUN_F_TSO6;
+			}
+		}
+		b->offloads |= dev & E1K_OFFLOAD_RX_CSUM;
+	}
+	if (b->offloads & (E1K_OFFLOAD_TSO4 | E1K_OFFLOAD_TSO6))
+		b->slot_len = TAPDEV_GSO_MAX_FRAME;
+	else
+		b->slot_len = e1k_adapter_max_mtu(ad) + FRAME_OVERHEAD;
+	b->rxbuf = malloc(BRIDGE_BATCH * b->slot_len);
+	if (!b->rxbuf) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+
+	rc = tapdev_open_vnet(name, b->name, tun);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot create TAP '%s': %s", name, tapdev_strerror(rc));
 		goto fail;
@@ -276,7 +386,12 @@ int e1k_tap_bridge_start(struct e1k_adapter *ad, const char *name,
 		e1k_adapter_get_stats(ad, &st);
 		(void)e1k_nl_tap_set_carrier(b->nl, b->fd, b->name, st.link_up, NULL);
 	}
-	e1k_log(E1K_LOG_INFO, "tap bridge: %s up", b->name);
+	{
+		char offs[E1K_TAP_OFFLOADS_STRLEN];
+
+		e1k_log(E1K_LOG_INFO, "tap bridge: %s up, offloads: %s", b->name,
+		        e1k_tap_offloads_str(b->offloads, offs, sizeof(offs)));
+	}
 	*out = b;
 	return 0;
 
@@ -291,6 +406,7 @@ fail:
 		close(b->stop_efd);
 	e1k_nl_close(b->nl);
 	tapdev_close(b->fd);
+	free(b->rxbuf);
 	free(b);
 	return rc;
 }
@@ -302,6 +418,42 @@ void e1k_tap_bridge_get_stats(struct e1k_tap_bridge *b, struct e1k_tap_bridge_st
 	st->to_nic_bad = atomic_load(&b->to_nic_bad);
 	st->to_host = atomic_load(&b->to_host);
 	st->to_host_drops = atomic_load(&b->to_host_drops);
+	st->to_nic_bad_hdr = atomic_load(&b->to_nic_bad_hdr);
+	st->to_nic_unsupported = atomic_load(&b->to_nic_unsupported);
+	st->to_nic_gso = atomic_load(&b->to_nic_gso);
+	st->to_nic_csum = atomic_load(&b->to_nic_csum);
+	st->to_host_writes = atomic_load(&b->to_host_writes);
+	st->to_host_merged = atomic_load(&b->to_host_merged);
+	st->offloads = b->offloads;
+}
+
+const char *e1k_tap_offloads_str(unsigned offloads, char *buf, size_t len)
+{
+	static const struct {
+		unsigned bit;
+		const char *word;
+	} words[] = {
+		{ E1K_OFFLOAD_TX_CSUM, "csum" }, { E1K_OFFLOAD_TSO4, "tso4" },
+		{ E1K_OFFLOAD_TSO6, "tso6" }, { E1K_OFFLOAD_RX_CSUM, "rx-csum" },
+	};
+	size_t o = 0;
+
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		int w;
+
+		if (!(offloads & words[i].bit))
+			continue;
+		w = snprintf(buf + o, len - o, "%s%s", o ? " " : "", words[i].word);
+		if (w < 0 || (size_t)w >= len - o)
+			break;
+		o += (size_t)w;
+	}
+	if (!o)
+		snprintf(buf, len, "none");
+	return buf;
 }
 
 const char *e1k_tap_bridge_name(const struct e1k_tap_bridge *b)
@@ -319,5 +471,6 @@ void e1k_tap_bridge_free(struct e1k_tap_bridge *b)
 		rel_tap(b);
 	if (b->stop_efd >= 0)
 		close(b->stop_efd);
+	free(b->rxbuf);
 	free(b);
 }

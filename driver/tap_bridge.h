@@ -14,6 +14,17 @@
  * buffers returned at once.  The TAP and the thread are recorded in the
  * adapter's ledger: the halt's unbind-upper stage stops the thread and
  * removes the TAP.
+ *
+ * Offloads: the TAP carries a virtio-net header (hal/tapdev.h, vnet).  Its
+ * features follow the NIC's (e1k_adapter_offloads at start): with TX checksum
+ * offload the kernel hands over unchecksummed frames, with TSO4/TSO6 also TCP
+ * super-frames of up to 64 KiB, which the bridge passes to the adapter as
+ * e1k_frame offload requests (driver/vnet.h: a header that lies is dropped
+ * and counted, one asking for what was not offered too).  Without TX checksum
+ * offload the TAP asks for nothing and the kernel finishes every frame.
+ * Towards the host, frames the device checksummed are marked DATA_VALID and
+ * runs of one TCP flow in one receive call are coalesced (driver/gro.h) into
+ * one write; every other frame is one write of its own.
  */
 #ifndef E1K_TAP_BRIDGE_H
 #define E1K_TAP_BRIDGE_H
@@ -26,9 +37,23 @@
 struct e1k_tap_bridge;
 
 struct e1k_tap_bridge_stats {
-	uint64_t to_nic, to_nic_busy_drops, to_nic_bad;     /* TAP -> NIC */
-	uint64_t to_host, to_host_drops;                    /* NIC -> TAP */
+	/* TAP -> NIC: frames sent; dropped with the ring full; refused by the
+	 * adapter or longer than the read buffer; vnet header lied; asked for an
+	 * offload not in force; sent with TSO; sent with checksum offload (TSO
+	 * ones included). */
+	uint64_t to_nic, to_nic_busy_drops, to_nic_bad;
+	uint64_t to_nic_bad_hdr, to_nic_unsupported, to_nic_gso, to_nic_csum;
+	/* NIC -> TAP: frames written; frames dropped (the write failed);
+	 * writes (one per packet); frames that went out coalesced with others. */
+	uint64_t to_host, to_host_drops;
+	uint64_t to_host_writes, to_host_merged;
+	unsigned offloads;   /* E1K_OFFLOAD_* in force on this bridge */
 };
+
+/* offloads as words for people: "csum tso4 tso6 rx-csum" (those set, in that
+ * order), or "none".  buf of at least E1K_TAP_OFFLOADS_STRLEN.  Returns buf. */
+#define E1K_TAP_OFFLOADS_STRLEN 32
+const char *e1k_tap_offloads_str(unsigned offloads, char *buf, size_t len);
 
 /* Context: control (the adapter must be Paused or Running).  On failure
  * nothing is left behind and err says why. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -41,10 +42,19 @@ bool tapdev_name_valid(const char *name)
 	return true;
 }
 
-int tapdev_open(const char *name, char ifname_out[TAPDEV_NAMESIZ])
+/* The header both sides agree on: no mergeable-rx-buffers field (that is for
+ * a guest posting several receive buffers per packet; we read into one). */
+#define VNET_HDR_LEN ((int)sizeof(struct virtio_net_hdr))
+_Static_assert(sizeof(struct virtio_net_hdr) == 10, "legacy virtio-net header is 10 bytes");
+
+#define TUN_OFFLOADS_KNOWN (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN | TUN_F_UFO)
+
+static int open_tap(const char *name, char ifname_out[TAPDEV_NAMESIZ], bool vnet,
+                    unsigned offloads)
 {
 	struct ifreq ifr;
 	int fd, err;
+	unsigned short flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL;
 
 	if (!tapdev_name_valid(name))
 		return -EINVAL;
@@ -62,7 +72,9 @@ int tapdev_open(const char *name, char ifname_out[TAPDEV_NAMESIZ])
 	memset(&ifr, 0, sizeof(ifr));
 	/* ifr_flags is a short and IFF_TUN_EXCL is bit 15: the kernel reads the
 	 * field as an unsigned 16-bit mask, so pass the bits through a u16. */
-	ifr.ifr_flags = (short)(unsigned short)(IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL);
+	if (vnet)
+		flags |= IFF_VNET_HDR;
+	ifr.ifr_flags = (short)flags;
 	memcpy(ifr.ifr_name, name, strlen(name) + 1); /* validated: <= 15 + NUL */
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		err = errno;
@@ -73,6 +85,19 @@ int tapdev_open(const char *name, char ifname_out[TAPDEV_NAMESIZ])
 			return -EEXIST;
 		return -err;
 	}
+	if (vnet) {
+		int hl = VNET_HDR_LEN;
+
+		/* 10 is tun's default, but a TAP we did not make may have been
+		 * changed: say it.  TUNSETOFFLOAD also sets the TAP's features
+		 * (the host only hands us work we said we can do). */
+		if (ioctl(fd, TUNSETVNETHDRSZ, &hl) < 0 ||
+		    ioctl(fd, TUNSETOFFLOAD, (unsigned long)offloads) < 0) {
+			err = errno;
+			close(fd);
+			return -err;
+		}
+	}
 	/* Not persistent: TUNSETPERSIST is never set, so the last close of fd
 	 * unregisters the interface. */
 	if (ifname_out) {
@@ -80,6 +105,22 @@ int tapdev_open(const char *name, char ifname_out[TAPDEV_NAMESIZ])
 		ifname_out[TAPDEV_NAMESIZ - 1] = '\0';
 	}
 	return fd;
+}
+
+int tapdev_open(const char *name, char ifname_out[TAPDEV_NAMESIZ])
+{
+	return open_tap(name, ifname_out, false, 0);
+}
+
+int tapdev_open_vnet(const char *name, char ifname_out[TAPDEV_NAMESIZ], unsigned tun_offloads)
+{
+	/* Refused before the TAP exists: TSO needs checksum offload (tun's own
+	 * rule), and an unknown bit would be a typo we never want to pass on. */
+	if ((tun_offloads & ~(unsigned)TUN_OFFLOADS_KNOWN) ||
+	    ((tun_offloads & (TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN | TUN_F_UFO)) &&
+	     !(tun_offloads & TUN_F_CSUM)))
+		return -EINVAL;
+	return open_tap(name, ifname_out, true, tun_offloads);
 }
 
 void tapdev_close(int fd)
@@ -128,6 +169,60 @@ int tapdev_write(int fd, const void *frame, size_t len)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	}
 	if ((size_t)n != len)
+		return -EIO;
+	return 0;
+}
+
+ssize_t tapdev_read_vnet(int fd, struct virtio_net_hdr *vh, void *buf, size_t len)
+{
+	unsigned char spare; /* as in tapdev_read: a frame over len reads as n > len */
+	struct iovec iov[3] = {
+		{ .iov_base = vh, .iov_len = sizeof(*vh) },
+		{ .iov_base = buf, .iov_len = len },
+		{ .iov_base = &spare, .iov_len = 1 },
+	};
+	ssize_t n;
+
+	if (fd < 0 || !vh || (!buf && len))
+		return -EINVAL;
+	do {
+		n = readv(fd, iov, 3);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if (n < VNET_HDR_LEN + TAPDEV_MIN_FRAME || (size_t)n - VNET_HDR_LEN > len)
+		return -EMSGSIZE; /* consumed */
+	return n - VNET_HDR_LEN;
+}
+
+int tapdev_writev_vnet(int fd, const struct virtio_net_hdr *vh, const struct iovec *iov,
+                       unsigned niov)
+{
+	struct iovec v[TAPDEV_MAX_IOV + 1];
+	size_t len = 0;
+	ssize_t n;
+
+	if (fd < 0 || !vh || !iov || niov == 0 || niov > TAPDEV_MAX_IOV)
+		return -EINVAL;
+	v[0].iov_base = (void *)vh;
+	v[0].iov_len = sizeof(*vh);
+	for (unsigned i = 0; i < niov; i++) {
+		if (!iov[i].iov_base && iov[i].iov_len)
+			return -EINVAL;
+		len += iov[i].iov_len;
+		v[i + 1] = iov[i];
+	}
+	if (len < TAPDEV_MIN_FRAME || len > TAPDEV_GSO_MAX_FRAME)
+		return -EINVAL;
+	do {
+		n = writev(fd, v, (int)niov + 1);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == EIO)
+			return -ENETDOWN;
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	}
+	if ((size_t)n != len + sizeof(*vh))
 		return -EIO;
 	return 0;
 }

@@ -165,6 +165,43 @@ static void test_halt(void)
 	free(t);
 }
 
+/* e1kd's status and stats with a TAP bridge (cli/e1kd.c): the offloads in
+ * force as one row of words, "none" when there are none; the bridge's
+ * counters as tap.* rows. */
+static void test_status_offloads(void)
+{
+	int rc;
+	char *t = render(ctl_render_table,
+	                 "{\"device\":\"sim:82574l\",\"state\":\"Running\",\"tap\":\"e1k0\","
+	                 "\"offloads\":\"csum tso4 tso6 rx-csum\",\"pid\":1}", &rc);
+
+	REQUIRE(t);
+	CHECK_EQ(rc, 0);
+	CHECK(has_row(t, "tap", "e1k0"));
+	CHECK(has_row(t, "offloads", "csum tso4 tso6 rx-csum"));
+	free(t);
+	t = render(ctl_render_table, "{\"tap\":\"e1k0\",\"offloads\":\"none\"}", &rc);
+	REQUIRE(t);
+	CHECK(has_row(t, "offloads", "none"));
+	free(t);
+	t = render(ctl_render_table, "{\"tap\":null,\"offloads\":null}", &rc);
+	REQUIRE(t);
+	CHECK(has_row(t, "offloads", "null"));
+	free(t);
+	t = render(ctl_render_table,
+	           "{\"tap\":{\"to_nic\":5,\"to_nic_bad_hdr\":1,\"to_nic_unsupported\":2,"
+	           "\"to_nic_gso\":3,\"to_host\":40,\"to_host_writes\":4,\"to_host_merged\":38,"
+	           "\"offloads\":\"csum rx-csum\"}}", &rc);
+	REQUIRE(t);
+	CHECK(has_row(t, "tap.to_nic_bad_hdr", "1"));
+	CHECK(has_row(t, "tap.to_nic_unsupported", "2"));
+	CHECK(has_row(t, "tap.to_nic_gso", "3"));
+	CHECK(has_row(t, "tap.to_host_writes", "4"));
+	CHECK(has_row(t, "tap.to_host_merged", "38"));
+	CHECK(has_row(t, "tap.offloads", "csum rx-csum"));
+	free(t);
+}
+
 /* Issue 17: rows, key paths and time bounded (a hostile peer's response). */
 static void test_limits(void)
 {
@@ -202,6 +239,7 @@ int main(void)
 	static const struct tl_case cases[] = {
 		TL_CASE(test_table),
 		TL_CASE(test_halt),
+		TL_CASE(test_status_offloads),
 		TL_CASE(test_limits),
 	};
 

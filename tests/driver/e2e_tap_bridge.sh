@@ -18,7 +18,11 @@ PINGS=${E2E_PINGS:-300}
 BYTES=${E2E_BYTES:-4000000}
 
 e2e_start "$MODEL" "$IRQ" --report "$tmp/report.json"
-"$E1KCTL" --ctl "$ctl" status
+st=$("$E1KCTL" --ctl "$ctl" status)
+echo "$st"
+# The bridge's offloads in force: words, or "none" while the device has none.
+echo "$st" | grep -Eq '^offloads +(none|csum( tso4)?( tso6)?( rx-csum)?|rx-csum)$' ||
+	die "status shows no offloads row"
 
 echo "== ping A -> B ($PINGS)"
 out=$(ip netns exec "$NSA" ping -q -c "$PINGS" -i 0.005 -W 2 198.18.0.2) || true
@@ -69,7 +73,12 @@ echo "server: $server"
 [[ "$client" == "$server" ]] || die "TCP transfer corrupted or short"
 python3 -c "print('throughput: %.1f Mbit/s' % ($BYTES * 8 / ($t1 - $t0) / 1e6))"
 
-"$E1KCTL" --ctl "$ctl" stats
+st=$("$E1KCTL" --ctl "$ctl" stats)
+echo "$st"
+# Towards the host: one write per packet, never more writes than frames.
+w=$(echo "$st" | awk '$1 == "tap.to_host_writes" {print $2}')
+h=$(echo "$st" | awk '$1 == "tap.to_host" {print $2}')
+[[ -n $w && -n $h ]] && ((w > 0 && w <= h)) || die "tap.to_host_writes $w, tap.to_host $h"
 
 echo "== halt"
 "$E1KCTL" --ctl "$ctl" --json halt --reason stopped >"$tmp/halt.json" || die "e1kctl halt exited $?"
