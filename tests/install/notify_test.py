@@ -3,9 +3,10 @@
 systemd: it binds the unix datagram socket, passes it in NOTIFY_SOCKET and
 starts e1kd on the software model.
 
-  path, abstract  (NOTIFY_SOCKET a path, then "@name"): READY=1 arrives, and
-                  at that moment e1kctl status answers "Running" (ready means
-                  Running and listening); no STOPPING=1 before it; after
+  path, abstract  (NOTIFY_SOCKET a path, then "@name"): READY=1 arrives; e1kd
+                  stopped (SIGSTOP) as it does already has its control socket,
+                  and then answers "Running" (ready means Running and
+                  listening); no STOPPING=1 before it; after
                   `e1kctl halt` STOPPING=1 with STATUS=halting (stopped), then
                   STATUS=halted; exit 0
   sigterm         SIGTERM: STOPPING=1, reason stopped
@@ -111,10 +112,17 @@ def case_run(name, abstract, stop):
     mgr = Manager(tmp, abstract)
     p = start(tmp, mgr.env, sock)
     ready = mgr.wait_for("READY=1")
-    # Read the state the moment READY=1 is in: it must already be Running.
+    # Freeze e1kd the moment READY=1 is in (before it can go on starting):
+    # its control socket must exist already; then it must answer Running.
+    sock_then = None
+    if ready:
+        p.send_signal(signal.SIGSTOP)
+        sock_then = os.path.exists(sock)
+        p.send_signal(signal.SIGCONT)
     st = state(sock) if ready else "-"
     result(name + "_ready", ready, "no READY=1 in 30 s: %r" % mgr.msgs)
     if ready:
+        result(name + "_listening_when_ready", sock_then, "no control socket yet")
         result(name + "_running_when_ready", st == "Running", "status says %s" % st)
         result(name + "_no_stopping_before_ready",
                mgr.index("STOPPING=1") < 0 or mgr.index("STOPPING=1") > mgr.index("READY=1"),
