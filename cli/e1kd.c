@@ -38,7 +38,9 @@
 #include "mac.h"
 #include "num.h"
 #include "reasons.h"
+#include "rt_sched.h"
 #include "safe_path.h"
+#include "sd_notify.h"
 #include "sim.h"
 #include "tap_bridge.h"
 #include "vfio.h"
@@ -52,6 +54,8 @@ struct daemon {
 	const char *ctl_path;
 	const char *report_path;
 	bool noiommu;
+	unsigned rt_prio;             /* --rt-prio, 0: none */
+	struct sd_notifier notify;    /* $NOTIFY_SOCKET, or disabled */
 	struct e1k_config cfg;
 
 	struct hal_dev *hw;
@@ -104,9 +108,16 @@ static void usage(FILE *f)
 "  --noiommu            accept a device in vfio's no-IOMMU mode (/dev/vfio/noiommu-N):\n"
 "                       unsafe, the device can DMA anywhere in memory; DMA memory\n"
 "                       is then locked and must be physically contiguous (huge pages)\n"
+"  --rt-prio N          SCHED_FIFO priority N (1..99) for the interrupt thread and\n"
+"                       the DPC workers; refused at startup (exit 1) unless the\n"
+"                       kernel allows it: CAP_SYS_NICE or RLIMIT_RTPRIO >= N\n"
 "  --log-level L        error | warn | info | debug (default info)\n"
 "  -h, --help           this text\n"
 "  -V, --version        version\n"
+"\n"
+"Environment: E1KD_CTL (see --ctl); NOTIFY_SOCKET (set by systemd for a\n"
+"Type=notify unit): READY=1 once the adapter is Running and the control\n"
+"socket listens, STOPPING=1 when a halt starts, STATUS= along the way.\n"
 "\n"
 "Halt triggers: a VFIO removal request -> disabled; the device reading all\n"
 "ones -> surprise-removed; a transmit hang -> failed; `e1kctl halt --reason R`\n"
@@ -198,6 +209,18 @@ static void install_fatal_handlers(void)
 		sigaction(fatal_signals[i], &sa, NULL);
 }
 
+/* ---- the service manager (sd_notify.h) ---- */
+
+/* A message lost is only logged: the manager's timeout is its own answer. */
+static void notify(struct daemon *d, const char *msg)
+{
+	int rc = sd_notifier_send(&d->notify, msg);
+
+	if (rc < 0)
+		e1k_log(E1K_LOG_WARN, "NOTIFY_SOCKET: cannot send '%.*s': %s",
+		        (int)strcspn(msg, "\n"), msg, strerror(-rc));
+}
+
 /* ---- halt ---- */
 
 static int do_halt(struct daemon *d, enum e1k_halt_reason reason, const char *why)
@@ -206,7 +229,12 @@ static int do_halt(struct daemon *d, enum e1k_halt_reason reason, const char *wh
 
 	pthread_mutex_lock(&d->halt_lock);
 	if (!d->halted) {
+		char msg[256];
+
 		e1k_log(E1K_LOG_INFO, "halting (%s): %s", e1k_halt_reason_name(reason), why);
+		snprintf(msg, sizeof(msg), "STOPPING=1\nSTATUS=halting (%s): %s",
+		         e1k_halt_reason_name(reason), why);
+		notify(d, msg);
 		/* After Halted the fatal path must not touch the (closed) device. */
 		fatal_adapter = NULL;
 		d->halt_rc = e1k_adapter_halt(d->ad, reason, &d->report);
@@ -214,6 +242,10 @@ static int do_halt(struct daemon *d, enum e1k_halt_reason reason, const char *wh
 		e1k_log(d->halt_rc ? E1K_LOG_WARN : E1K_LOG_INFO, "halted in %.1f ms%s",
 		        (double)d->report.total_ns / 1e6,
 		        d->halt_rc ? ": a stage failed or timed out (see the report)" : "");
+		snprintf(msg, sizeof(msg), "STATUS=halted (%s) in %.1f ms%s",
+		         e1k_halt_reason_name(reason), (double)d->report.total_ns / 1e6,
+		         d->halt_rc ? ": a stage failed or timed out" : "");
+		notify(d, msg);
 	}
 	rc = d->halt_rc;
 	pthread_mutex_unlock(&d->halt_lock);
@@ -750,7 +782,7 @@ static int write_report(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .trigger_efd = -1 };
+	struct daemon d = { .trigger_efd = -1, .notify = { .fd = -1 } };
 	struct e1kd_args args;
 	char err[512], *arg_err;
 	size_t arg_errlen = 160;
@@ -789,8 +821,18 @@ int main(int argc, char **argv)
 	d.ctl_path = args.ctl_path;
 	d.report_path = args.report_path;
 	d.noiommu = args.noiommu;
+	d.rt_prio = args.rt_prio;
 	d.cfg = args.cfg;
 	e1k_log_set_level(args.log_level);
+	/* Refused before anything starts, with the reason; applied to the
+	 * adapter's threads once they exist (after initialize). */
+	if (d.rt_prio && rt_sched_check(d.rt_prio, err, sizeof(err)) < 0) {
+		fprintf(stderr, "e1kd: --rt-prio %u: %s\n", d.rt_prio, err);
+		return 1;
+	}
+	/* Before any thread: it reads and unsets the environment. */
+	if (sd_notifier_open(&d.notify, err, sizeof(err)) < 0)
+		e1k_log(E1K_LOG_WARN, "%s; not notifying the service manager", err);
 	/* Checked now so a path another user could redirect is refused before
 	 * the device is touched; write_report() checks again at the end. */
 	if (d.report_path && safe_path_check_target(d.report_path, err, sizeof(err)) < 0) {
@@ -834,6 +876,24 @@ int main(int argc, char **argv)
 	}
 	/* From here every exit path goes through the halt. */
 	fatal_adapter = d.ad;
+	if (d.rt_prio) {
+		/* The adapter's own threads, by the names irq/ gives them. */
+		static const char *const rt_threads[] = { "e1k-irq", "e1k-dpc", NULL };
+		unsigned want = 1 + d.cfg.dpc_workers;
+
+		rc = rt_sched_apply(d.rt_prio, rt_threads, err, sizeof(err));
+		if (rc >= 0 && (unsigned)rc != want)
+			snprintf(err, sizeof(err), "found %d interrupt and DPC threads, expected %u",
+			         rc, want);
+		if (rc < 0 || (unsigned)rc != want) {
+			fprintf(stderr, "e1kd: --rt-prio %u: %s\n", d.rt_prio, err);
+			startup_failed = true;
+			do_halt(&d, E1K_HALT_INITIALIZATION_FAILED, "--rt-prio could not be applied");
+			goto out_halted;
+		}
+		e1k_log(E1K_LOG_INFO, "SCHED_FIFO priority %u: the interrupt thread and %u DPC workers",
+		        d.rt_prio, d.cfg.dpc_workers);
+	}
 	if (d.tap) {
 		rc = e1k_tap_bridge_start(d.ad, d.tap, &d.bridge, err, sizeof(err));
 		if (rc < 0) {
@@ -861,6 +921,17 @@ int main(int argc, char **argv)
 	}
 	e1k_log(E1K_LOG_INFO, "%s running; control socket %s%s%s", d.device, d.ctl_path,
 	        d.bridge ? "; tap " : "", d.bridge ? e1k_tap_bridge_name(d.bridge) : "");
+	/* Ready means Running with the control socket listening (so a unit's
+	 * ExecStop can halt); a halt that already began (a fault) is left to
+	 * the loop, which reports STOPPING instead. */
+	if (e1k_adapter_state(d.ad) == E1K_STATE_RUNNING) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "READY=1\nSTATUS=running: %s, control socket %s%s%s",
+		         d.device, d.ctl_path, d.bridge ? ", tap " : "",
+		         d.bridge ? e1k_tap_bridge_name(d.bridge) : "");
+		notify(&d, msg);
+	}
 
 	for (;;) {
 		struct pollfd pfd[2] = {
@@ -931,6 +1002,7 @@ out_halted:
 out_rcu:
 	e1k_rcu_thread_offline();
 out:
+	sd_notifier_close(&d.notify);
 	if (sfd >= 0)
 		close(sfd);
 	if (d.trigger_efd >= 0)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "num.h"
+#include "rt_sched.h"
 #include "tapdev.h"
 
 /* Strict (hal/num.h): "+4", " 4", "4 " and wrap-arounds such as
@@ -45,6 +46,7 @@ int e1kd_parse_args(int argc, char **argv, struct e1kd_args *out, char *err, siz
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "halt-when-unbound", no_argument, NULL, 'u' },
 		{ "noiommu", no_argument, NULL, 'n' },
+		{ "rt-prio", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },
@@ -84,6 +86,13 @@ int e1kd_parse_args(int argc, char **argv, struct e1kd_args *out, char *err, siz
 			break;
 		case 'R':
 			if (parse_uint("--rx-ring", optarg, 0, 1u << 20, &cfg->rx_ring_size, err, errlen) < 0)
+				return -EINVAL;
+			break;
+		case 'P':
+			/* Whether the kernel allows it is e1kd's check (rt_sched.h):
+			 * parsing has no side effects. */
+			if (parse_uint("--rt-prio", optarg, RT_SCHED_PRIO_MIN, RT_SCHED_PRIO_MAX,
+			               &out->rt_prio, err, errlen) < 0)
 				return -EINVAL;
 			break;
 		case 'I':

@@ -41,6 +41,8 @@ struct e1kd_args {
 	const char *ctl_path;      /* --ctl, else $E1KD_CTL, else E1KD_DEFAULT_CTL */
 	const char *report_path;   /* --report, or NULL */
 	bool noiommu;              /* --noiommu: accept a vfio no-IOMMU group */
+	unsigned rt_prio;          /* --rt-prio: SCHED_FIFO priority 1..99 for the irq
+	                            * thread and DPC workers; 0: not asked (SCHED_OTHER) */
 	struct e1k_config cfg;     /* defaults + options; pool size derived; validated (RUN) */
 	enum e1k_log_level log_level;  /* --log-level, default info */
 };
