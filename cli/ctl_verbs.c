@@ -38,7 +38,8 @@ const struct ctl_verb ctl_verbs[] = {
 	V(PROMISC, "PROMISC", NULL, "ON|OFF", 1, 1, "promisc", "on|off", 1, 1,
 	  "promiscuous receive on or off", NULL, 0),
 	V(MTU, "MTU", NULL, "N", 1, 1, "mtu", "N", 1, 1,
-	  "set the MTU (68..1500)", NULL, 0),
+	  "set the MTU (68 to the part's limit: 16110 on an 82540EM,",
+	  "9216 on an 82574L); the TAP follows", CTL_VERB_NEEDS_DEVICE),
 	V(FAULT, "FAULT", NULL, "NAME [ON|OFF]", 1, 2, "fault", "NAME [on|off]", 1, 2,
 	  "inject (on, the default) or clear a fault.  On a sim",
 	  "device NAME is surprise-remove, remove-request, hang,\n"

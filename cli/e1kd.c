@@ -111,6 +111,10 @@ static void usage(FILE *f)
 "  --rt-prio N          SCHED_FIFO priority N (1..99) for the interrupt thread and\n"
 "                       the DPC workers; refused at startup (exit 1) unless the\n"
 "                       kernel allows it: CAP_SYS_NICE or RLIMIT_RTPRIO >= N\n"
+"  --offloads LIST      what the NIC may offload: all (default), none, or a comma-\n"
+"                       separated list of csum, tso4, tso6, rx-csum (the part's\n"
+"                       own limits apply: the 82540EM has no tso6); the TAP asks\n"
+"                       the kernel for the same\n"
 "  --log-level L        error | warn | info | debug (default info)\n"
 "  -h, --help           this text\n"
 "  -V, --version        version\n"
@@ -561,7 +565,7 @@ static int verb_promisc(struct daemon *d, const struct ctl_verb *v, const struct
 static int verb_mtu(struct daemon *d, const struct ctl_verb *v, const struct ctl_request *r,
                     struct jbuf *o, char *err, size_t errlen)
 {
-	unsigned mtu, max = e1k_adapter_max_mtu(d->ad);
+	unsigned mtu, old, max = e1k_adapter_max_mtu(d->ad);
 	int rc;
 
 	(void)v;
@@ -578,12 +582,19 @@ static int verb_mtu(struct daemon *d, const struct ctl_verb *v, const struct ctl
 		         E1K_MTU_MIN, max, r->argv[0]);
 		return -EINVAL;
 	}
+	old = (unsigned)e1k_adapter_get_mtu(d->ad);
 	rc = e1k_adapter_set_mtu(d->ad, mtu);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot set the MTU in state %s: %s",
 		         e1k_state_name(e1k_adapter_state(d->ad)),
 		         rc == -EPERM ? "not while halting, halted or initializing" :
 		         rc == -ENODEV ? "the device is gone" : strerror(-rc));
+		return rc;
+	}
+	/* The TAP follows, or neither changes: a TAP with a larger MTU than the
+	 * NIC's would hand e1kd frames it must refuse. */
+	if (d->bridge && (rc = e1k_tap_bridge_set_mtu(d->bridge, mtu, err, errlen)) < 0) {
+		(void)e1k_adapter_set_mtu(d->ad, old);
 		return rc;
 	}
 	jb_obj_begin(o, NULL);

@@ -30,6 +30,42 @@ static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, 
 	return rc < 0 ? -EINVAL : 0;
 }
 
+/* "all", "none", or names from the list below separated by commas (each
+ * once, none empty): the offloads the adapter may use. */
+static int parse_offloads(const char *s, unsigned *out)
+{
+	static const struct { const char *name; unsigned bit; } names[] = {
+		{ "csum", E1K_OFFLOAD_TX_CSUM }, { "tso4", E1K_OFFLOAD_TSO4 },
+		{ "tso6", E1K_OFFLOAD_TSO6 }, { "rx-csum", E1K_OFFLOAD_RX_CSUM },
+	};
+	unsigned v = 0;
+
+	if (strcmp(s, "all") == 0) {
+		*out = ~0u;
+		return 0;
+	}
+	if (strcmp(s, "none") == 0) {
+		*out = 0;
+		return 0;
+	}
+	for (;;) {
+		size_t n = strcspn(s, ",");
+		unsigned bit = 0;
+
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strlen(names[i].name) == n && strncmp(s, names[i].name, n) == 0)
+				bit = names[i].bit;
+		if (!bit || (v & bit))
+			return -EINVAL;
+		v |= bit;
+		if (s[n] == '\0')
+			break;
+		s += n + 1;
+	}
+	*out = v;
+	return 0;
+}
+
 int e1kd_parse_args(int argc, char **argv, struct e1kd_args *out, char *err, size_t errlen)
 {
 	static const struct option opts[] = {
@@ -47,6 +83,7 @@ int e1kd_parse_args(int argc, char **argv, struct e1kd_args *out, char *err, siz
 		{ "halt-when-unbound", no_argument, NULL, 'u' },
 		{ "noiommu", no_argument, NULL, 'n' },
 		{ "rt-prio", required_argument, NULL, 'P' },
+		{ "offloads", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },
@@ -94,6 +131,13 @@ int e1kd_parse_args(int argc, char **argv, struct e1kd_args *out, char *err, siz
 			if (parse_uint("--rt-prio", optarg, RT_SCHED_PRIO_MIN, RT_SCHED_PRIO_MAX,
 			               &out->rt_prio, err, errlen) < 0)
 				return -EINVAL;
+			break;
+		case 'O':
+			if (parse_offloads(optarg, &cfg->offloads) < 0) {
+				snprintf(err, errlen, "--offloads must be all, none or a comma-separated list of "
+				         "csum, tso4, tso6, rx-csum (got '%s')", optarg);
+				return -EINVAL;
+			}
 			break;
 		case 'I':
 			if (parse_uint("--itr-ns", optarg, 0, 65535u * 256u, &cfg->itr_ns, err, errlen) < 0)

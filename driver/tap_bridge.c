@@ -411,6 +411,16 @@ fail:
 	return rc;
 }
 
+int e1k_tap_bridge_set_mtu(struct e1k_tap_bridge *b, unsigned mtu, char *err, size_t errlen)
+{
+	int rc = e1k_nl_link_set(b->nl, b->name, NULL, (int)mtu, -1);
+
+	if (rc < 0)
+		snprintf(err, errlen, "cannot set the MTU of TAP '%s' to %u: %s", b->name, mtu,
+		         e1k_nl_strerror(rc));
+	return rc;
+}
+
 void e1k_tap_bridge_get_stats(struct e1k_tap_bridge *b, struct e1k_tap_bridge_stats *st)
 {
 	st->to_nic = atomic_load(&b->to_nic);

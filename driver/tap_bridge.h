@@ -61,6 +61,9 @@ int  e1k_tap_bridge_start(struct e1k_adapter *ad, const char *name,
                           struct e1k_tap_bridge **out, char *err, size_t errlen);
 void e1k_tap_bridge_get_stats(struct e1k_tap_bridge *b, struct e1k_tap_bridge_stats *st);
 const char *e1k_tap_bridge_name(const struct e1k_tap_bridge *b);
+/* The TAP's MTU follows the NIC's (`e1kctl mtu`): set it on the host
+ * interface.  0 or a negative errno with a reason in err.  Context: control. */
+int  e1k_tap_bridge_set_mtu(struct e1k_tap_bridge *b, unsigned mtu, char *err, size_t errlen);
 /* Free the object; the adapter must have been halted (which released the TAP
  * and the thread).  NULL ok. */
 void e1k_tap_bridge_free(struct e1k_tap_bridge *b);

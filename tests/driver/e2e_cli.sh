@@ -57,7 +57,7 @@ wait_for driver_up 20 "$E1KCTL" --ctl "$ctl" status && ok driver_up
 expect second_driver_refused 1 "in use|another e1kd|EADDRINUSE|address already" \
 	"$E1KD" --device sim:82540em --ctl "$ctl"
 expect refused_request_exit4 4 "already" "$E1KCTL" --ctl "$ctl" restart
-expect bad_mtu_local_usage_error 2 "68 to 1500" "$E1KCTL" --ctl "$ctl" mtu 1501
+expect bad_mtu_local_usage_error 2 "68 to 16110" "$E1KCTL" --ctl "$ctl" mtu 16111
 expect filter_add 0 "" "$E1KCTL" --ctl "$ctl" filter add 02:00:00:00:00:42
 expect filter_list 0 "02:00:00:00:00:42" "$E1KCTL" --ctl "$ctl" filter list
 expect shutdown 0 "Shutdown" "$E1KCTL" --ctl "$ctl" shutdown

@@ -29,6 +29,35 @@ static void test_defaults(void)
 	CHECK(a.report_path == NULL);
 	CHECK_EQ(a.cfg.dpc_workers, 2);
 	CHECK_EQ(a.cfg.irq_mode, E1K_IRQ_AUTO);
+	CHECK_EQ(a.cfg.offloads, ~0u);
+}
+
+static void test_offloads(void)
+{
+	struct e1kd_args a;
+	char err[256];
+	int rc;
+
+	PARSE(&a, err, "--device", "sim:82540em", "--offloads", "none");
+	CHECK_EQ(rc, 0);
+	CHECK_EQ(a.cfg.offloads, 0);
+	PARSE(&a, err, "--device", "sim:82540em", "--offloads", "csum,rx-csum");
+	CHECK_EQ(rc, 0);
+	CHECK_EQ(a.cfg.offloads, E1K_OFFLOAD_TX_CSUM | E1K_OFFLOAD_RX_CSUM);
+	PARSE(&a, err, "--device", "sim:82540em", "--offloads", "tso6,tso4");
+	CHECK_EQ(rc, 0);
+	CHECK_EQ(a.cfg.offloads, E1K_OFFLOAD_TSO4 | E1K_OFFLOAD_TSO6);
+	PARSE(&a, err, "--device", "sim:82540em", "--offloads", "all");
+	CHECK_EQ(rc, 0);
+	CHECK_EQ(a.cfg.offloads, ~0u);
+	/* Unknown, repeated, empty or trailing names are refused. */
+	static char *bad[] = { "tso", "csum,csum", "csum,", ",csum", "", "csum,,tso4", "ALL",
+	                             "csum,none" };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		PARSE(&a, err, "--device", "sim:82540em", "--offloads", bad[i]);
+		CHECK_EQ(rc, -EINVAL);
+		CHECK(strstr(err, "--offloads must be all, none or") != NULL);
+	}
 }
 
 static void test_options(void)
@@ -89,6 +118,7 @@ int main(int argc, char **argv)
 {
 	static const struct tl_case cases[] = {
 		TL_CASE(test_defaults), TL_CASE(test_options), TL_CASE(test_usage_errors),
+		TL_CASE(test_offloads),
 	};
 
 	return tl_main(argc, argv, cases, TL_N(cases));

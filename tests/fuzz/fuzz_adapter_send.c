@@ -201,13 +201,13 @@ static void op_tap(struct run *r, unsigned mtu)
 
 static void op_mtu(struct run *r)
 {
-	static const unsigned edges[8] = { 68, 576, 1500, 67, 1501, 0, 9000, 1280 };
+	static const unsigned edges[8] = { 68, 576, 1500, 67, 1501, 0, 9000, 16111 };
 	uint8_t sel = fuzz_u8(&r->in);
 	unsigned mtu = sel & 8u ? fuzz_u16(&r->in) : edges[sel & 7u];
 	int before = e1k_adapter_get_mtu(ad);
 	int rc = e1k_adapter_set_mtu(ad, mtu);
 
-	if (mtu >= 68 && mtu <= 1500) {
+	if (mtu >= E1K_MTU_MIN && mtu <= e1k_adapter_max_mtu(ad)) {
 		FUZZ_CHECK(rc == 0, "set_mtu(%u): %d", mtu, rc);
 		FUZZ_CHECK(e1k_adapter_get_mtu(ad) == (int)mtu, "MTU not applied");
 	} else {
