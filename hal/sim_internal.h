@@ -163,6 +163,7 @@ struct sim_txctx {
 struct sim_txcur {
 	uint32_t len;
 	bool     dropped;     /* a buffer faulted or the frame outgrew its limit */
+	bool     too_long;    /* ... the latter */
 	bool     active;
 	bool     ext;         /* first descriptor was a data descriptor */
 	bool     tso;         /* ... with DCMD.TSE: gathered into sim_tso.pkt */

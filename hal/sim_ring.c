@@ -149,9 +149,10 @@ static void tx_complete(struct sim_dev *d)
 	if (cur->tso) {
 		d->tso.ctx = cur->ctx;
 		d->tso.popts = cur->popts;
-		if (cur->dropped || !sim_tso_start_locked(d, cur->len))
-			d->tx_bad_offload++;   /* (a faulted buffer: counted as a DMA fault too) */
-		else
+		/* A faulted buffer is counted as a DMA fault only. */
+		if (cur->too_long || (!cur->dropped && !sim_tso_start_locked(d, cur->len)))
+			d->tx_bad_offload++;
+		else if (!cur->dropped)
 			tso_pump(d);
 		return;
 	}
@@ -207,7 +208,8 @@ static void tx_desc(struct sim_dev *d, const struct e1000_tx_desc *desc)
 	if (len && !cur->dropped) {
 		uint32_t want = cur->len + len;
 
-		if (want > limit || !sim_frame_reserve(f, want) ||
+		cur->too_long = want > limit;
+		if (cur->too_long || !sim_frame_reserve(f, want) ||
 		    sim_dma_read(d, addr, f->buf + cur->len, len) != 0)
 			cur->dropped = true;
 		else
