@@ -52,23 +52,6 @@ void e1k_request_halt(struct e1k_adapter *ad, enum e1k_halt_reason r, const char
 		ad->owner.halt_needed(ad->owner.ctx, r, why);
 }
 
-/* Give the ring's buffers that take() hands back to the pool; count them. */
-static unsigned tx_give_back(struct e1k_adapter *ad,
-                             unsigned (*take)(struct tx_ring *, uint32_t *, unsigned),
-                             atomic_ulong *counter)
-{
-	uint32_t bufs[TX_BATCH];
-	unsigned n, total = 0;
-
-	while ((n = take(ad->tx, bufs, TX_BATCH)) > 0) {
-		pkt_pool_put(ad->pool, bufs, n);
-		total += n;
-	}
-	if (total)
-		atomic_fetch_add_explicit(counter, total, memory_order_relaxed);
-	return total;
-}
-
 /* Caller holds tx_lock.  Returns completed frames. */
 unsigned e1k_tx_reclaim_locked(struct e1k_adapter *ad)
 {
@@ -84,10 +67,19 @@ unsigned e1k_tx_reclaim_locked(struct e1k_adapter *ad)
 	return total;
 }
 
-/* Caller holds tx_lock and has stopped the transmitter. */
+/* Caller holds tx_lock and has stopped the transmitter.  Returns aborted frames. */
 unsigned e1k_tx_abort_locked(struct e1k_adapter *ad)
 {
-	return tx_give_back(ad, tx_ring_abort, &ad->tx_aborted);
+	uint32_t bufs[TX_SEGS];
+	unsigned n, frames, total = 0;
+
+	while ((n = tx_ring_abort_frames(ad->tx, bufs, TX_SEGS, &frames)) > 0) {
+		pkt_pool_put(ad->pool, bufs, n);
+		total += frames;
+	}
+	if (total)
+		atomic_fetch_add_explicit(&ad->tx_aborted, total, memory_order_relaxed);
+	return total;
 }
 
 /* Buffers a frame of len bytes takes. */

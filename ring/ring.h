@@ -166,6 +166,10 @@ unsigned tx_ring_reclaim(struct tx_ring *r, uint32_t *bufs, unsigned max);
  * Context: the ring's owner / control.  Locks: none.  May block: no.
  */
 unsigned tx_ring_abort(struct tx_ring *r, uint32_t *bufs, unsigned max);
+/* abort, reporting whole frames as well: *frames (may be NULL) gets how many
+ * frames ended among the buffers returned (parked ones: when the last parked
+ * buffer is returned), so calls until 0 add up to every frame aborted. */
+unsigned tx_ring_abort_frames(struct tx_ring *r, uint32_t *bufs, unsigned max, unsigned *frames);
 
 /* Descriptors owned by the device (submitted, not yet reclaimed/aborted),
  * context descriptors included. */

@@ -83,6 +83,7 @@ struct tx_ring {
 	uint16_t             *rs_slot;      /* [ndesc] RS descriptor of each in-flight slot's batch */
 	uint32_t             *parked;       /* [ndesc] in flight when hw_setup ran */
 	unsigned              nparked;
+	unsigned              nparked_frames;   /* whole frames among them */
 	bool                  ctx_valid;    /* ctx_lo/hi: the last context written */
 	uint64_t              ctx_lo, ctx_hi;
 	struct tx_ring_stats  st;
@@ -169,6 +170,7 @@ void tx_ring_hw_setup(struct tx_ring *r)
 
 		if (buf != PKT_BUF_NONE)         /* not a context slot */
 			r->parked[r->nparked++] = buf;
+		r->nparked_frames += r->rs_slot[r->next_clean] >> 15;   /* RS_SLOT_EOP */
 		r->slot_buf[r->next_clean] = PKT_BUF_NONE;
 		r->next_clean = (r->next_clean + 1) & r->mask;
 		r->in_flight--;
@@ -469,12 +471,24 @@ unsigned tx_ring_reclaim(struct tx_ring *r, uint32_t *bufs, unsigned max)
 
 unsigned tx_ring_abort(struct tx_ring *r, uint32_t *bufs, unsigned max)
 {
-	unsigned got = 0;
+	return tx_ring_abort_frames(r, bufs, max, NULL);
+}
 
+unsigned tx_ring_abort_frames(struct tx_ring *r, uint32_t *bufs, unsigned max, unsigned *frames)
+{
+	unsigned got = 0, nframes = 0;
+
+	if (frames)
+		*frames = 0;
 	if (!r || !bufs || max == 0)
 		return 0;
 	while (got < max && r->nparked > 0)
 		bufs[got++] = r->parked[--r->nparked];
+	/* Parked frames count once their last buffer is handed back. */
+	if (r->nparked == 0) {
+		nframes = r->nparked_frames;
+		r->nparked_frames = 0;
+	}
 	/* Context slots go with the frame they precede, even past max, so
 	 * in_flight == 0 whenever this returns 0. */
 	while (r->in_flight > 0) {
@@ -487,6 +501,7 @@ unsigned tx_ring_abort(struct tx_ring *r, uint32_t *bufs, unsigned max)
 			bufs[got++] = buf;
 			r->slot_buf[slot] = PKT_BUF_NONE;
 		}
+		nframes += r->rs_slot[slot] >> 15;   /* RS_SLOT_EOP */
 		txd_clear(&r->desc[slot]);
 		r->next_clean = (slot + 1) & r->mask;
 		r->in_flight--;
@@ -495,6 +510,8 @@ unsigned tx_ring_abort(struct tx_ring *r, uint32_t *bufs, unsigned max)
 	 * held is not to be relied on. */
 	r->ctx_valid = false;
 	r->st.aborted += got;
+	if (frames)
+		*frames = nframes;
 	return got;
 }
 
