@@ -20,7 +20,11 @@
  *   throttled by ITR: that p99 is what a loaded driver shows.
  *   --rt PRIO (an experiment) first gives the adapter's irq thread and DPC
  *   workers SCHED_FIFO PRIO, as the kernel's threaded interrupt handlers have.
- *   Prints {"idle":{"p50_us":..,"p99_us":..,"max_us":..,"n":..},"loaded":{..}}.
+ *   The DPC runs on the interrupt thread when it was idle (one wake-up, the
+ *   default of irq_thread.h), else on a DPC worker: dpc_on_irq_thread counts
+ *   the answered probes whose DPC ran on the interrupt thread.
+ *   Prints {"idle":{"p50_us":..,"p99_us":..,"max_us":..,"n":..,
+ *   "dpc_on_irq_thread":..},"loaded":{..}}.
  *
  * tx / rx: fixed workloads for callgrind (scripts/bench counts the
  *   instructions executed inside e1k_adapter_send, isr_handle and
@@ -86,6 +90,23 @@ static void sb_halt_needed(void *ctx, enum e1k_halt_reason reason, const char *w
 /* One adapter at a time (the probe state is global). */
 static _Atomic uint64_t probe_t0;      /* 0: no probe pending */
 static _Atomic uint64_t probe_lat;     /* latency of the last answered probe, 0: none yet */
+/* Answered probes whose DPC ran on the interrupt thread (the inline path,
+ * irq_thread.h) rather than on a DPC worker: says which path was measured. */
+static atomic_uint probe_on_irq;
+
+/* Whether the calling thread is the adapter's interrupt thread, looked up
+ * once per thread (the name read is a system call: not on every probe). */
+static bool on_irq_thread(void)
+{
+	static _Thread_local int known;   /* 0 unknown, 1 irq, 2 other */
+	char comm[16] = "";
+
+	if (!known) {
+		pthread_getname_np(pthread_self(), comm, sizeof(comm));
+		known = strncmp(comm, "e1k-irq", 7) ? 2 : 1;
+	}
+	return known == 1;
+}
 
 static void probe_dpc(void *ctx)
 {
@@ -96,6 +117,8 @@ static void probe_dpc(void *ctx)
 	if (t0) {
 		uint64_t t1 = e1k_now_ns();
 
+		if (on_irq_thread())
+			atomic_fetch_add_explicit(&probe_on_irq, 1, memory_order_relaxed);
 		/* Release: pairs with the prober's acquire load. */
 		atomic_store_explicit(&probe_lat, t1 > t0 ? t1 - t0 : 1, memory_order_release);
 	}
@@ -212,6 +235,7 @@ static unsigned probe_run(struct sb_dev *s, unsigned n, uint64_t *lat)
 	                 (e1k_adapter_irq_mode(s->ad) == E1K_IRQ_MSIX ? E1000_ICR_RXQ0 : 0);
 	unsigned got = 0, lost_in_row = 0;
 
+	atomic_store_explicit(&probe_on_irq, 0, memory_order_relaxed);
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t t0, end, l = 0;
 
@@ -242,10 +266,10 @@ static void print_lat(const char *key, uint64_t *lat, unsigned n, unsigned asked
 
 	qsort(lat, n, sizeof(*lat), cmp_u64);
 	printf("%s\"%s\":{\"n\":%u,\"lost\":%u,\"p50_us\":%.2f,\"p99_us\":%.2f,\"max_us\":%.2f,"
-	       "\"min_us\":%.2f}",
+	       "\"min_us\":%.2f,\"dpc_on_irq_thread\":%u}",
 	       comma ? "," : "", key, n, asked - n, n ? (double)lat[n / 2] / 1e3 : 0,
 	       n ? (double)lat[r99 - 1] / 1e3 : 0, n ? (double)lat[n - 1] / 1e3 : 0,
-	       n ? (double)lat[0] / 1e3 : 0);
+	       n ? (double)lat[0] / 1e3 : 0, atomic_load_explicit(&probe_on_irq, memory_order_relaxed));
 }
 
 /* --rt: an experiment, not what e1kd does today -- give the adapter's

@@ -7,6 +7,13 @@
  * that mutex held, so the queue, the state and the waiters' predicates always
  * agree; the mutex is never held while a DPC function runs.
  *
+ * Inline runs (dpc_inline_begin/run): the interrupt thread claims the DPCs
+ * its handlers queue (IDLE -> RUNNING, counted in `running` like a worker's
+ * pick-up) and runs them itself after the handlers returned, so an interrupt
+ * costs one thread wake-up instead of two.  A claimed DPC is never on the
+ * FIFO, so no worker can pick it; a queue during the claimed run requeues
+ * it, and __dpc_finish puts it on the FIFO for a worker as for any run.
+ *
  * Two condition variables:
  *   work_cv  workers sleep on it when the queue is empty; signalled on a push
  *            and broadcast on STOP.
@@ -57,11 +64,17 @@ struct dpc_pool {
 	char name[32];
 
 	atomic_ulong st_queued, st_runs, st_rejected, st_runs_after_stop, st_violations;
+	atomic_ulong st_inline_runs;
 };
 
 /* The worker the calling thread is, if any: lets wait/flush/stop notice a call
  * from inside a DPC, where waiting for oneself would deadlock. */
 static _Thread_local struct dpc_worker *tl_worker;
+
+/* Set between dpc_inline_begin and dpc_inline_run on the thread that will run
+ * the claimed DPCs (the interrupt thread): dpc_queue claims IDLE DPCs into it
+ * instead of waking a worker. */
+static _Thread_local struct dpc_inline *tl_inline;
 
 void dpc_init(struct dpc *d, const char *name, dpc_fn fn)
 {
@@ -74,9 +87,22 @@ void dpc_init(struct dpc *d, const char *name, dpc_fn fn)
 	d->pool = NULL;
 }
 
+/* Claimed by this thread for an inline run that has not started yet. */
+static bool inline_claimed(const struct dpc_pool *p, const struct dpc *d)
+{
+	if (!tl_inline)
+		return false;
+	for (unsigned i = 0; i < tl_inline->n; i++)
+		if (tl_inline->e[i].pool == p && (!d || tl_inline->e[i].d == d))
+			return true;
+	return false;
+}
+
+/* Waiting for the pool from here would wait for ourselves: inside one of its
+ * runs (worker or inline), or with a claimed run still ahead of us. */
 static bool called_from_pool(const struct dpc_pool *p)
 {
-	return tl_worker != NULL && tl_worker->pool == p;
+	return (tl_worker != NULL && tl_worker->pool == p) || inline_claimed(p, NULL);
 }
 
 /* Append d to the FIFO and wake one worker.  Caller holds p->lock. */
@@ -192,13 +218,21 @@ static void *dpc_worker_main(void *arg)
 
 bool dpc_queue(struct dpc_pool *p, struct dpc *d)
 {
+	struct dpc_inline *il = tl_inline;
 	unsigned s, ns;
+	bool claim = false;
 
 	if (!p || !d)
 		return false;
 	pthread_mutex_lock(&p->lock);
 	if (atomic_load_explicit(&p->phase, memory_order_relaxed) != DPC_POOL_ACCEPTING) {
 		atomic_fetch_add_explicit(&p->st_rejected, 1, memory_order_relaxed);
+		pthread_mutex_unlock(&p->lock);
+		return false;
+	}
+	/* Claimed by us and not started (its state says RUNNING): it is as
+	 * good as queued, its run starts after this call on this thread. */
+	if (inline_claimed(p, d)) {
 		pthread_mutex_unlock(&p->lock);
 		return false;
 	}
@@ -210,21 +244,75 @@ bool dpc_queue(struct dpc_pool *p, struct dpc *d)
 			pthread_mutex_unlock(&p->lock);
 			return false;
 		}
-		ns = (s & DPC_STATE_RUNNING) ? (DPC_STATE_RUNNING | DPC_STATE_REQUEUED)
-		                             : DPC_STATE_QUEUED;
+		/* Only an IDLE DPC is claimed: one that runs (on a worker, or
+		 * inline elsewhere) is requeued below and its runner puts it
+		 * back on the FIFO, so no second thread ever enters fn. */
+		claim = !(s & DPC_STATE_RUNNING) && il && il->n < DPC_INLINE_MAX;
+		if (s & DPC_STATE_RUNNING)
+			ns = DPC_STATE_RUNNING | DPC_STATE_REQUEUED;
+		else
+			ns = claim ? DPC_STATE_RUNNING : DPC_STATE_QUEUED;
 		if (atomic_compare_exchange_weak_explicit(&d->state, &s, ns,
 		                                          memory_order_acq_rel,
 		                                          memory_order_acquire))
 			break;
 	}
-	/* A running DPC is not put on the FIFO now: its worker does that when
-	 * the current run returns (__dpc_finish), so it cannot be picked up by
-	 * a second worker while the first is still inside fn. */
-	if (!(s & DPC_STATE_RUNNING))
+	if (claim) {
+		/* Counted as running from now: flush, wait_idle and the drain
+		 * of dpc_pool_stop wait for this run as for a worker's. */
+		p->running++;
+		d->pool = p;
+		il->e[il->n].pool = p;
+		il->e[il->n].d = d;
+		il->n++;
+	} else if (!(s & DPC_STATE_RUNNING)) {
+		/* A running DPC is not put on the FIFO now: its runner does
+		 * that when the current run returns (__dpc_finish), so it
+		 * cannot be picked up by a second worker while the first is
+		 * still inside fn. */
 		__dpc_push(p, d);
+	}
 	atomic_fetch_add_explicit(&p->st_queued, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&p->lock);
 	return true;
+}
+
+void dpc_inline_begin(struct dpc_inline *il)
+{
+	il->n = 0;
+	tl_inline = il;
+}
+
+unsigned dpc_inline_run(struct dpc_inline *il)
+{
+	unsigned n = il->n;
+
+	/* Claiming ends before the runs: a DPC that queues itself (out of
+	 * budget) or another DPC from here goes through the FIFO, so this
+	 * thread returns to its vectors after these runs. */
+	if (tl_inline == il)
+		tl_inline = NULL;
+	for (unsigned i = 0; i < n; i++) {
+		struct dpc_pool *p = il->e[i].pool;
+		struct dpc *d = il->e[i].d;
+		/* Makes this thread a worker of p for the run: wait_idle on
+		 * itself, flush and stop called from fn behave as on a worker. */
+		struct dpc_worker self = { .pool = p, .current = d };
+		struct dpc_worker *prev = tl_worker;
+
+		if (atomic_load_explicit(&p->phase, memory_order_relaxed) == DPC_POOL_STOPPED)
+			atomic_fetch_add_explicit(&p->st_runs_after_stop, 1, memory_order_relaxed);
+		tl_worker = &self;
+		dpc_run_one(p, d);
+		tl_worker = prev;
+		atomic_fetch_add_explicit(&p->st_inline_runs, 1, memory_order_relaxed);
+
+		pthread_mutex_lock(&p->lock);
+		__dpc_finish(p, d);
+		pthread_mutex_unlock(&p->lock);
+	}
+	il->n = 0;
+	return n;
 }
 
 /* Wait on idle_cv until pred holds; deadline 0 = forever.  Caller holds lock. */
@@ -272,6 +360,9 @@ int dpc_wait_idle_timeout(struct dpc_pool *p, struct dpc *d, uint64_t timeout_ns
 	/* Our own run: waiting would wait for ourselves. */
 	if (tl_worker && tl_worker->pool == p && tl_worker->current == d)
 		return 0;
+	/* Claimed by this thread: its run starts only after we return. */
+	if (inline_claimed(p, d))
+		return -EDEADLK;
 	pthread_mutex_lock(&p->lock);
 	err = __dpc_wait(p, dpc_is_idle, d, deadline_after(timeout_ns));
 	pthread_mutex_unlock(&p->lock);
@@ -282,7 +373,8 @@ void dpc_wait_idle(struct dpc_pool *p, struct dpc *d)
 {
 	if (!p || !d)
 		return;
-	if (tl_worker && tl_worker->pool == p && tl_worker->current == d)
+	if ((tl_worker && tl_worker->pool == p && tl_worker->current == d) ||
+	    inline_claimed(p, d))
 		return;
 	pthread_mutex_lock(&p->lock);
 	(void)__dpc_wait(p, dpc_is_idle, d, 0);
@@ -414,6 +506,7 @@ int dpc_pool_create(unsigned workers, const char *name,
 	atomic_init(&p->st_rejected, 0);
 	atomic_init(&p->st_runs_after_stop, 0);
 	atomic_init(&p->st_violations, 0);
+	atomic_init(&p->st_inline_runs, 0);
 
 	err = -pthread_mutex_init(&p->lock, NULL);
 	if (err) {
@@ -486,6 +579,7 @@ void dpc_pool_get_stats(struct dpc_pool *p, struct dpc_pool_stats *st)
 	st->runs_after_stop = atomic_load_explicit(&p->st_runs_after_stop, memory_order_relaxed);
 	st->max_concurrency_violations = atomic_load_explicit(&p->st_violations,
 	                                                      memory_order_relaxed);
+	st->inline_runs = atomic_load_explicit(&p->st_inline_runs, memory_order_relaxed);
 }
 
 bool dpc_pool_is_stopping(struct dpc_pool *p)

@@ -25,17 +25,50 @@
  *   - Different DPCs run in parallel on different workers.
  *   - After dpc_pool_stop() returns, no DPC of the pool runs or will run.
  *
+ * Inline runs (one wake-up from interrupt to DPC): a thread that dispatches
+ * interrupts -- the interrupt thread, irq_thread.c -- brackets its handler
+ * calls with dpc_inline_begin() and dpc_inline_run().  In between, dpc_queue()
+ * called on that thread (the ISR) *claims* an IDLE DPC instead of waking a
+ * worker: IDLE -> RUNNING at once, under the pool mutex, counted as running;
+ * dpc_inline_run() then runs the claimed DPCs on the calling thread, in the
+ * order claimed, after every handler of the round returned.  Only IDLE DPCs
+ * are claimed: one running on a worker is requeued as always (its worker
+ * runs it again), one already on the FIFO stays there (a worker was woken
+ * for it).  The guarantees above hold for inline runs unchanged:
+ *   - never concurrent with itself: a claimed DPC is RUNNING from the claim,
+ *     so no worker can pick it and a queue from any thread meanwhile only
+ *     sets REQUEUED; when the inline run returns, __dpc_finish puts it on the
+ *     FIFO (a worker runs it: the interrupt thread goes back to its vectors;
+ *     this is also where a DPC requeueing itself out of budget, or a
+ *     return_rx refill queued during the run, goes);
+ *   - a queue that returned true is followed by a run that starts after it
+ *     (the claimed run starts after the handler returned; a second queue of
+ *     a claimed DPC on the claiming thread returns false: the claimed run
+ *     is still ahead);
+ *   - flush / wait_idle / dpc_pool_stop wait for a claimed or inline-running
+ *     DPC as for a worker's: it is in `running` from the claim to the finish.
+ *     So a halt that stops the interrupt thread (join) and then flushes or
+ *     stops the pool has, once both returned, no ISR and no DPC running or
+ *     to come, whichever thread would have run it;
+ *   - a pool that is draining or stopped refuses the claim as any queue.
+ * Inside an inline run the thread counts as a worker of that pool (wait_idle
+ * on itself returns, flush/stop/destroy behave as from a worker).  Between
+ * begin and run the claimed DPCs cannot start: waiting for them there would
+ * wait for ourselves (flush/stop/destroy act as from a worker, wait_idle on a
+ * claimed DPC returns at once, its _timeout variant -EDEADLK).
+ *
  * State machine of a DPC (d->state: changed by compare-and-swap with the
  * pool mutex held; read without it by dpc_state()):
  *
  *     IDLE --queue--> QUEUED --worker picks--> RUNNING --fn returns--> IDLE
- *                                                |  ^
- *                                          queue |  | fn returns: back on the
- *                                                v  | queue as QUEUED
+ *       |                                        |  ^
+ *       +--queue on an inline thread (claim)---->+  | fn returns: back on the
+ *                                          queue |  | queue (FIFO) as QUEUED
+ *                                                v  |
  *                                        RUNNING|REQUEUED
  *
  * Threading: workers block on a condition variable when there is nothing to
- * do (no spinning).  Each worker calls hooks->on_start first and
+ * do (no spinning); an inline run happens on the dispatching thread.  Each worker calls hooks->on_start first and
  * hooks->on_stop last.  A DPC function runs with no lock of the pool held and
  * may queue any DPC, itself included.
  *
@@ -83,6 +116,20 @@ struct dpc_pool_stats {
 	uint64_t rejected;               /* dpc_queue refused: pool draining or stopped */
 	uint64_t runs_after_stop;        /* runs begun after the pool stopped: 0 by construction */
 	uint64_t max_concurrency_violations; /* a DPC found running twice at once: 0 by construction */
+	uint64_t inline_runs;            /* of runs, those made inline (dpc_inline_run) */
+};
+
+/* At most this many DPCs claimed per round; further queues of the round go
+ * to the FIFO as usual. */
+#define DPC_INLINE_MAX 4u
+
+/* The claims of one dispatch round (on the stack of the dispatching thread). */
+struct dpc_inline {
+	unsigned n;
+	struct {
+		struct dpc_pool *pool;
+		struct dpc *d;
+	} e[DPC_INLINE_MAX];
 };
 
 /*
@@ -107,6 +154,8 @@ int dpc_pool_create(unsigned workers, const char *name,
  * Returns true when this call queued it (IDLE -> QUEUED, or RUNNING ->
  * RUNNING|REQUEUED); false when it was already queued, or when the pool is
  * draining or stopped (then counted in stats.rejected).
+ * Between dpc_inline_begin and dpc_inline_run an IDLE DPC is claimed for an
+ * inline run instead (true); a DPC this thread already claimed: false.
  * Context: any, the ISR and DPCs included.  Locks: takes the pool mutex
  * briefly (never held while a DPC runs).  May block: no.
  */
@@ -122,17 +171,20 @@ bool dpc_queue(struct dpc_pool *p, struct dpc *d);
  * and queued runs return.
  */
 void dpc_wait_idle(struct dpc_pool *p, struct dpc *d);
-/* Bounded variant: 0, or -ETIMEDOUT after timeout_ns. */
+/* Bounded variant: 0, or -ETIMEDOUT after timeout_ns; -EDEADLK when this
+ * thread claimed @d and its inline run is still ahead. */
 int dpc_wait_idle_timeout(struct dpc_pool *p, struct dpc *d, uint64_t timeout_ns);
 
 /*
  * dpc_flush - wait until no DPC is queued or running on @p (new queues made
- * meanwhile are waited for too).  Called from a DPC of @p it returns at once:
- * it would wait for itself.
+ * meanwhile are waited for too; inline runs, claimed or running, are waited
+ * for as a worker's).  Called from a DPC of @p, or from a thread holding an
+ * inline claim on @p, it returns at once: it would wait for itself.
  * Context: control.  May block: yes.
  */
 void dpc_flush(struct dpc_pool *p);
-/* Bounded variant: 0, -ETIMEDOUT after timeout_ns, -EDEADLK from a DPC of @p. */
+/* Bounded variant: 0, -ETIMEDOUT after timeout_ns, -EDEADLK from a DPC of @p
+ * (or with an inline claim on @p). */
 int dpc_flush_timeout(struct dpc_pool *p, uint64_t timeout_ns);
 
 /*
@@ -152,6 +204,24 @@ void dpc_pool_stop(struct dpc_pool *p);
  * be freed under its own worker).  May block: as dpc_pool_stop.
  */
 void dpc_pool_destroy(struct dpc_pool *p);
+
+/*
+ * dpc_inline_begin - from now on, dpc_queue() called on this thread claims
+ * IDLE DPCs into @il (see "Inline runs" above).  One @il per thread at a time.
+ * Context: the thread that will call dpc_inline_run (the interrupt thread),
+ * outside any DPC run.  Locks: none.  May block: no.
+ */
+void dpc_inline_begin(struct dpc_inline *il);
+
+/*
+ * dpc_inline_run - stop claiming, then run each DPC claimed into @il on the
+ * calling thread and finish it (IDLE, or onto the FIFO when it was queued
+ * during the run).  Every claimed DPC runs, also when its pool began to stop
+ * after the claim (the stop waits for it).  Returns how many ran.
+ * Context: the thread that called dpc_inline_begin(@il).  Locks: the pool
+ * mutex briefly after each run, never during one.  May block: as the DPCs do.
+ */
+unsigned dpc_inline_run(struct dpc_inline *il);
 
 /* Context: any.  Locks: none (relaxed counters: a snapshot, not a cut). */
 void dpc_pool_get_stats(struct dpc_pool *p, struct dpc_pool_stats *st);

@@ -20,6 +20,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "dpc.h"
 #include "irq_priv.h"
 
 /* epoll data tag of the control eventfd; sources use their index. */
@@ -46,10 +47,12 @@ struct irq_thread {
 	 * after_stop.  It cannot happen; the counter proves it in reports. */
 	atomic_bool stopped;
 	bool started, joining, joined;  /* lock */
+	bool dpc_inline;              /* run claimed DPCs here; fixed once started */
 	pthread_t tid;
 	struct e1k_thread_hooks hooks;
 	char name[32];
 	atomic_ulong st_wakeups, st_dispatched, st_spurious, st_signals, st_errors, st_after_stop;
+	atomic_ulong st_dpc_runs;
 };
 
 /* The irq thread the calling thread is, if any (a handler calling stop). */
@@ -87,13 +90,15 @@ static void *irq_thread_main(void *arg)
 {
 	struct irq_thread *it = arg;
 	struct epoll_event evs[IRQ_THREAD_MAX_SOURCES + 1];
+	bool leave = false;
 
 	e1k_irq_hook_start(&it->hooks);
 	tl_irq = it;
 
 	/* maxevents covers every registered fd, so each epoll_wait reports all
 	 * that are ready: a storming source cannot hide the control eventfd. */
-	while (!irq_stopping(it)) {
+	while (!leave && !irq_stopping(it)) {
+		struct dpc_inline il;
 		int n = epoll_wait(it->epfd, evs, (int)(it->nsrc + 1), -1);
 
 		if (n < 0) {
@@ -105,28 +110,39 @@ static void *irq_thread_main(void *arg)
 			break;
 		}
 		stat_inc(&it->st_wakeups, 1);
+		/* DPCs the handlers of this round queue are claimed for us
+		 * (dpc.h, inline runs) and run below, after every handler. */
+		if (it->dpc_inline)
+			dpc_inline_begin(&il);
 		for (int i = 0; i < n; i++) {
 			uint32_t tag = evs[i].data.u32;
 			struct irq_src *s;
 			uint64_t v;
 
-			if (tag == IRQ_CTL_TAG || irq_stopping(it))
-				goto out;   /* the control eventfd only ever means stop */
+			if (tag == IRQ_CTL_TAG || irq_stopping(it)) {
+				leave = true;   /* the control eventfd only ever means stop */
+				break;
+			}
 			s = &it->src[tag];
 			if (!irq_read_src(it, s->efd, &v))
 				continue;
 			stat_inc(&it->st_signals, v);
 			/* Checked again right before the call: stop may have begun
 			 * while we read. */
-			if (irq_stopping(it))
-				goto out;
+			if (irq_stopping(it)) {
+				leave = true;
+				break;
+			}
 			if (atomic_load_explicit(&it->stopped, memory_order_acquire))
 				stat_inc(&it->st_after_stop, 1);
 			stat_inc(&it->st_dispatched, 1);
 			s->fn(s->ctx, s->vector);
 		}
+		/* Even when leaving: a claim is a queue that returned true, its
+		 * run must come, and the stop's join waits for it. */
+		if (it->dpc_inline)
+			stat_inc(&it->st_dpc_runs, dpc_inline_run(&il));
 	}
-out:
 	tl_irq = NULL;
 	e1k_irq_hook_stop(&it->hooks);
 	return NULL;
@@ -159,6 +175,8 @@ int irq_thread_create(const char *name, const struct e1k_thread_hooks *hooks,
 	atomic_init(&it->st_signals, 0);
 	atomic_init(&it->st_errors, 0);
 	atomic_init(&it->st_after_stop, 0);
+	atomic_init(&it->st_dpc_runs, 0);
+	it->dpc_inline = true;
 
 	err = -pthread_mutex_init(&it->lock, NULL);
 	if (err)
@@ -234,6 +252,21 @@ int irq_thread_add(struct irq_thread *it, int efd, irq_handler_fn fn, void *ctx,
 	it->src[it->nsrc] = (struct irq_src){ .efd = efd, .fn = fn, .ctx = ctx, .vector = vector };
 	it->nsrc++;
 out:
+	pthread_mutex_unlock(&it->lock);
+	return err;
+}
+
+int irq_thread_set_dpc_inline(struct irq_thread *it, bool on)
+{
+	int err = 0;
+
+	if (!it)
+		return -EINVAL;
+	pthread_mutex_lock(&it->lock);
+	if (it->started || atomic_load_explicit(&it->stopped, memory_order_relaxed))
+		err = -EBUSY;
+	else
+		it->dpc_inline = on;
 	pthread_mutex_unlock(&it->lock);
 	return err;
 }
@@ -340,4 +373,5 @@ void irq_thread_get_stats(struct irq_thread *it, struct irq_thread_stats *st)
 	st->signals = atomic_load_explicit(&it->st_signals, memory_order_relaxed);
 	st->errors = atomic_load_explicit(&it->st_errors, memory_order_relaxed);
 	st->after_stop = atomic_load_explicit(&it->st_after_stop, memory_order_relaxed);
+	st->dpc_runs = atomic_load_explicit(&it->st_dpc_runs, memory_order_relaxed);
 }

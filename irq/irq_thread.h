@@ -16,11 +16,36 @@
  * calls its handler with no lock held.  Handlers run one at a time, on the
  * interrupt thread only.  The control eventfd means stop.
  *
+ * DPCs inline (default; irq_thread_set_dpc_inline): each round of handler
+ * calls (one epoll_wait's worth) is bracketed by dpc_inline_begin and
+ * dpc_inline_run (dpc.h), so a DPC a handler queues while it is IDLE is run
+ * by this thread right after the round's handlers returned, instead of by a
+ * pool worker woken for it: one wake-up from the interrupt to the DPC, not
+ * two.  ISR first, DPC after: the run starts once every handler of the round
+ * returned.  A DPC already running on a worker is requeued there; one queued
+ * again during the inline run (by the DPC itself out of budget, or from
+ * another thread) goes to the pool's FIFO when the run returns, and a worker
+ * runs it while this thread goes back to epoll_wait.  While an inline DPC
+ * runs, signals on the sources accumulate in their eventfds and are
+ * dispatched when it returns (nothing is lost, the handler and then the DPC
+ * run again); this thread does not service its vectors meanwhile.  That is
+ * what the ISR contract allows: it masks the device (IMC) before queueing the
+ * DPC, and only the DPC's IMS write lets the device interrupt again, so the
+ * device's vectors are quiet while its DPC runs.  What waits: the REQ
+ * (removal request) handler and stop, by one DPC run.  A DPC that never
+ * returns therefore also stops this thread (and a stop's join) -- as it
+ * stopped the halt's DPC flush before.  Handlers must not wait for a DPC
+ * they queued (its inline run comes after them): dpc_wait_idle on it returns
+ * at once (-EDEADLK bounded), dpc_flush from a handler returns at once.
+ *
  * Stop guarantee: irq_thread_stop() sets the `stopping` flag before it writes
  * the control eventfd, the thread checks that flag before every handler call,
  * and stop returns only after the join.  So once stop returned no handler is
- * running or will run, and an interrupt storm on a source cannot delay the
- * stop by more than one handler call.  The stats count handler calls made
+ * running or will run, nor any inline DPC run of this thread (the DPCs the
+ * last round claimed run before the thread leaves: the join waits for them;
+ * later queues of those DPCs are the pool's, which its flush/stop cover), and
+ * an interrupt storm on a source cannot delay the stop by more than one round
+ * of handler calls and its DPC runs.  The stats count handler calls made
  * while stopping/stopped (after_stop): 0 by construction.
  *
  * The thread calls hooks->on_start first and hooks->on_stop last.
@@ -47,6 +72,7 @@ struct irq_thread_stats {
 	uint64_t signals;      /* sum of the eventfd counters read (>= dispatched) */
 	uint64_t errors;       /* failed reads / epoll_wait other than EINTR/EAGAIN */
 	uint64_t after_stop;   /* handler calls after stop began: 0 by construction */
+	uint64_t dpc_runs;     /* DPCs run inline on this thread */
 };
 
 /*
@@ -67,6 +93,15 @@ int irq_thread_create(const char *name, const struct e1k_thread_hooks *hooks,
  */
 int irq_thread_add(struct irq_thread *it, int efd, irq_handler_fn fn, void *ctx,
                    uint32_t vector);
+
+/*
+ * irq_thread_set_dpc_inline - whether DPCs queued by the handlers run on this
+ * thread (true, the default) or are all left to the pool's workers (false:
+ * two wake-ups per interrupt, kept for comparison and tests).
+ * Returns 0, -EINVAL, or -EBUSY once started or stopped.
+ * Context: control, before irq_thread_start.
+ */
+int irq_thread_set_dpc_inline(struct irq_thread *it, bool on);
 
 /*
  * irq_thread_start - start the thread, named "<name>-irq".

@@ -23,7 +23,10 @@
  * check, surprise-removal halt).
  *
  * Threading: isr_handle runs on the interrupt thread only (one at a time);
- * isr_take_causes / isr_reenable in the DPC; counters are atomics readable
+ * isr_take_causes / isr_reenable in the DPC -- a pool worker, or the
+ * interrupt thread itself once the ISR and the other handlers of its round
+ * returned (irq_thread.h, "DPCs inline"): never inside the ISR, so the mask
+ * above still precedes the DPC's IMS write; counters are atomics readable
  * from any thread.
  */
 #ifndef E1K_IRQ_ISR_H
@@ -70,8 +73,10 @@ void isr_init(struct isr_ctx *c, struct hal_dev *hw, enum hal_irq_index mode,
  *   ICR == 0                -> not ours (INTx: unmask), return
  *   ICR == all ones         -> all_ones, on_all_ones(ctx), return: no unmask,
  *                              no register
- *   else                    -> IMC all ones, causes |= ICR, dpc_queue, then
- *                              for INTx hal_irq_unmask(hw, HAL_IRQ_INTX, 0)
+ *   else                    -> IMC all ones, causes |= ICR, dpc_queue (on
+ *                              the interrupt thread an IDLE DPC is claimed:
+ *                              it runs there after this call), then for
+ *                              INTx hal_irq_unmask(hw, HAL_IRQ_INTX, 0)
  * Context: interrupt thread.  Locks: the DPC pool mutex, briefly.
  * May block: no.
  */

@@ -255,16 +255,20 @@ static void *svc_stopper_main(void *arg)
 	return NULL;
 }
 
+/* The probe is armed (far away) before the stop begins and re-armed until
+ * the service refuses: it is pending when the stop discards, always.  (A
+ * probe armed and cancelled on each call was discarded whenever the stop
+ * fell between its arm and its cancel, one more than the test expected.) */
+struct arm_probe {
+	struct timer_svc *s;
+	struct ktimer k;
+};
+
 static bool pred_refuses_arm(void *ctx)
 {
-	struct timer_svc *s = ctx;
-	struct ktimer k;
+	struct arm_probe *p = ctx;
 
-	ktimer_init(&k, "probe", tt_fn);
-	if (ktimer_arm(s, &k, 3600ull * 1000 * MS, 0) == -ESHUTDOWN)
-		return true;
-	ktimer_cancel(s, &k);
-	return false;
+	return ktimer_arm(p->s, &p->k, 3600ull * 1000 * MS, 0) == -ESHUTDOWN;
 }
 
 static void test_stop_with_pending_and_running(void)
@@ -274,10 +278,13 @@ static void test_stop_with_pending_and_running(void)
 	struct ttimer run, pend[3];
 	struct svc_stopper st = { 0 };
 	struct timer_svc_stats stats;
+	struct arm_probe probe;
 	pthread_t th;
 
 	gate_init(&g);
 	REQUIRE(timer_svc_create("stop", NULL, &s) == 0);
+	probe.s = s;
+	ktimer_init(&probe.k, "probe", tt_fn);
 	tt_init(&run, s, "running");
 	run.gate = &g;
 	for (int i = 0; i < 3; i++) {
@@ -286,10 +293,11 @@ static void test_stop_with_pending_and_running(void)
 	}
 	CHECK_EQ(ktimer_arm(s, &run.t, 0, 1 * MS), 0);
 	REQUIRE(wait_gate_waiters(&g, 1));
+	REQUIRE(!pred_refuses_arm(&probe));
 
 	st.s = s;
 	REQUIRE(pthread_create(&th, NULL, svc_stopper_main, &st) == 0);
-	CHECK(tl_wait_until(pred_refuses_arm, s, T_WAIT_MS));
+	CHECK(tl_wait_until(pred_refuses_arm, &probe, T_WAIT_MS));
 	CHECK(!atomic_load(&st.done));               /* waits for the callback */
 	gate_open(&g);
 	pthread_join(th, NULL);
@@ -302,9 +310,10 @@ static void test_stop_with_pending_and_running(void)
 	}
 	CHECK_EQ(ktimer_arm(s, &run.t, 0, 0), -ESHUTDOWN);
 	CHECK(!ktimer_cancel(s, &run.t));
+	CHECK(ktimer_cancel(s, &probe.k));            /* discarded with them */
 	timer_svc_stop(s);                           /* idempotent */
 	timer_svc_get_stats(s, &stats);
-	CHECK_EQ(stats.discarded, 3);
+	CHECK_EQ(stats.discarded, 4);                /* pend[] and the probe */
 	CHECK_EQ(stats.callbacks_after_stop, 0);
 	CHECK_EQ(stats.fired, 1);
 	CHECK_EQ(atomic_load(&run.runs), 1);
