@@ -392,6 +392,7 @@ static void stats_json(struct daemon *d, struct jbuf *o)
 		jb_u64(o, "to_host_drops", b.to_host_drops);
 		jb_u64(o, "to_host_writes", b.to_host_writes);
 		jb_u64(o, "to_host_merged", b.to_host_merged);
+		jb_u64(o, "to_host_sw_csum", b.to_host_sw_csum);
 		{
 			char offs[E1K_TAP_OFFLOADS_STRLEN];
 

@@ -192,6 +192,77 @@ static void finish_headers(uint8_t *hdr, const struct seg_info *si, uint32_t tot
 	vh->csum_offset = TCP_CSUM_OFFSET;
 }
 
+/* The sum of bytes [off, off + len) of f's segments as 16-bit big-endian
+ * words, counted from off (even); segments may have odd lengths. */
+static uint32_t sum_segs(const struct gro_frame *f, uint32_t off, uint32_t len, uint32_t sum)
+{
+	bool odd = false;
+
+	for (unsigned s = 0; s < f->nseg && len > 0; s++) {
+		const uint8_t *p = f->seg[s].data;
+		uint32_t n = f->seg[s].len;
+
+		if (off >= n) {
+			off -= n;
+			continue;
+		}
+		p += off;
+		n -= off;
+		off = 0;
+		if (n > len)
+			n = len;
+		len -= n;
+		if (odd && n > 0) {
+			sum += *p++;
+			n--;
+			odd = false;
+		}
+		for (; n >= 2; n -= 2, p += 2)
+			sum += rd16(p);
+		if (n) {
+			sum += (uint32_t)*p << 8;
+			odd = true;
+		}
+		/* Keep the carries from overflowing on 64 KiB frames. */
+		sum = (sum & 0xffffu) + (sum >> 16);
+	}
+	return sum;
+}
+
+bool gro_tcp_csum_valid(const struct gro_frame *f)
+{
+	const uint8_t *p = f->seg[0].data, *ip = p + ETH_HLEN_;
+	uint32_t have = f->seg[0].len, l4, tcplen, sum;
+
+	if (f->nseg == 0 || have < ETH_HLEN_ + 40u + 20u)
+		return false;
+	switch (rd16(p + 12)) {
+	case ETHERTYPE_IPV4_: {
+		unsigned ihl = (ip[0] & 0x0fu) * 4u;
+
+		if ((ip[0] >> 4) != 4 || ihl < 20 || ip[9] != IPPROTO_TCP_ ||
+		    (rd16(ip + 6) & IP4_FRAG_MASK) || fold(sum16(ip, ihl, 0)) != 0xffffu ||
+		    rd16(ip + 2) < ihl + 20u || ETH_HLEN_ + rd16(ip + 2) > f->len)
+			return false;
+		l4 = ETH_HLEN_ + ihl;
+		tcplen = rd16(ip + 2) - ihl;
+		sum = sum16(ip + 12, 8, IPPROTO_TCP_ + tcplen);
+		break;
+	}
+	case ETHERTYPE_IPV6_:
+		if ((ip[0] >> 4) != 6 || ip[6] != IPPROTO_TCP_ || rd16(ip + 4) < 20u ||
+		    ETH_HLEN_ + 40u + rd16(ip + 4) > f->len)
+			return false;
+		l4 = ETH_HLEN_ + 40u;
+		tcplen = rd16(ip + 4);
+		sum = sum16(ip + 8, 32, IPPROTO_TCP_ + tcplen);
+		break;
+	default:
+		return false;
+	}
+	return fold(sum_segs(f, l4, tcplen, sum)) == 0xffffu;
+}
+
 void gro_batch(const struct gro_frame *f, unsigned n, gro_emit_fn emit, void *ctx,
                struct gro_result *res)
 {

@@ -71,6 +71,17 @@ struct gro_result {
 	unsigned merged_frames;    /* frames inside those */
 };
 
+/*
+ * What a device that checks receive checksums would say, in software: true
+ * when f is Ethernet + IPv4 (header checksum good, not a fragment) or IPv6
+ * (no extension header) + TCP, and its TCP checksum over the pseudo header
+ * and every segment is good.  For a device that does not check (QEMU's
+ * e1000 never does): a frame found good may be merged and go up as
+ * DATA_VALID, as Linux's GRO checks in software for such a driver.  Costs
+ * one pass over the frame.
+ */
+bool gro_tcp_csum_valid(const struct gro_frame *f);
+
 /* res may be NULL. */
 void gro_batch(const struct gro_frame *f, unsigned n, gro_emit_fn emit, void *ctx,
                struct gro_result *res);

@@ -47,6 +47,7 @@ struct e1k_tap_bridge_stats {
 	 * writes (one per packet); frames that went out coalesced with others. */
 	uint64_t to_host, to_host_drops;
 	uint64_t to_host_writes, to_host_merged;
+	uint64_t to_host_sw_csum;   /* TCP frames the device did not check, checked here */
 	unsigned offloads;   /* E1K_OFFLOAD_* in force on this bridge */
 };
 

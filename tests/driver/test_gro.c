@@ -495,6 +495,45 @@ static void test_padded(void) { expect_all_single(2, tw_pad, true); }
 static void test_pure_acks(void) { expect_all_single(3, tw_pure_ack, true); }
 static void test_bigger_than_mss(void) { expect_all_single(2, tw_bigger, true); }
 
+/* The software check: good TCP over IPv4 and IPv6 in one piece or cut at odd
+ * places; a flipped payload bit, a bad IPv4 header checksum, a fragment, an
+ * extension header or padding beyond the length each told apart. */
+static void test_sw_csum(void)
+{
+	static const uint32_t pieces[] = { 0, 2048, 1001, 1333, 1999 };   /* <= 8 pieces */
+	struct batch *b = batch_new();
+	struct seg_spec s;
+
+	for (int v6 = 0; v6 < 2; v6++)
+		for (unsigned p = 0; p < sizeof(pieces) / sizeof(pieces[0]); p++) {
+			s = spec(0, p ? 8000 : 1448);
+			s.v6 = v6;
+			add_frame(b, &s, false, pieces[p]);
+			CHECK(gro_tcp_csum_valid(&b->f[b->n - 1]));
+			/* One payload bit flipped, in the last piece. */
+			b->buf[b->n - 1][b->f[b->n - 1].len - 1] ^= 0x04;
+			CHECK(!gro_tcp_csum_valid(&b->f[b->n - 1]));
+		}
+	s = spec(0, 100);
+	s.pad = 4;                         /* padding is not summed */
+	add_frame(b, &s, false, 0);
+	CHECK(gro_tcp_csum_valid(&b->f[b->n - 1]));
+	s = spec(0, 100);
+	add_frame(b, &s, false, 0);
+	b->buf[b->n - 1][14 + 8] ^= 1;     /* TTL: the IP header checksum is off */
+	CHECK(!gro_tcp_csum_valid(&b->f[b->n - 1]));
+	s = spec(0, 100);
+	s.frag = 0x2000;
+	add_frame(b, &s, false, 0);
+	CHECK(!gro_tcp_csum_valid(&b->f[b->n - 1]));
+	s = spec(0, 100);
+	s.v6 = true;
+	s.v6_next = 60;
+	add_frame(b, &s, false, 0);
+	CHECK(!gro_tcp_csum_valid(&b->f[b->n - 1]));
+	batch_free(b);
+}
+
 /* One frame not checked by the device in the middle: the run stops before
  * it and starts again after it. */
 static void test_unchecked_mid_run(void)
@@ -639,6 +678,7 @@ int main(int argc, char **argv)
 		TL_CASE(test_pure_acks),
 		TL_CASE(test_bigger_than_mss),
 		TL_CASE(test_unchecked_mid_run),
+		TL_CASE(test_sw_csum),
 		TL_CASE(test_size_bound),
 		TL_CASE(test_frame_bound),
 		TL_CASE(test_two_runs),
