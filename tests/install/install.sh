@@ -83,10 +83,15 @@ done
 
 # --- run the installed tree, the build and source trees out of sight ---
 cp -a "$dest" "$tmp/dest"
-cp "$here/run_installed.sh" "$src/tests/lib/harness.sh" "$src/tests/lsan.supp" "$tmp/"
-# LSan's suppressions are read from the (hidden) source tree: use the copy.
+cp "$here/run_installed.sh" "$src/tests/lib/harness.sh" "$src/tests/lsan.supp" \
+	"$src/tests/tsan.supp" "$tmp/"
+# LSan's and TSan's suppressions are read from the (hidden) source tree: use
+# the copies.
 if [[ -n ${LSAN_OPTIONS:-} ]]; then
 	export LSAN_OPTIONS=${LSAN_OPTIONS//$src\/tests\/lsan.supp/$tmp\/lsan.supp}
+fi
+if [[ -n ${TSAN_OPTIONS:-} ]]; then
+	export TSAN_OPTIONS=${TSAN_OPTIONS//$src\/tests\/tsan.supp/$tmp\/tsan.supp}
 fi
 # The inner script's checks count there; its status says whether any failed.
 if [[ $(id -u) -eq 0 ]] && command -v unshare >/dev/null &&
