@@ -19,8 +19,9 @@
 #include <stdlib.h>
 
 struct pkt_pool {
+	struct pkt_pool_geom g;       /* first: pool.h's inline accessors read it */
 	struct hal_dev *hw;
-	struct hal_dma *chunks;       /* nchunks regions, all full but the last */
+	struct hal_dma *chunks;       /* nchunks regions, all full but the last (== g.chunks) */
 	uint32_t        nchunks;
 	uint32_t        nbufs;
 	uint32_t        buf_size;
@@ -92,6 +93,8 @@ int pkt_pool_create(struct hal_dev *hw, uint32_t nbufs, uint32_t buf_size,
 		err = -ENOMEM;
 		goto fail;
 	}
+	p->g = (struct pkt_pool_geom){ .chunks = p->chunks, .nbufs = nbufs, .shift = p->shift,
+	                               .cshift = p->cshift, .cmask = (1u << p->cshift) - 1 };
 	for (uint32_t c = 0; c < p->nchunks; c++) {
 		uint32_t first = c << p->cshift;
 		uint32_t n = nbufs - first < (1u << p->cshift) ? nbufs - first : 1u << p->cshift;
@@ -195,22 +198,6 @@ void pkt_pool_put(struct pkt_pool *p, const uint32_t *bufs, unsigned n)
 	pthread_mutex_unlock(&p->lock);
 	if (bad)
 		atomic_fetch_add_explicit(&p->bad_puts, bad, memory_order_relaxed);
-}
-
-void *pkt_buf_va(const struct pkt_pool *p, uint32_t buf)
-{
-	if (!p || buf >= p->nbufs)
-		return NULL;
-	return (uint8_t *)p->chunks[buf >> p->cshift].va +
-	       ((size_t)(buf & ((1u << p->cshift) - 1)) << p->shift);
-}
-
-uint64_t pkt_buf_iova(const struct pkt_pool *p, uint32_t buf)
-{
-	if (!p || buf >= p->nbufs)
-		return 0;
-	return p->chunks[buf >> p->cshift].iova +
-	       ((uint64_t)(buf & ((1u << p->cshift) - 1)) << p->shift);
 }
 
 uint32_t pkt_buf_from_va(const struct pkt_pool *p, const void *va)

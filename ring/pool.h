@@ -83,10 +83,39 @@ unsigned pkt_pool_get(struct pkt_pool *p, uint32_t *bufs, unsigned n);
  */
 void pkt_pool_put(struct pkt_pool *p, const uint32_t *bufs, unsigned n);
 
+/*
+ * What the address accessors below read, fixed at create: the first member
+ * of struct pkt_pool, visible here only so the accessors can be inlined
+ * (they run once or twice per packet on the datapath).  Not for any other use.
+ */
+struct pkt_pool_geom {
+	const struct hal_dma *chunks;   /* [(nbufs - 1) >> cshift + 1] */
+	uint32_t              nbufs;
+	uint32_t              shift;    /* log2(buffer size) */
+	uint32_t              cshift;   /* log2(buffers per chunk) */
+	uint32_t              cmask;    /* buffers per chunk - 1 */
+};
+
 /* Host address / device address of a buffer; NULL / 0 for an index out of
- * range.  Context: any.  Locks: none.  May block: no. */
-void    *pkt_buf_va(const struct pkt_pool *p, uint32_t buf);
-uint64_t pkt_buf_iova(const struct pkt_pool *p, uint32_t buf);
+ * range.  Buffer b lives in chunk b >> cshift at (b & cmask) << shift.
+ * Context: any.  Locks: none.  May block: no. */
+static inline void *pkt_buf_va(const struct pkt_pool *p, uint32_t buf)
+{
+	const struct pkt_pool_geom *g = (const struct pkt_pool_geom *)(const void *)p;
+
+	if (!p || buf >= g->nbufs)
+		return NULL;
+	return (uint8_t *)g->chunks[buf >> g->cshift].va + ((size_t)(buf & g->cmask) << g->shift);
+}
+
+static inline uint64_t pkt_buf_iova(const struct pkt_pool *p, uint32_t buf)
+{
+	const struct pkt_pool_geom *g = (const struct pkt_pool_geom *)(const void *)p;
+
+	if (!p || buf >= g->nbufs)
+		return 0;
+	return g->chunks[buf >> g->cshift].iova + ((uint64_t)(buf & g->cmask) << g->shift);
+}
 
 /* Context: any.  Locks: none.  May block: no.  free_count is a snapshot. */
 uint32_t pkt_pool_buf_size(const struct pkt_pool *p);
