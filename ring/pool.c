@@ -158,43 +158,61 @@ int pkt_pool_revoke(struct pkt_pool *p)
 
 unsigned pkt_pool_get(struct pkt_pool *p, uint32_t *bufs, unsigned n)
 {
-	unsigned got = 0;
+	uint32_t *stack;
+	uint8_t *is_free;
+	uint32_t top;
 
 	if (!p || !bufs || n == 0)
 		return 0;
 	pthread_mutex_lock(&p->lock);
-	while (got < n && p->top > 0) {
-		uint32_t b = p->stack[--p->top];
+	/* Locals: is_free is a byte array, and a byte store may alias any
+	 * field, which would make the compiler reload them per buffer. */
+	top = p->top;
+	stack = p->stack;
+	is_free = p->is_free;
+	if (n > top)
+		n = top;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t b = stack[--top];
 
-		p->is_free[b] = 0;
-		bufs[got++] = b;
+		is_free[b] = 0;
+		bufs[i] = b;
 	}
-	atomic_store_explicit(&p->free_count, p->top, memory_order_relaxed);
+	p->top = top;
+	atomic_store_explicit(&p->free_count, top, memory_order_relaxed);
 	pthread_mutex_unlock(&p->lock);
-	return got;
+	return n;
 }
 
 void pkt_pool_put(struct pkt_pool *p, const uint32_t *bufs, unsigned n)
 {
+	uint32_t *stack;
+	uint8_t *is_free;
+	uint32_t top, nbufs;
 	unsigned bad = 0;
 
 	if (!p || !bufs || n == 0)
 		return;
+	nbufs = p->nbufs;
 	pthread_mutex_lock(&p->lock);
+	top = p->top;
+	stack = p->stack;
+	is_free = p->is_free;
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t b = bufs[i];
 
 		/* The flag, not the stack depth, is the proof of ownership: a
 		 * buffer already free (double put) or an index that was never
 		 * ours must not reach the stack, or two owners would share it. */
-		if (b >= p->nbufs || p->is_free[b]) {
+		if (__builtin_expect(b >= nbufs || is_free[b], 0)) {
 			bad++;
 			continue;
 		}
-		p->is_free[b] = 1;
-		p->stack[p->top++] = b;   /* cannot overflow: top counts free flags */
+		is_free[b] = 1;
+		stack[top++] = b;   /* cannot overflow: top counts free flags */
 	}
-	atomic_store_explicit(&p->free_count, p->top, memory_order_relaxed);
+	p->top = top;
+	atomic_store_explicit(&p->free_count, top, memory_order_relaxed);
 	pthread_mutex_unlock(&p->lock);
 	if (bad)
 		atomic_fetch_add_explicit(&p->bad_puts, bad, memory_order_relaxed);
