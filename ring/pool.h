@@ -85,8 +85,11 @@ void pkt_pool_put(struct pkt_pool *p, const uint32_t *bufs, unsigned n);
 
 /*
  * What the address accessors below read, fixed at create: the first member
- * of struct pkt_pool, visible here only so the accessors can be inlined
- * (they run once or twice per packet on the datapath).  Not for any other use.
+ * of struct pkt_pool, visible here so the accessors can be inlined (they run
+ * once or twice per packet on the datapath), and so a loop over many buffers
+ * can copy it into a local (pkt_pool_geom) and use pkt_geom_va/iova: the
+ * compiler then need not reload it after every store the loop makes.
+ * Read-only: nothing outside pool.c writes it.
  */
 struct pkt_pool_geom {
 	const struct hal_dma *chunks;   /* [(nbufs - 1) >> cshift + 1] */
@@ -96,25 +99,38 @@ struct pkt_pool_geom {
 	uint32_t              cmask;    /* buffers per chunk - 1 */
 };
 
-/* Host address / device address of a buffer; NULL / 0 for an index out of
- * range.  Buffer b lives in chunk b >> cshift at (b & cmask) << shift.
- * Context: any.  Locks: none.  May block: no. */
-static inline void *pkt_buf_va(const struct pkt_pool *p, uint32_t buf)
+/* p must not be NULL. */
+static inline const struct pkt_pool_geom *pkt_pool_geom(const struct pkt_pool *p)
 {
-	const struct pkt_pool_geom *g = (const struct pkt_pool_geom *)(const void *)p;
+	return (const struct pkt_pool_geom *)(const void *)p;
+}
 
-	if (!p || buf >= g->nbufs)
+/* Host address / device address of buffer buf (chunk buf >> cshift, at
+ * (buf & cmask) << shift); NULL / 0 for an index out of range. */
+static inline void *pkt_geom_va(const struct pkt_pool_geom *g, uint32_t buf)
+{
+	if (buf >= g->nbufs)
 		return NULL;
 	return (uint8_t *)g->chunks[buf >> g->cshift].va + ((size_t)(buf & g->cmask) << g->shift);
 }
 
-static inline uint64_t pkt_buf_iova(const struct pkt_pool *p, uint32_t buf)
+static inline uint64_t pkt_geom_iova(const struct pkt_pool_geom *g, uint32_t buf)
 {
-	const struct pkt_pool_geom *g = (const struct pkt_pool_geom *)(const void *)p;
-
-	if (!p || buf >= g->nbufs)
+	if (buf >= g->nbufs)
 		return 0;
 	return g->chunks[buf >> g->cshift].iova + ((uint64_t)(buf & g->cmask) << g->shift);
+}
+
+/* Host address / device address of a buffer; NULL / 0 for an index out of
+ * range.  Context: any.  Locks: none.  May block: no. */
+static inline void *pkt_buf_va(const struct pkt_pool *p, uint32_t buf)
+{
+	return p ? pkt_geom_va(pkt_pool_geom(p), buf) : NULL;
+}
+
+static inline uint64_t pkt_buf_iova(const struct pkt_pool *p, uint32_t buf)
+{
+	return p ? pkt_geom_iova(pkt_pool_geom(p), buf) : 0;
 }
 
 /* Context: any.  Locks: none.  May block: no.  free_count is a snapshot. */
