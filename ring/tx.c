@@ -274,7 +274,41 @@ static unsigned submit(struct tx_ring *r, struct pkt_pool *pool, const struct tx
 	if (limit > TX_DESC_LEN_MAX)
 		limit = TX_DESC_LEN_MAX;
 
-	for (i = 0; i < n; i++) {
+	i = 0;
+	if (f) {
+		/* A leading run of one-buffer frames without offload, the
+		 * common case: one legacy descriptor each, in a loop of its own
+		 * (few live values).  Anything else -- a frame that is not
+		 * plain, a bad segment, a full ring -- is left to the loop
+		 * below, which checks and counts it as always. */
+		const unsigned end = n < room ? n : room;
+		const uint64_t cmd = HI_CMD(E1000_TXD_CMD_IFCS | E1000_TXD_CMD_EOP);
+
+		for (; i < end; i++) {
+			const struct pkt_ref *seg = f[i].seg;
+			uint32_t len, buf;
+			uint64_t hi;
+
+			if (f[i].nseg != 1 || f[i].off.kind != TX_OFFLOAD_NONE || !seg)
+				break;
+			len = seg->len;
+			buf = seg->buf;
+			if (len - 1u >= limit || buf >= nbufs)
+				break;
+			hi = (uint64_t)len | cmd;
+			if (++since_rs >= TX_RS_INTERVAL || i == n - 1) {
+				hi |= HI_CMD(E1000_TXD_CMD_RS);
+				close_batch(r, idx);
+				since_rs = 0;
+			}
+			txd_write(&desc[idx], pkt_geom_iova(&g, buf), hi);
+			slot_buf[idx] = buf | SLOT_EOP;
+			last = idx;
+			idx = (idx + 1) & mask;
+		}
+		used = nbuf_desc = i;
+	}
+	for (; i < n; i++) {
 		const struct pkt_ref *seg = f ? f[i].seg : &pkts[i];
 		unsigned nseg = f ? f[i].nseg : 1u;
 		unsigned kind = f ? f[i].off.kind : TX_OFFLOAD_NONE;
@@ -282,34 +316,6 @@ static unsigned submit(struct tx_ring *r, struct pkt_pool *pool, const struct tx
 		bool ctx = false, rs;
 		uint64_t clo = 0, chi = 0, hi = 0;
 		uint32_t dcmd, popts;
-
-		if (__builtin_expect(kind == TX_OFFLOAD_NONE && nseg == 1 && seg, 1)) {
-			/* One buffer, no offload: one legacy descriptor, the
-			 * same checks as below in the same order. */
-			if (used == room) {
-				r->st.full++;
-				break;
-			}
-			if (seg->len - 1u >= limit || seg->buf >= nbufs) {
-				r->st.rejected++;
-				break;
-			}
-			rs = since_rs + 1 >= TX_RS_INTERVAL || i == n - 1;
-			hi = (uint64_t)seg->len |
-			     HI_CMD(E1000_TXD_CMD_IFCS | E1000_TXD_CMD_EOP | (rs ? E1000_TXD_CMD_RS : 0u));
-			txd_write(&desc[idx], pkt_geom_iova(&g, seg->buf), hi);
-			slot_buf[idx] = seg->buf | SLOT_EOP;
-			last = idx;
-			idx = (idx + 1) & mask;
-			used++;
-			nbuf_desc++;
-			since_rs++;
-			if (rs) {
-				close_batch(r, last);
-				since_rs = 0;
-			}
-			continue;
-		}
 
 		/* Frames that could never go (no buffers, more descriptors than
 		 * the ring has, an offload the device cannot do): rejected. */
