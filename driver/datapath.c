@@ -394,6 +394,7 @@ static void indicate(struct e1k_adapter *ad, const struct e1k_pub *p,
 	struct e1k_rx_seg seg[RX_SEGS];
 	unsigned nbufs = r[n - 1].seg + r[n - 1].nseg - r[0].seg;
 	uint64_t bytes = 0, csum_ok = 0, chained = 0;
+	struct pkt_pool_geom g;
 
 	atomic_fetch_add_explicit(&ad->rx_packets, n, memory_order_relaxed);
 	if (p->state != E1K_STATE_RUNNING || p->nbind == 0) {
@@ -406,14 +407,30 @@ static void indicate(struct e1k_adapter *ad, const struct e1k_pub *p,
 		                          n, memory_order_relaxed);
 		return;
 	}
+	g = *pkt_pool_geom(ad->pool);
 	for (unsigned i = 0; i < n; i++) {
 		const uint32_t *b = segs + r[i].seg;
 		struct e1k_rx_seg *s = seg + r[i].seg;
 		uint32_t left = r[i].len;
 
 		bytes += r[i].len;
+		if (__builtin_expect(r[i].nseg == 1, 1)) {
+			/* One buffer: no chain to link, no split to compute. */
+			void *va = pkt_geom_va(&g, b[0]);
+
+			s[0].data = va;
+			s[0].len = left;
+			f[i].buf = b[0];
+			f[i].len = left;
+			f[i].data = va;
+			f[i].nseg = 1;
+			f[i].seg = s;
+			f[i].flags = rx_csum_ok(&r[i], va) ? E1K_RX_CSUM_OK : 0;
+			csum_ok += f[i].flags & E1K_RX_CSUM_OK;
+			continue;
+		}
 		for (unsigned j = 0; j < r[i].nseg; j++) {
-			s[j].data = pkt_buf_va(ad->pool, b[j]);
+			s[j].data = pkt_geom_va(&g, b[j]);
 			s[j].len = left < E1K_BUF_SIZE ? left : E1K_BUF_SIZE;
 			left -= s[j].len;
 			if (j + 1 < r[i].nseg)

@@ -269,6 +269,7 @@ unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsig
 	unsigned got = 0, ndrop = 0, nsegs = 0, limit, slot, posted, mask;
 	struct e1000_rx_desc *desc;
 	uint32_t *slot_buf, bsize;
+	bool in_frag;
 
 	if (!r || !out || !segs || max_segs == 0)
 		return 0;
@@ -284,46 +285,72 @@ unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsig
 	bsize = r->buf_size;
 	slot = r->next_clean;
 	posted = r->posted;
+	in_frag = r->in_frag;
 
 	while (got < max && posted > 0) {
-		struct e1000_rx_desc *d = &desc[slot];
+		struct e1000_rx_desc *d;
 		unsigned k, n;
 		uint32_t total = 0, partial = 0;
 		uint8_t status, errors = 0;
 		uint16_t len = 0;
 
+		if (!in_frag && nsegs < max_segs) {
+			/* A run of good frames in one buffer each, the common
+			 * case, in a loop of its own (few live values).  It stops
+			 * at the first descriptor not done, or done but not such
+			 * a frame: the walk below takes (and counts) that one. */
+			unsigned bound = max - got, run;
+			struct rx_frame_ref *o = out + got;
+			uint32_t *sg = segs + nsegs;
+
+			if (bound > max_segs - nsegs)
+				bound = max_segs - nsegs;
+			if (bound > posted)
+				bound = posted;
+			for (run = 0; run < bound; run++) {
+				d = &desc[slot];
+				/* Acquire: pairs with the device's release store of
+				 * the status after the data, length and errors. */
+				status = DESC_LOAD_STATUS(d->status);
+				if ((status & (E1000_RXD_STAT_DD | E1000_RXD_STAT_EOP)) !=
+				    (E1000_RXD_STAT_DD | E1000_RXD_STAT_EOP))
+					break;
+				len = DESC_LOAD(d->length);
+				errors = DESC_LOAD(d->errors);
+				if ((errors & E1000_RXD_ERR_FRAME) || len == 0 || len > bsize)
+					break;
+				o[run].len = len;
+				o[run].seg = (uint16_t)(nsegs + run);
+				o[run].nseg = 1;
+				o[run].status = status;
+				o[run].errors = errors;
+				sg[run] = slot_buf[slot];
+				slot_buf[slot] = PKT_BUF_NONE;
+				rxd_clear(d);
+				slot = (slot + 1) & mask;
+			}
+			got += run;
+			nsegs += run;
+			posted -= run;
+			if (run == bound)
+				continue;
+			errors = 0;
+			len = 0;
+		}
+		d = &desc[slot];
 		/* Acquire: pairs with the device's release store of the status
 		 * after the data, length and errors. */
 		status = DESC_LOAD_STATUS(d->status);
 		if (!(status & E1000_RXD_STAT_DD))
 			break;
-		if (r->in_frag) {
+		if (in_frag) {
 			/* The rest of a chain already dropped, up to its EOP. */
 			ndrop = drop_chain(r, slot, 1, ndrop);
 			slot = (slot + 1) & mask;
 			posted--;
 			if (status & E1000_RXD_STAT_EOP)
-				r->in_frag = false;
+				in_frag = false;
 			continue;
-		}
-		if ((status & E1000_RXD_STAT_EOP) && nsegs < max_segs) {
-			/* A frame in one buffer, the common case; anything wrong
-			 * with it is left to the walk below, which counts it. */
-			len = DESC_LOAD(d->length);
-			errors = DESC_LOAD(d->errors);
-			if (__builtin_expect(!(errors & E1000_RXD_ERR_FRAME) && len != 0 && len <= bsize, 1)) {
-				out[got] = (struct rx_frame_ref){ .len = len, .seg = (uint16_t)nsegs, .nseg = 1,
-				                                  .status = status, .errors = errors };
-				got++;
-				segs[nsegs++] = slot_buf[slot];
-				slot_buf[slot] = PKT_BUF_NONE;
-				rxd_clear(d);
-				slot = (slot + 1) & mask;
-				posted--;
-				continue;
-			}
-			errors = 0;
-			len = 0;
 		}
 		/* Walk the chain once, reading; nothing is cleared or moved until
 		 * the whole frame is known, so an unfinished chain stays as the
@@ -353,7 +380,7 @@ unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsig
 			ndrop = drop_chain(r, slot, k, ndrop);
 			slot = (slot + k) & mask;
 			posted -= k;
-			r->in_frag = true;
+			in_frag = true;
 			continue;
 		}
 		n = k + 1;
@@ -384,6 +411,7 @@ unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsig
 stop:
 	r->next_clean = slot;
 	r->posted = posted;
+	r->in_frag = in_frag;
 	r->st.received += got;
 	r->consumed += nsegs + ndrop;
 	/* ndrop <= posted <= ndesc - 1: scratch cannot overflow. */
