@@ -425,8 +425,13 @@ static void indicate(struct e1k_adapter *ad, const struct e1k_pub *p,
 			f[i].data = va;
 			f[i].nseg = 1;
 			f[i].seg = s;
-			f[i].flags = rx_csum_ok(&r[i], va) ? E1K_RX_CSUM_OK : 0;
-			csum_ok += f[i].flags & E1K_RX_CSUM_OK;
+			f[i].flags = 0;
+			/* rx_csum_ok's first test, inline: most frames fail it. */
+			if ((r[i].status & (E1000_RXD_STAT_TCPCS | E1000_RXD_STAT_UDPCS)) &&
+			    rx_csum_ok(&r[i], va)) {
+				f[i].flags = E1K_RX_CSUM_OK;
+				csum_ok++;
+			}
 			continue;
 		}
 		for (unsigned j = 0; j < r[i].nseg; j++) {
