@@ -20,6 +20,8 @@
 
 struct pkt_pool {
 	struct pkt_pool_geom g;       /* first: pool.h's inline accessors read it */
+	uint8_t       **va_tab;       /* [nbufs], g.va */
+	uint64_t       *iova_tab;     /* [nbufs], g.iova */
 	struct hal_dev *hw;
 	struct hal_dma *chunks;       /* nchunks regions, all full but the last (== g.chunks) */
 	uint32_t        nchunks;
@@ -93,8 +95,12 @@ int pkt_pool_create(struct hal_dev *hw, uint32_t nbufs, uint32_t buf_size,
 		err = -ENOMEM;
 		goto fail;
 	}
-	p->g = (struct pkt_pool_geom){ .chunks = p->chunks, .nbufs = nbufs, .shift = p->shift,
-	                               .cshift = p->cshift, .cmask = (1u << p->cshift) - 1 };
+	p->va_tab = calloc(nbufs, sizeof(*p->va_tab));
+	p->iova_tab = calloc(nbufs, sizeof(*p->iova_tab));
+	if (!p->va_tab || !p->iova_tab) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	for (uint32_t c = 0; c < p->nchunks; c++) {
 		uint32_t first = c << p->cshift;
 		uint32_t n = nbufs - first < (1u << p->cshift) ? nbufs - first : 1u << p->cshift;
@@ -102,7 +108,13 @@ int pkt_pool_create(struct hal_dev *hw, uint32_t nbufs, uint32_t buf_size,
 		err = hal_dma_alloc(hw, (size_t)n << p->shift, &p->chunks[c]);
 		if (err < 0)
 			goto fail;
+		/* Buffer b lives in chunk b >> cshift at (b & cmask) << shift. */
+		for (uint32_t i = 0; i < n; i++) {
+			p->va_tab[first + i] = (uint8_t *)p->chunks[c].va + ((size_t)i << p->shift);
+			p->iova_tab[first + i] = p->chunks[c].iova + ((uint64_t)i << p->shift);
+		}
 	}
+	p->g = (struct pkt_pool_geom){ .va = p->va_tab, .iova = p->iova_tab, .nbufs = nbufs };
 
 	/* Push in reverse so the first get hands out buffer 0, 1, 2 ... (makes
 	 * traces readable; nothing depends on it). */
@@ -133,6 +145,8 @@ void pkt_pool_destroy(struct pkt_pool *p)
 			hal_dma_free(p->hw, &p->chunks[c]);
 	}
 	free(p->chunks);
+	free(p->va_tab);
+	free(p->iova_tab);
 	if (p->lock_ready)
 		pthread_mutex_destroy(&p->lock);
 	free(p->is_free);

@@ -89,14 +89,14 @@ void pkt_pool_put(struct pkt_pool *p, const uint32_t *bufs, unsigned n);
  * once or twice per packet on the datapath), and so a loop over many buffers
  * can copy it into a local (pkt_pool_geom) and use pkt_geom_va/iova: the
  * compiler then need not reload it after every store the loop makes.
+ * Each buffer's addresses are in a table (one load, instead of the chunk
+ * arithmetic: two shifts by a variable, a mask and a load per address).
  * Read-only: nothing outside pool.c writes it.
  */
 struct pkt_pool_geom {
-	const struct hal_dma *chunks;   /* [(nbufs - 1) >> cshift + 1] */
+	uint8_t *const       *va;     /* [nbufs] host address of each buffer */
+	const uint64_t       *iova;   /* [nbufs] device address of each buffer */
 	uint32_t              nbufs;
-	uint32_t              shift;    /* log2(buffer size) */
-	uint32_t              cshift;   /* log2(buffers per chunk) */
-	uint32_t              cmask;    /* buffers per chunk - 1 */
 };
 
 /* p must not be NULL. */
@@ -105,20 +105,16 @@ static inline const struct pkt_pool_geom *pkt_pool_geom(const struct pkt_pool *p
 	return (const struct pkt_pool_geom *)(const void *)p;
 }
 
-/* Host address / device address of buffer buf (chunk buf >> cshift, at
- * (buf & cmask) << shift); NULL / 0 for an index out of range. */
+/* Host address / device address of buffer buf; NULL / 0 for an index out
+ * of range. */
 static inline void *pkt_geom_va(const struct pkt_pool_geom *g, uint32_t buf)
 {
-	if (buf >= g->nbufs)
-		return NULL;
-	return (uint8_t *)g->chunks[buf >> g->cshift].va + ((size_t)(buf & g->cmask) << g->shift);
+	return buf < g->nbufs ? g->va[buf] : NULL;
 }
 
 static inline uint64_t pkt_geom_iova(const struct pkt_pool_geom *g, uint32_t buf)
 {
-	if (buf >= g->nbufs)
-		return 0;
-	return g->chunks[buf >> g->cshift].iova + ((uint64_t)(buf & g->cmask) << g->shift);
+	return buf < g->nbufs ? g->iova[buf] : 0;
 }
 
 /* Host address / device address of a buffer; NULL / 0 for an index out of
