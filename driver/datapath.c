@@ -138,8 +138,10 @@ int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, uns
 	struct tx_frame tf[TX_BATCH];
 	struct pkt_ref refs[TX_SEGS];
 	uint32_t bufs[TX_SEGS];
+	struct pkt_pool_geom g;
 	const struct e1k_pub *p;
 	unsigned done = 0, tso = 0, csum = 0;
+	uint32_t maxlen;
 	uint64_t bytes = 0;
 	bool bad = false;
 	int rc = 0;
@@ -150,31 +152,47 @@ int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, uns
 		e1k_rcu_read_unlock();
 		return -ENETDOWN;
 	}
+	maxlen = p->mtu + E1000_ETH_HLEN;
+	g = *pkt_pool_geom(ad->pool);
 	pthread_mutex_lock(&ad->tx_lock);
 	/* Reclaim first: keeps the ring and the pool from filling up when the
 	 * TX-completion interrupt is throttled. */
 	e1k_tx_reclaim_locked(ad);
 	while (done < n && !bad) {
-		unsigned nf = 0, nb = 0, got, accepted, slots = tx_ring_free_slots(ad->tx);
+		const struct e1k_frame *fs = frames + done;
+		unsigned lim = n - done < TX_BATCH ? n - done : TX_BATCH;
+		unsigned nf, nb = 0, got, accepted, slots = tx_ring_free_slots(ad->tx);
 
 		/* Which frames fit in this submission (the ring's slots, one more
 		 * for an offload's context descriptor, and TX_SEGS buffers). */
-		while (done + nf < n && nf < TX_BATCH) {
-			const struct e1k_frame *f = &frames[done + nf];
+		for (nf = 0; nf < lim; nf++) {
+			const struct e1k_frame *f = &fs[nf];
 			unsigned need, descs;
 
-			if (frame_check(ad, p, f, &tf[nf].off) < 0) {
-				bad = true;
-				break;
+			if (__builtin_expect(!(f->gso | f->csum), 1)) {
+				/* No offload: the length is all there is to check
+				 * (frame_check's first test), and only the kind of
+				 * tf's offload is ever read. */
+				if (f->len < E1000_ETH_HLEN || f->len > maxlen) {
+					bad = true;
+					break;
+				}
+				tf[nf].off.kind = TX_OFFLOAD_NONE;
+				need = frame_bufs(f->len);
+				descs = need;
+			} else {
+				if (frame_check(ad, p, f, &tf[nf].off) < 0) {
+					bad = true;
+					break;
+				}
+				need = frame_bufs(f->len);
+				descs = tf[nf].off.kind == TX_OFFLOAD_NONE ? need : TX_FRAME_DESCS(need);
 			}
-			need = frame_bufs(f->len);
-			descs = tf[nf].off.kind == TX_OFFLOAD_NONE ? need : TX_FRAME_DESCS(need);
 			if (nb + need > TX_SEGS || descs > slots)
 				break;
 			slots -= descs;
 			tf[nf].nseg = need;
 			nb += need;
-			nf++;
 		}
 		if (nf == 0)
 			break;
@@ -193,17 +211,32 @@ int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, uns
 			if (nf == 0)
 				break;
 		}
-		for (unsigned i = 0, b = 0; i < nf; b += tf[i].nseg, i++)
-			frame_copy(ad, &frames[done + i], &tf[i], refs + b, bufs + b);
-		accepted = tx_ring_submit_frames(ad->tx, ad->pool, tf, nf);
-		for (unsigned i = 0; i < accepted; i++) {
-			bytes += frames[done + i].len;
+		/* Copy, and count as if all were accepted (the rare shortfall
+		 * is taken back below). */
+		for (unsigned i = 0, b = 0; i < nf; b += tf[i].nseg, i++) {
+			const struct e1k_frame *f = &fs[i];
+
+			bytes += f->len;
+			if (__builtin_expect(tf[i].nseg == 1 && tf[i].off.kind == TX_OFFLOAD_NONE, 1)) {
+				memcpy(pkt_geom_va(&g, bufs[b]), f->data, f->len);
+				refs[b].buf = bufs[b];
+				refs[b].len = f->len;
+				tf[i].seg = &refs[b];
+				continue;
+			}
+			frame_copy(ad, f, &tf[i], refs + b, bufs + b);
 			tso += tf[i].off.kind == TX_OFFLOAD_TSO;
 			csum += tf[i].off.kind == TX_OFFLOAD_CSUM;
 		}
+		accepted = tx_ring_submit_frames(ad->tx, ad->pool, tf, nf);
 		if (accepted < nf) {
 			unsigned from = (unsigned)(tf[accepted].seg - refs);
 
+			for (unsigned i = accepted; i < nf; i++) {
+				bytes -= fs[i].len;
+				tso -= tf[i].off.kind == TX_OFFLOAD_TSO;
+				csum -= tf[i].off.kind == TX_OFFLOAD_CSUM;
+			}
 			pkt_pool_put(ad->pool, bufs + from, nb - from);
 		}
 		done += accepted;
@@ -361,6 +394,7 @@ static void indicate(struct e1k_adapter *ad, const struct e1k_pub *p,
 	struct e1k_rx_seg seg[RX_SEGS];
 	unsigned nbufs = r[n - 1].seg + r[n - 1].nseg - r[0].seg;
 	uint64_t bytes = 0, csum_ok = 0, chained = 0;
+	struct pkt_pool_geom g;
 
 	atomic_fetch_add_explicit(&ad->rx_packets, n, memory_order_relaxed);
 	if (p->state != E1K_STATE_RUNNING || p->nbind == 0) {
@@ -373,14 +407,35 @@ static void indicate(struct e1k_adapter *ad, const struct e1k_pub *p,
 		                          n, memory_order_relaxed);
 		return;
 	}
+	g = *pkt_pool_geom(ad->pool);
 	for (unsigned i = 0; i < n; i++) {
 		const uint32_t *b = segs + r[i].seg;
 		struct e1k_rx_seg *s = seg + r[i].seg;
 		uint32_t left = r[i].len;
 
 		bytes += r[i].len;
+		if (__builtin_expect(r[i].nseg == 1, 1)) {
+			/* One buffer: no chain to link, no split to compute. */
+			void *va = pkt_geom_va(&g, b[0]);
+
+			s[0].data = va;
+			s[0].len = left;
+			f[i].buf = b[0];
+			f[i].len = left;
+			f[i].data = va;
+			f[i].nseg = 1;
+			f[i].seg = s;
+			f[i].flags = 0;
+			/* rx_csum_ok's first test, inline: most frames fail it. */
+			if ((r[i].status & (E1000_RXD_STAT_TCPCS | E1000_RXD_STAT_UDPCS)) &&
+			    rx_csum_ok(&r[i], va)) {
+				f[i].flags = E1K_RX_CSUM_OK;
+				csum_ok++;
+			}
+			continue;
+		}
 		for (unsigned j = 0; j < r[i].nseg; j++) {
-			s[j].data = pkt_buf_va(ad->pool, b[j]);
+			s[j].data = pkt_geom_va(&g, b[j]);
 			s[j].len = left < E1K_BUF_SIZE ? left : E1K_BUF_SIZE;
 			left -= s[j].len;
 			if (j + 1 < r[i].nseg)

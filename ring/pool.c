@@ -19,8 +19,11 @@
 #include <stdlib.h>
 
 struct pkt_pool {
+	struct pkt_pool_geom g;       /* first: pool.h's inline accessors read it */
+	uint8_t       **va_tab;       /* [nbufs], g.va */
+	uint64_t       *iova_tab;     /* [nbufs], g.iova */
 	struct hal_dev *hw;
-	struct hal_dma *chunks;       /* nchunks regions, all full but the last */
+	struct hal_dma *chunks;       /* nchunks regions, all full but the last (== g.chunks) */
 	uint32_t        nchunks;
 	uint32_t        nbufs;
 	uint32_t        buf_size;
@@ -92,6 +95,12 @@ int pkt_pool_create(struct hal_dev *hw, uint32_t nbufs, uint32_t buf_size,
 		err = -ENOMEM;
 		goto fail;
 	}
+	p->va_tab = calloc(nbufs, sizeof(*p->va_tab));
+	p->iova_tab = calloc(nbufs, sizeof(*p->iova_tab));
+	if (!p->va_tab || !p->iova_tab) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	for (uint32_t c = 0; c < p->nchunks; c++) {
 		uint32_t first = c << p->cshift;
 		uint32_t n = nbufs - first < (1u << p->cshift) ? nbufs - first : 1u << p->cshift;
@@ -99,7 +108,13 @@ int pkt_pool_create(struct hal_dev *hw, uint32_t nbufs, uint32_t buf_size,
 		err = hal_dma_alloc(hw, (size_t)n << p->shift, &p->chunks[c]);
 		if (err < 0)
 			goto fail;
+		/* Buffer b lives in chunk b >> cshift at (b & cmask) << shift. */
+		for (uint32_t i = 0; i < n; i++) {
+			p->va_tab[first + i] = (uint8_t *)p->chunks[c].va + ((size_t)i << p->shift);
+			p->iova_tab[first + i] = p->chunks[c].iova + ((uint64_t)i << p->shift);
+		}
 	}
+	p->g = (struct pkt_pool_geom){ .va = p->va_tab, .iova = p->iova_tab, .nbufs = nbufs };
 
 	/* Push in reverse so the first get hands out buffer 0, 1, 2 ... (makes
 	 * traces readable; nothing depends on it). */
@@ -130,6 +145,8 @@ void pkt_pool_destroy(struct pkt_pool *p)
 			hal_dma_free(p->hw, &p->chunks[c]);
 	}
 	free(p->chunks);
+	free(p->va_tab);
+	free(p->iova_tab);
 	if (p->lock_ready)
 		pthread_mutex_destroy(&p->lock);
 	free(p->is_free);
@@ -155,62 +172,64 @@ int pkt_pool_revoke(struct pkt_pool *p)
 
 unsigned pkt_pool_get(struct pkt_pool *p, uint32_t *bufs, unsigned n)
 {
-	unsigned got = 0;
+	uint32_t *stack;
+	uint8_t *is_free;
+	uint32_t top;
 
 	if (!p || !bufs || n == 0)
 		return 0;
 	pthread_mutex_lock(&p->lock);
-	while (got < n && p->top > 0) {
-		uint32_t b = p->stack[--p->top];
+	/* Locals: is_free is a byte array, and a byte store may alias any
+	 * field, which would make the compiler reload them per buffer. */
+	top = p->top;
+	stack = p->stack;
+	is_free = p->is_free;
+	if (n > top)
+		n = top;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t b = stack[--top];
 
-		p->is_free[b] = 0;
-		bufs[got++] = b;
+		is_free[b] = 0;
+		bufs[i] = b;
 	}
-	atomic_store_explicit(&p->free_count, p->top, memory_order_relaxed);
+	p->top = top;
+	atomic_store_explicit(&p->free_count, top, memory_order_relaxed);
 	pthread_mutex_unlock(&p->lock);
-	return got;
+	return n;
 }
 
 void pkt_pool_put(struct pkt_pool *p, const uint32_t *bufs, unsigned n)
 {
+	uint32_t *stack;
+	uint8_t *is_free;
+	uint32_t top, nbufs;
 	unsigned bad = 0;
 
 	if (!p || !bufs || n == 0)
 		return;
+	nbufs = p->nbufs;
 	pthread_mutex_lock(&p->lock);
+	top = p->top;
+	stack = p->stack;
+	is_free = p->is_free;
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t b = bufs[i];
 
 		/* The flag, not the stack depth, is the proof of ownership: a
 		 * buffer already free (double put) or an index that was never
 		 * ours must not reach the stack, or two owners would share it. */
-		if (b >= p->nbufs || p->is_free[b]) {
+		if (__builtin_expect(b >= nbufs || is_free[b], 0)) {
 			bad++;
 			continue;
 		}
-		p->is_free[b] = 1;
-		p->stack[p->top++] = b;   /* cannot overflow: top counts free flags */
+		is_free[b] = 1;
+		stack[top++] = b;   /* cannot overflow: top counts free flags */
 	}
-	atomic_store_explicit(&p->free_count, p->top, memory_order_relaxed);
+	p->top = top;
+	atomic_store_explicit(&p->free_count, top, memory_order_relaxed);
 	pthread_mutex_unlock(&p->lock);
 	if (bad)
 		atomic_fetch_add_explicit(&p->bad_puts, bad, memory_order_relaxed);
-}
-
-void *pkt_buf_va(const struct pkt_pool *p, uint32_t buf)
-{
-	if (!p || buf >= p->nbufs)
-		return NULL;
-	return (uint8_t *)p->chunks[buf >> p->cshift].va +
-	       ((size_t)(buf & ((1u << p->cshift) - 1)) << p->shift);
-}
-
-uint64_t pkt_buf_iova(const struct pkt_pool *p, uint32_t buf)
-{
-	if (!p || buf >= p->nbufs)
-		return 0;
-	return p->chunks[buf >> p->cshift].iova +
-	       ((uint64_t)(buf & ((1u << p->cshift) - 1)) << p->shift);
 }
 
 uint32_t pkt_buf_from_va(const struct pkt_pool *p, const void *va)

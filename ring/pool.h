@@ -83,10 +83,51 @@ unsigned pkt_pool_get(struct pkt_pool *p, uint32_t *bufs, unsigned n);
  */
 void pkt_pool_put(struct pkt_pool *p, const uint32_t *bufs, unsigned n);
 
+/*
+ * What the address accessors below read, fixed at create: the first member
+ * of struct pkt_pool, visible here so the accessors can be inlined (they run
+ * once or twice per packet on the datapath), and so a loop over many buffers
+ * can copy it into a local (pkt_pool_geom) and use pkt_geom_va/iova: the
+ * compiler then need not reload it after every store the loop makes.
+ * Each buffer's addresses are in a table (one load, instead of the chunk
+ * arithmetic: two shifts by a variable, a mask and a load per address).
+ * Read-only: nothing outside pool.c writes it.
+ */
+struct pkt_pool_geom {
+	uint8_t *const       *va;     /* [nbufs] host address of each buffer */
+	const uint64_t       *iova;   /* [nbufs] device address of each buffer */
+	uint32_t              nbufs;
+};
+
+/* p must not be NULL. */
+static inline const struct pkt_pool_geom *pkt_pool_geom(const struct pkt_pool *p)
+{
+	return (const struct pkt_pool_geom *)(const void *)p;
+}
+
+/* Host address / device address of buffer buf; NULL / 0 for an index out
+ * of range. */
+static inline void *pkt_geom_va(const struct pkt_pool_geom *g, uint32_t buf)
+{
+	return buf < g->nbufs ? g->va[buf] : NULL;
+}
+
+static inline uint64_t pkt_geom_iova(const struct pkt_pool_geom *g, uint32_t buf)
+{
+	return buf < g->nbufs ? g->iova[buf] : 0;
+}
+
 /* Host address / device address of a buffer; NULL / 0 for an index out of
  * range.  Context: any.  Locks: none.  May block: no. */
-void    *pkt_buf_va(const struct pkt_pool *p, uint32_t buf);
-uint64_t pkt_buf_iova(const struct pkt_pool *p, uint32_t buf);
+static inline void *pkt_buf_va(const struct pkt_pool *p, uint32_t buf)
+{
+	return p ? pkt_geom_va(pkt_pool_geom(p), buf) : NULL;
+}
+
+static inline uint64_t pkt_buf_iova(const struct pkt_pool *p, uint32_t buf)
+{
+	return p ? pkt_geom_iova(pkt_pool_geom(p), buf) : 0;
+}
 
 /* Context: any.  Locks: none.  May block: no.  free_count is a snapshot. */
 uint32_t pkt_pool_buf_size(const struct pkt_pool *p);

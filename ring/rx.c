@@ -19,6 +19,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 struct rx_ring {
@@ -87,16 +88,27 @@ fail:
 	return err;
 }
 
-static void rxd_clear(struct e1000_rx_desc *d)
+/* Descriptors are written as two 64-bit words (address; length, csum,
+ * status, errors, special), as in tx.c: two stores instead of six. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&
+               sizeof(struct e1000_rx_desc) == 16 &&
+               offsetof(struct e1000_rx_desc, length) == 8 &&
+               offsetof(struct e1000_rx_desc, status) == 12, "receive descriptor layout");
+
+/* Post buffer address addr: DD (and everything written back) clear. */
+static inline void rxd_post(struct e1000_rx_desc *d, uint64_t addr)
+{
+	uint64_t *q = (uint64_t *)(void *)d;
+
+	DESC_STORE(q[0], addr);
+	DESC_STORE(q[1], 0);
+}
+
+static inline void rxd_clear(struct e1000_rx_desc *d)
 {
 	/* Address 0 too: a device that (wrongly) uses a slot we did not post
 	 * faults on IOVA 0 instead of scribbling over a recycled buffer. */
-	DESC_STORE(d->buffer_addr, 0);
-	DESC_STORE(d->length, 0);
-	DESC_STORE(d->csum, 0);
-	DESC_STORE(d->errors, 0);
-	DESC_STORE(d->special, 0);
-	DESC_STORE(d->status, 0);
+	rxd_post(d, 0);
 }
 
 void rx_ring_destroy(struct rx_ring *r)
@@ -133,7 +145,10 @@ void rx_ring_hw_setup(struct rx_ring *r)
 
 unsigned rx_ring_refill(struct rx_ring *r)
 {
-	unsigned want, got;
+	struct pkt_pool_geom g;
+	struct e1000_rx_desc *desc;
+	uint32_t *slot_buf;
+	unsigned want, got, idx, mask;
 
 	if (!r)
 		return 0;
@@ -144,25 +159,28 @@ unsigned rx_ring_refill(struct rx_ring *r)
 	if (got == 0)
 		return 0;
 
+	/* Locals: the stores below (uint32_t slot_buf) could alias the ring's
+	 * and the pool's fields, which the compiler would reload per slot. */
+	g = *pkt_pool_geom(r->pool);
+	desc = r->desc;
+	slot_buf = r->slot_buf;
+	mask = r->mask;
+	idx = r->next_use;
 	for (unsigned i = 0; i < got; i++) {
-		struct e1000_rx_desc *d = &r->desc[r->next_use];
+		uint32_t b = r->scratch[i];
 
-		r->slot_buf[r->next_use] = r->scratch[i];
-		DESC_STORE(d->buffer_addr, pkt_buf_iova(r->pool, r->scratch[i]));
-		DESC_STORE(d->length, 0);
-		DESC_STORE(d->csum, 0);
-		DESC_STORE(d->errors, 0);
-		DESC_STORE(d->special, 0);
-		DESC_STORE(d->status, 0);
-		r->next_use = (r->next_use + 1) & r->mask;
+		slot_buf[idx] = b;
+		rxd_post(&desc[idx], pkt_geom_iova(&g, b));
+		idx = (idx + 1) & mask;
 	}
+	r->next_use = idx;
 	r->posted += got;
 	r->st.refilled += got;
 	publish(r);
 	/* Descriptors (address, DD clear) before the tail that hands them over:
 	 * pairs with the device reading descriptors only below the RDT it saw. */
 	atomic_thread_fence(memory_order_release);
-	hal_wr32(r->hw, E1000_RDT, r->next_use);
+	hal_wr32(r->hw, E1000_RDT, idx);
 	r->st.tail_writes++;
 	return got;
 }
@@ -248,7 +266,10 @@ static unsigned drop_chain(struct rx_ring *r, unsigned slot, unsigned n, unsigne
 unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsigned max,
                               uint32_t *segs, unsigned max_segs)
 {
-	unsigned got = 0, ndrop = 0, nsegs = 0, limit;
+	unsigned got = 0, ndrop = 0, nsegs = 0, limit, slot, posted, mask;
+	struct e1000_rx_desc *desc;
+	uint32_t *slot_buf, bsize;
+	bool in_frag;
 
 	if (!r || !out || !segs || max_segs == 0)
 		return 0;
@@ -256,38 +277,90 @@ unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsig
 	 * longer than segs[] (it could never be returned) or than the ring
 	 * (it could never end: every posted buffer is in it). */
 	limit = max_segs < r->ndesc - 1 ? max_segs : r->ndesc - 1;
+	/* Locals, written back at the end: the stores into out[], segs[] and
+	 * slot_buf[] could alias the ring's fields otherwise. */
+	desc = r->desc;
+	slot_buf = r->slot_buf;
+	mask = r->mask;
+	bsize = r->buf_size;
+	slot = r->next_clean;
+	posted = r->posted;
+	in_frag = r->in_frag;
 
-	while (got < max && r->posted > 0) {
-		unsigned slot = r->next_clean, k, n;
+	while (got < max && posted > 0) {
+		struct e1000_rx_desc *d;
+		unsigned k, n;
 		uint32_t total = 0, partial = 0;
 		uint8_t status, errors = 0;
 		uint16_t len = 0;
 
-		if (r->in_frag) {
+		if (!in_frag && nsegs < max_segs) {
+			/* A run of good frames in one buffer each, the common
+			 * case, in a loop of its own (few live values).  It stops
+			 * at the first descriptor not done, or done but not such
+			 * a frame: the walk below takes (and counts) that one. */
+			unsigned bound = max - got, run;
+			struct rx_frame_ref *o = out + got;
+			uint32_t *sg = segs + nsegs;
+
+			if (bound > max_segs - nsegs)
+				bound = max_segs - nsegs;
+			if (bound > posted)
+				bound = posted;
+			for (run = 0; run < bound; run++) {
+				d = &desc[slot];
+				/* Acquire: pairs with the device's release store of
+				 * the status after the data, length and errors. */
+				status = DESC_LOAD_STATUS(d->status);
+				if ((status & (E1000_RXD_STAT_DD | E1000_RXD_STAT_EOP)) !=
+				    (E1000_RXD_STAT_DD | E1000_RXD_STAT_EOP))
+					break;
+				len = DESC_LOAD(d->length);
+				errors = DESC_LOAD(d->errors);
+				if ((errors & E1000_RXD_ERR_FRAME) || len == 0 || len > bsize)
+					break;
+				o[run].len = len;
+				o[run].seg = (uint16_t)(nsegs + run);
+				o[run].nseg = 1;
+				o[run].status = status;
+				o[run].errors = errors;
+				sg[run] = slot_buf[slot];
+				slot_buf[slot] = PKT_BUF_NONE;
+				rxd_clear(d);
+				slot = (slot + 1) & mask;
+			}
+			got += run;
+			nsegs += run;
+			posted -= run;
+			if (run == bound)
+				continue;
+			errors = 0;
+			len = 0;
+		}
+		d = &desc[slot];
+		/* Acquire: pairs with the device's release store of the status
+		 * after the data, length and errors. */
+		status = DESC_LOAD_STATUS(d->status);
+		if (!(status & E1000_RXD_STAT_DD))
+			break;
+		if (in_frag) {
 			/* The rest of a chain already dropped, up to its EOP. */
-			status = DESC_LOAD_STATUS(r->desc[slot].status);
-			if (!(status & E1000_RXD_STAT_DD))
-				break;
 			ndrop = drop_chain(r, slot, 1, ndrop);
-			r->next_clean = (slot + 1) & r->mask;
-			r->posted--;
+			slot = (slot + 1) & mask;
+			posted--;
 			if (status & E1000_RXD_STAT_EOP)
-				r->in_frag = false;
+				in_frag = false;
 			continue;
 		}
 		/* Walk the chain once, reading; nothing is cleared or moved until
 		 * the whole frame is known, so an unfinished chain stays as the
 		 * device left it for the next call. */
 		for (k = 0;; k++) {
-			struct e1000_rx_desc *d;
-
 			if (k == limit)
 				break;
-			if (k == r->posted || k == max_segs - nsegs)
+			if (k == posted || k == max_segs - nsegs)
 				goto stop;   /* not complete yet / no room left in segs[] */
-			d = &r->desc[(slot + k) & r->mask];
-			/* Acquire: pairs with the device's release store of the
-			 * status after the data, length and errors. */
+			d = &desc[(slot + k) & mask];
 			status = DESC_LOAD_STATUS(d->status);
 			if (!(status & E1000_RXD_STAT_DD))
 				goto stop;
@@ -297,7 +370,7 @@ unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsig
 				break;
 			}
 			/* Every buffer but the last is full (SDM 3.2.3). */
-			partial |= len ^ r->buf_size;
+			partial |= len ^ bsize;
 			total += len;
 		}
 		if (k == limit) {
@@ -305,16 +378,16 @@ unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsig
 			 * completes; counted once. */
 			r->st.bad_frag++;
 			ndrop = drop_chain(r, slot, k, ndrop);
-			r->next_clean = (slot + k) & r->mask;
-			r->posted -= k;
-			r->in_frag = true;
+			slot = (slot + k) & mask;
+			posted -= k;
+			in_frag = true;
 			continue;
 		}
 		n = k + 1;
 		if (errors & E1000_RXD_ERR_FRAME) {
 			r->st.bad_status++;
 			ndrop = drop_chain(r, slot, n, ndrop);
-		} else if (partial || len == 0 || len > r->buf_size) {
+		} else if (partial || len == 0 || len > bsize) {
 			r->st.bad_length++;
 			ndrop = drop_chain(r, slot, n, ndrop);
 		} else {
@@ -325,17 +398,20 @@ unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsig
 			out[got].errors = errors;
 			got++;
 			for (k = 0; k < n; k++) {
-				unsigned s = (slot + k) & r->mask;
+				unsigned s = (slot + k) & mask;
 
-				segs[nsegs++] = r->slot_buf[s];
-				r->slot_buf[s] = PKT_BUF_NONE;
-				rxd_clear(&r->desc[s]);
+				segs[nsegs++] = slot_buf[s];
+				slot_buf[s] = PKT_BUF_NONE;
+				rxd_clear(&desc[s]);
 			}
 		}
-		r->next_clean = (slot + n) & r->mask;
-		r->posted -= n;
+		slot = (slot + n) & mask;
+		posted -= n;
 	}
 stop:
+	r->next_clean = slot;
+	r->posted = posted;
+	r->in_frag = in_frag;
 	r->st.received += got;
 	r->consumed += nsegs + ndrop;
 	/* ndrop <= posted <= ndesc - 1: scratch cannot overflow. */

@@ -15,9 +15,11 @@
  * writes one DD per batch instead of one per frame (DPDK's e1000 PMD does the
  * same).  The device writes DD only where RS is set and processes descriptors
  * in order (SDM 3.3.3.2), so a DD on a batch's RS descriptor completes every
- * descriptor of the batch: rs_slot[] names, for each in-flight slot, the RS
- * descriptor that completes it, and marks a frame's last slot so reclaim can
- * count frames.
+ * descriptor of the batch.  Batches end in order, so a FIFO of their RS
+ * slots (batch_rs[], one entry per batch, pushed when the batch closes) tells
+ * reclaim which DD completes the oldest in-flight slots: constant work per
+ * batch, none per descriptor.  A frame's last slot carries SLOT_EOP in its
+ * slot_buf[] entry so reclaim and abort can count frames.
  *
  * Frames and offloads: a TX_OFFLOAD_NONE frame is legacy descriptors; a
  * CSUM/TSO frame is a context descriptor (when needed) then data
@@ -42,11 +44,17 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-/* rs_slot[] holds the RS slot (< RING_NDESC_MAX) and, in its top bit, whether
- * the slot is a frame's last descriptor (reclaim counts frames with it). */
-#define RS_SLOT_EOP   0x8000u
-#define RS_SLOT_MASK  0x7fffu
-_Static_assert(RING_NDESC_MAX <= RS_SLOT_MASK + 1u, "rs_slot index fits below the EOP bit");
+/* slot_buf[] holds a buffer index (< PKT_POOL_NBUFS_MAX: submit rejects any
+ * other) or PKT_BUF_NONE (a context slot, or not in flight); SLOT_EOP on a
+ * buffer marks a frame's last descriptor (reclaim counts frames with it). */
+#define SLOT_EOP      0x80000000u
+#define SLOT_EOP_BIT  31
+_Static_assert(PKT_POOL_NBUFS_MAX <= SLOT_EOP, "buffer indexes stay below the EOP bit");
+_Static_assert(RING_NDESC_MAX <= UINT16_MAX + 1u, "batch_rs[] holds a slot index");
+
+/* Slot entry v (not PKT_BUF_NONE): its buffer, and 1 when it ends a frame. */
+static inline uint32_t slot_bufidx(uint32_t v) { return v & ~SLOT_EOP; }
+static inline unsigned slot_eop(uint32_t v) { return v >> SLOT_EOP_BIT; }
 
 /* The two-word layout below (little-endian, as the device reads it). */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "descriptor words are little-endian");
@@ -79,8 +87,9 @@ struct tx_ring {
 	unsigned              next_clean;   /* oldest in-flight slot */
 	unsigned              next_use;     /* next slot to fill == TDT */
 	unsigned              in_flight;
-	uint32_t             *slot_buf;     /* [ndesc] buffer of each in-flight slot */
-	uint16_t             *rs_slot;      /* [ndesc] RS descriptor of each in-flight slot's batch */
+	uint32_t             *slot_buf;     /* [ndesc] buffer (| SLOT_EOP) of each in-flight slot */
+	uint16_t             *batch_rs;     /* [ndesc] FIFO: RS slot of each closed in-flight batch */
+	unsigned              bhead, btail; /* batch_rs[bhead & mask] is the oldest; free-running */
 	uint32_t             *parked;       /* [ndesc] in flight when hw_setup ran */
 	unsigned              nparked;
 	unsigned              nparked_frames;   /* whole frames among them */
@@ -106,8 +115,8 @@ int tx_ring_create(struct hal_dev *hw, unsigned ndesc, struct tx_ring **out)
 	r->mask = ndesc - 1;
 	r->slot_buf = calloc(ndesc, sizeof(*r->slot_buf));
 	r->parked = calloc(ndesc, sizeof(*r->parked));
-	r->rs_slot = calloc(ndesc, sizeof(*r->rs_slot));
-	if (!r->slot_buf || !r->parked || !r->rs_slot) {
+	r->batch_rs = calloc(ndesc, sizeof(*r->batch_rs));
+	if (!r->slot_buf || !r->parked || !r->batch_rs) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -133,7 +142,7 @@ void tx_ring_destroy(struct tx_ring *r)
 	 * pool shows them as taken. */
 	hal_dma_free(r->hw, &r->dma);
 	r->desc = NULL;
-	free(r->rs_slot);
+	free(r->batch_rs);
 	free(r->parked);
 	free(r->slot_buf);
 	free(r);
@@ -166,15 +175,17 @@ void tx_ring_hw_setup(struct tx_ring *r)
 	 * tx_ring_abort.  in_flight + nparked <= ndesc - 1 always holds (submit
 	 * counts parked buffers against free slots), so parked cannot overflow. */
 	while (r->in_flight > 0) {
-		uint32_t buf = r->slot_buf[r->next_clean];
+		uint32_t v = r->slot_buf[r->next_clean];
 
-		if (buf != PKT_BUF_NONE)         /* not a context slot */
-			r->parked[r->nparked++] = buf;
-		r->nparked_frames += r->rs_slot[r->next_clean] >> 15;   /* RS_SLOT_EOP */
+		if (v != PKT_BUF_NONE) {         /* not a context slot */
+			r->parked[r->nparked++] = slot_bufidx(v);
+			r->nparked_frames += slot_eop(v);
+		}
 		r->slot_buf[r->next_clean] = PKT_BUF_NONE;
 		r->next_clean = (r->next_clean + 1) & r->mask;
 		r->in_flight--;
 	}
+	r->bhead = r->btail = 0;
 	/* A reset device has no context loaded. */
 	r->ctx_valid = false;
 	for (unsigned i = 0; i < r->ndesc; i++)
@@ -232,15 +243,12 @@ static void unwrite(struct tx_ring *r, unsigned from, unsigned n)
 	}
 }
 
-/* Close a batch: RS on its last descriptor (a frame's last), and every slot
- * of the batch names it. */
-static void close_batch(struct tx_ring *r, unsigned first, unsigned last)
+/* Close a batch: RS is on its last descriptor (a frame's last), whose DD
+ * completes every slot up to it.  At most one batch per in-flight slot, so
+ * the FIFO (ndesc entries) cannot overflow. */
+static inline void close_batch(struct tx_ring *r, unsigned last)
 {
-	for (unsigned slot = first;; slot = (slot + 1) & r->mask) {
-		r->rs_slot[slot] = (uint16_t)((r->rs_slot[slot] & RS_SLOT_EOP) | last);
-		if (slot == last)
-			break;
-	}
+	r->batch_rs[r->btail++ & r->mask] = (uint16_t)last;
 }
 
 /*
@@ -250,18 +258,57 @@ static void close_batch(struct tx_ring *r, unsigned first, unsigned last)
 static unsigned submit(struct tx_ring *r, struct pkt_pool *pool, const struct tx_frame *f,
                        const struct pkt_ref *pkts, unsigned n)
 {
-	uint32_t limit = pkt_pool_buf_size(pool), nbufs = pkt_pool_size(pool);
+	/* Locals: the stores into slot_buf[] could alias the
+	 * ring's and the pool's fields, which the compiler would reload. */
+	const struct pkt_pool_geom g = *pkt_pool_geom(pool);
+	struct e1000_tx_desc *desc = r->desc;
+	uint32_t *slot_buf = r->slot_buf;
+	const unsigned mask = r->mask;
+	uint32_t limit = pkt_pool_buf_size(pool), nbufs = g.nbufs;
 	unsigned room = r->ndesc - 1 - r->in_flight - r->nparked;
-	unsigned idx = r->next_use, batch = idx, last = idx;
+	unsigned idx = r->next_use, last = idx;
 	unsigned i, used = 0, since_rs = 0, nbuf_desc = 0;
-	uint64_t last_hi = 0;           /* second word of desc[last] */
 
 	/* A legacy descriptor's length is 16 bits: with 16 KiB buffers the
 	 * descriptor limit is the binding one. */
 	if (limit > TX_DESC_LEN_MAX)
 		limit = TX_DESC_LEN_MAX;
 
-	for (i = 0; i < n; i++) {
+	i = 0;
+	if (f) {
+		/* A leading run of one-buffer frames without offload, the
+		 * common case: one legacy descriptor each, in a loop of its own
+		 * (few live values).  Anything else -- a frame that is not
+		 * plain, a bad segment, a full ring -- is left to the loop
+		 * below, which checks and counts it as always. */
+		const unsigned end = n < room ? n : room;
+		const uint64_t cmd = HI_CMD(E1000_TXD_CMD_IFCS | E1000_TXD_CMD_EOP);
+
+		for (; i < end; i++) {
+			const struct pkt_ref *seg = f[i].seg;
+			uint32_t len, buf;
+			uint64_t hi;
+
+			if (f[i].nseg != 1 || f[i].off.kind != TX_OFFLOAD_NONE || !seg)
+				break;
+			len = seg->len;
+			buf = seg->buf;
+			if (len - 1u >= limit || buf >= nbufs)
+				break;
+			hi = (uint64_t)len | cmd;
+			if (++since_rs >= TX_RS_INTERVAL || i == n - 1) {
+				hi |= HI_CMD(E1000_TXD_CMD_RS);
+				close_batch(r, idx);
+				since_rs = 0;
+			}
+			txd_write(&desc[idx], pkt_geom_iova(&g, buf), hi);
+			slot_buf[idx] = buf | SLOT_EOP;
+			last = idx;
+			idx = (idx + 1) & mask;
+		}
+		used = nbuf_desc = i;
+	}
+	for (; i < n; i++) {
 		const struct pkt_ref *seg = f ? f[i].seg : &pkts[i];
 		unsigned nseg = f ? f[i].nseg : 1u;
 		unsigned kind = f ? f[i].off.kind : TX_OFFLOAD_NONE;
@@ -318,10 +365,9 @@ static unsigned submit(struct tx_ring *r, struct pkt_pool *pool, const struct tx
 			popts = E1000_TXD_POPTS_TXSM | (f[i].off.ipv4 ? E1000_TXD_POPTS_IXSM : 0u);
 		}
 		if (ctx) {
-			txd_write(&r->desc[idx], clo, chi);
-			r->slot_buf[idx] = PKT_BUF_NONE;
-			r->rs_slot[idx] = 0;
-			idx = (idx + 1) & r->mask;
+			txd_write(&desc[idx], clo, chi);
+			slot_buf[idx] = PKT_BUF_NONE;
+			idx = (idx + 1) & mask;
 		}
 		for (s = 0; s < nseg; s++) {
 			const struct pkt_ref *p = &seg[s];
@@ -339,10 +385,9 @@ static unsigned submit(struct tx_ring *r, struct pkt_pool *pool, const struct tx
 				     HI_POPTS(popts);
 				popts = 0;           /* the first data descriptor only */
 			}
-			txd_write(&r->desc[idx], pkt_buf_iova(pool, p->buf), hi);
-			r->slot_buf[idx] = p->buf;
-			r->rs_slot[idx] = s == nseg - 1 ? RS_SLOT_EOP : 0;
-			idx = (idx + 1) & r->mask;
+			txd_write(&desc[idx], pkt_geom_iova(&g, p->buf), hi);
+			slot_buf[idx] = p->buf | (s == nseg - 1 ? SLOT_EOP : 0u);
+			idx = (idx + 1) & mask;
 		}
 		if (s < nseg) {
 			/* A bad segment: the frame goes back whole, nothing of it
@@ -358,14 +403,12 @@ static unsigned submit(struct tx_ring *r, struct pkt_pool *pool, const struct tx
 			r->ctx_hi = chi;
 			r->st.contexts++;
 		}
-		last = (idx - 1) & r->mask;
-		last_hi = hi;
+		last = (idx - 1) & mask;
 		used += need;
 		nbuf_desc += nseg;
 		since_rs += need;
 		if (rs) {
-			close_batch(r, batch, last);
-			batch = idx;
+			close_batch(r, last);
 			since_rs = 0;
 		}
 	}
@@ -374,8 +417,11 @@ static unsigned submit(struct tx_ring *r, struct pkt_pool *pool, const struct tx
 	if (since_rs > 0) {
 		/* Stopped before the last frame offered: its predecessor ends
 		 * the call's last batch. */
-		txd_write_hi(&r->desc[last], last_hi | HI_CMD(E1000_TXD_CMD_RS));
-		close_batch(r, batch, last);
+		/* Not yet the device's (the tail is below it): reading our
+		 * own word back is safe. */
+		txd_write_hi(&desc[last], DESC_LOAD(((uint64_t *)(void *)&desc[last])[1]) |
+		                          HI_CMD(E1000_TXD_CMD_RS));
+		close_batch(r, last);
 	}
 	r->next_use = idx;
 	r->in_flight += used;
@@ -408,21 +454,31 @@ unsigned tx_ring_submit_frames(struct tx_ring *r, struct pkt_pool *pool,
 unsigned tx_ring_reclaim_frames(struct tx_ring *r, uint32_t *bufs, unsigned max,
                                 unsigned *frames)
 {
-	unsigned got = 0, nframes = 0;
+	unsigned got = 0, nframes = 0, mask, clean, in_flight;
+	struct e1000_tx_desc *desc;
+	uint32_t *slot_buf;
 	uint8_t status;
 
 	if (frames)
 		*frames = 0;
 	if (!r || !bufs)
 		return 0;
-	while (got < max && r->in_flight > 0) {
-		unsigned rs = r->rs_slot[r->next_clean] & RS_SLOT_MASK;
+	/* Locals, written back below: bufs[] stores could alias the fields. */
+	desc = r->desc;
+	slot_buf = r->slot_buf;
+	mask = r->mask;
+	clean = r->next_clean;
+	in_flight = r->in_flight;
+	/* Every in-flight slot is in a closed batch (submit closes its last
+	 * one before the tail write), so in_flight > 0 means one is queued. */
+	while (got < max && in_flight > 0 && r->bhead != r->btail) {
+		unsigned rs = r->batch_rs[r->bhead & mask];
 
 		/* Acquire: pairs with the device's release store of DD after it
 		 * finished reading the descriptors and buffers up to the RS one
 		 * (in order), so handing the buffers back for reuse cannot
 		 * overtake the device's reads.  DD elsewhere is not looked at. */
-		status = DESC_LOAD_STATUS(r->desc[rs].status);
+		status = DESC_LOAD_STATUS(desc[rs].status);
 		if (!(status & E1000_TXD_STAT_DD))
 			break;
 		/* The batch's slots up to and including rs; the RS descriptor
@@ -430,21 +486,27 @@ unsigned tx_ring_reclaim_frames(struct tx_ring *r, uint32_t *bufs, unsigned max,
 		 * resumes from the same DD.  A context slot has no buffer, and
 		 * never ends a batch (RS is on data descriptors only). */
 		for (;;) {
-			unsigned slot = r->next_clean;
-			uint32_t buf = r->slot_buf[slot];
+			unsigned slot = clean;
+			uint32_t v = slot_buf[slot];
 
-			if (buf != PKT_BUF_NONE) {
-				bufs[got++] = buf;
-				r->slot_buf[slot] = PKT_BUF_NONE;
+			if (v != PKT_BUF_NONE) {
+				bufs[got++] = slot_bufidx(v);
+				nframes += slot_eop(v);
+				slot_buf[slot] = PKT_BUF_NONE;
 			}
-			nframes += r->rs_slot[slot] >> 15;
-			txd_clear(&r->desc[slot]);
-			r->next_clean = (slot + 1) & r->mask;
-			r->in_flight--;
-			if (slot == rs || got == max)
+			txd_clear(&desc[slot]);
+			clean = (slot + 1) & mask;
+			in_flight--;
+			if (slot == rs) {
+				r->bhead++;
+				break;
+			}
+			if (got == max)
 				break;
 		}
 	}
+	r->next_clean = clean;
+	r->in_flight = in_flight;
 	r->st.completed += got;
 
 	/* The slot at next_use is never in flight (one-slot gap), so a DD there
@@ -493,15 +555,17 @@ unsigned tx_ring_abort_frames(struct tx_ring *r, uint32_t *bufs, unsigned max, u
 	 * in_flight == 0 whenever this returns 0. */
 	while (r->in_flight > 0) {
 		unsigned slot = r->next_clean;
-		uint32_t buf = r->slot_buf[slot];
+		uint32_t v = r->slot_buf[slot];
 
-		if (buf != PKT_BUF_NONE) {
+		if (v != PKT_BUF_NONE) {
 			if (got == max)
 				break;
-			bufs[got++] = buf;
+			bufs[got++] = slot_bufidx(v);
+			nframes += slot_eop(v);
 			r->slot_buf[slot] = PKT_BUF_NONE;
 		}
-		nframes += r->rs_slot[slot] >> 15;   /* RS_SLOT_EOP */
+		if (r->bhead != r->btail && r->batch_rs[r->bhead & r->mask] == slot)
+			r->bhead++;
 		txd_clear(&r->desc[slot]);
 		r->next_clean = (slot + 1) & r->mask;
 		r->in_flight--;
