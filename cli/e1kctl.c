@@ -129,7 +129,9 @@ static void print_help(FILE *f)
 		char form[64];
 
 		snprintf(form, sizeof(form), "%s%s%s", v->cli, *v->cli_args ? " " : "", v->cli_args);
-		fprintf(f, "  %-*s%s\n", HELP_COL - 2, form, v->help);
+		/* A long form keeps two spaces before its description. */
+		fprintf(f, "  %-*s%s%s\n", HELP_COL - 2, form,
+		        strlen(form) >= HELP_COL - 2 ? "  " : "", v->help);
 		if (v->more)
 			print_more(f, v->more);
 		if (v->id == CTL_VERB_HALT)
