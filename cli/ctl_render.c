@@ -561,3 +561,124 @@ out:
 	free(final);
 	return rc;
 }
+
+/* ---- dumps and the self-test ---- */
+
+#define FIELD_MAX 200   /* longest string member shown in a dump/self-test line */
+
+/* A member's string for a line: NULL -> "", control characters -> '?',
+ * cut at FIELD_MAX. */
+static const char *field(const struct jr_node *obj, const char *key, char *buf, size_t len)
+{
+	const struct jr_node *n = jr_get(obj, key);
+	size_t k = 0;
+
+	buf[0] = '\0';
+	if (!n || n->type != JR_STR)
+		return buf;
+	for (size_t i = 0; i < n->str_len && k + 1 < len; i++) {
+		unsigned char c = (unsigned char)n->str[i];
+
+		buf[k++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	buf[k] = '\0';
+	return buf;
+}
+
+static const struct ctl_render_limits *lim_or_default(const struct ctl_render_limits *lim)
+{
+	return lim ? lim : &default_limits;
+}
+
+static bool is_arr(const struct jr_node *n)
+{
+	return n && n->type == JR_ARR;
+}
+
+int ctl_render_regs(FILE *f, const struct jr_node *root, const struct ctl_render_limits *lim)
+{
+	const struct jr_node *regs = jr_get(root, "registers");
+	char name[FIELD_MAX], bits[FIELD_MAX], note[FIELD_MAX * 2];
+	size_t i = 0;
+
+	lim = lim_or_default(lim);
+	if (!is_arr(regs))
+		return ctl_render_table_lim(f, root, lim);
+	fprintf(f, "%-10s %-8s %-10s %s\n", "register", "offset", "value", "decoded");
+	for (const struct jr_node *r = regs->child; r; r = r->next, i++) {
+		uint64_t off = 0, val = 0;
+
+		if (i >= lim->max_rows) {
+			fprintf(f, "(cut: more than %zu rows)\n", lim->max_rows);
+			break;
+		}
+		if (lim->deadline_ns && e1k_now_ns() > lim->deadline_ns)
+			return -ETIMEDOUT;
+		(void)jr_get_u64(r, "offset", &off);
+		(void)jr_get_u64(r, "value", &val);
+		fprintf(f, "%-10s 0x%05" PRIx64 "  0x%08" PRIx64 " %s\n", field(r, "name", name, sizeof(name)),
+		        off & 0xfffffu, val & 0xffffffffu, field(r, "bits", bits, sizeof(bits)));
+	}
+	if (*field(root, "omitted", note, sizeof(note)))
+		fprintf(f, "not shown: %s\n", note);
+	return 0;
+}
+
+int ctl_render_eeprom(FILE *f, const struct jr_node *root, const struct ctl_render_limits *lim)
+{
+	const struct jr_node *w = jr_get(root, "words"), *valid = jr_get(root, "valid");
+	uint64_t sum = 0, expected = 0;
+	size_t i = 0;
+
+	lim = lim_or_default(lim);
+	if (!is_arr(w) || !valid || valid->type != JR_BOOL)
+		return ctl_render_table_lim(f, root, lim);
+	for (const struct jr_node *n = w->child; n; n = n->next, i++) {
+		uint64_t v = 0;
+
+		if (i / 8 >= lim->max_rows) {
+			fprintf(f, "\n(cut: more than %zu rows)", lim->max_rows);
+			break;
+		}
+		if (i % 8 == 0)
+			fprintf(f, "%s0x%02zx:", i ? "\n" : "", i);
+		(void)jr_u64(n, &v);
+		fprintf(f, " %04" PRIx64, v & 0xffffu);
+	}
+	fprintf(f, "\n");
+	(void)jr_get_u64(root, "sum", &sum);
+	(void)jr_get_u64(root, "expected", &expected);
+	fprintf(f, "checksum: words 0x00-0x3f sum to 0x%04" PRIx64 ", %s (must be 0x%04" PRIx64 ")\n",
+	        sum & 0xffffu, valid->b ? "valid" : "INVALID", expected & 0xffffu);
+	return 0;
+}
+
+int ctl_render_selftest(FILE *f, const struct jr_node *root, const struct ctl_render_limits *lim)
+{
+	const struct jr_node *tests = jr_get(root, "tests"), *passed = jr_get(root, "passed");
+	char name[FIELD_MAX], res[FIELD_MAX], detail[FIELD_MAX], mode[FIELD_MAX], state[FIELD_MAX];
+	size_t i = 0;
+
+	lim = lim_or_default(lim);
+	if (!is_arr(tests) || !passed || passed->type != JR_BOOL)
+		return ctl_render_table_lim(f, root, lim);
+	for (const struct jr_node *t = tests->child; t; t = t->next, i++) {
+		uint64_t us = 0;
+
+		if (i >= lim->max_rows) {
+			fprintf(f, "(cut: more than %zu rows)\n", lim->max_rows);
+			break;
+		}
+		(void)jr_get_u64(t, "us", &us);
+		field(t, "result", res, sizeof(res));
+		fprintf(f, "%-10s %-8s", field(t, "name", name, sizeof(name)), res);
+		if (strcmp(res, "skipped"))
+			fprintf(f, " %7.1f ms", (double)us / 1000.0);
+		else
+			fprintf(f, " %10s", "");
+		fprintf(f, "  %s\n", field(t, "detail", detail, sizeof(detail)));
+	}
+	fprintf(f, "self-test (%s): %s; adapter %s\n", field(root, "mode", mode, sizeof(mode)),
+	        passed->b ? "PASS" : "FAIL", field(root, "state", state, sizeof(state)));
+	return 0;
+}

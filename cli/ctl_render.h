@@ -14,6 +14,12 @@
  * counters, the ledger totals; any other field is appended as table rows, so
  * nothing the driver reports is hidden.
  *
+ * Register dump, EEPROM dump, self-test (e1kctl dump regs|eeprom, selftest):
+ * one line per register (name, offset, value, decoded bits), the EEPROM
+ * words eight to a line with the checksum verdict, one line per test
+ * (name, result, time, detail) and the overall verdict.  A response
+ * without the expected members is shown as a table instead.
+ *
  * Bounds (a hostile peer's response; issue 17): at most max_rows rows per
  * table (then one "(cut: more than N rows)" line), each key path at most
  * max_key bytes (cut with "..."), and the walk stops with -ETIMEDOUT once
@@ -46,5 +52,8 @@ int ctl_render_table(FILE *f, const struct jr_node *root);
 int ctl_render_halt(FILE *f, const struct jr_node *report);
 int ctl_render_table_lim(FILE *f, const struct jr_node *root, const struct ctl_render_limits *lim);
 int ctl_render_halt_lim(FILE *f, const struct jr_node *report, const struct ctl_render_limits *lim);
+int ctl_render_regs(FILE *f, const struct jr_node *root, const struct ctl_render_limits *lim);
+int ctl_render_eeprom(FILE *f, const struct jr_node *root, const struct ctl_render_limits *lim);
+int ctl_render_selftest(FILE *f, const struct jr_node *root, const struct ctl_render_limits *lim);
 
 #endif

@@ -11,8 +11,13 @@
 const struct ctl_verb ctl_verbs[] = {
 	V(STATUS, "STATUS", NULL, "", 0, 0, "status", "", 0, 0,
 	  "adapter state, device, link, queues", NULL, 0),
-	V(STATS, "STATS", NULL, "", 0, 0, "stats", "", 0, 0,
-	  "packet, byte, error and interrupt counters", NULL, 0),
+	/* --watch is e1kctl's own: it sends STATS every SECONDS. */
+	V(STATS, "STATS", NULL, "", 0, 0, "stats", "[--watch [SECONDS]]", 0, 0,
+	  "packet, byte, error and interrupt counters",
+	  "--watch: rates (packets/s, bit/s, drops/s, interrupts/s)\n"
+	  "every SECONDS (default 1, 0.1..3600): one screen\n"
+	  "redrawn on a terminal, one line per sample otherwise;\n"
+	  "until SIGINT (exit 0) or e1kd goes away (exit 3)", 0),
 	V(PAUSE, "PAUSE", NULL, "", 0, 0, "pause", "", 0, 0,
 	  "pause the adapter (Running -> Pausing -> Paused)", NULL, 0),
 	V(RESTART, "RESTART", NULL, "", 0, 0, "restart", "", 0, 0,
@@ -43,11 +48,27 @@ const struct ctl_verb ctl_verbs[] = {
 	V(FAULT, "FAULT", NULL, "NAME [ON|OFF]", 1, 2, "fault", "NAME [on|off]", 1, 2,
 	  "inject (on, the default) or clear a fault.  On a sim",
 	  "device NAME is surprise-remove, remove-request, hang,\n"
-	  "storm, link-down, corrupt-wb, hostile or stuck-filters;\n"
+	  "storm, link-down, corrupt-wb, hostile, stuck-filters,\n"
+	  "or one for each self-test: stuck-bit (a bit of FCTTV\n"
+	  "reads 0), bad-eeprom (checksum word off by one bit),\n"
+	  "lost-irq (causes set through ICS signal nothing) or\n"
+	  "corrupt-loopback (MAC-looped frames lose a byte);\n"
 	  "on a VFIO device only surprise-remove (on, and it\n"
 	  "cannot be cleared): memory decoding is turned off in\n"
 	  "the PCI command register, the registers read all\n"
 	  "ones and e1kd halts as surprise-removed", CTL_VERB_NEEDS_DEVICE),
+	V(DUMP, "DUMP", "REGS", "", 1, 1, "dump regs", "", 0, 0,
+	  "the device's registers, named, with their bits decoded",
+	  "(ethtool -d); ICR and the statistics are not read:\n"
+	  "reading clears them", CTL_VERB_NEEDS_DEVICE),
+	V(DUMP, "DUMP", "EEPROM", "", 1, 1, "dump eeprom", "", 0, 0,
+	  "EEPROM words 0x00-0x3f and whether their sum is 0xBABA",
+	  "(ethtool -e)", CTL_VERB_NEEDS_DEVICE),
+	V(SELFTEST, "SELFTEST", NULL, "[OFFLINE]", 0, 1, "selftest", "[--offline]", 0, 0,
+	  "self-test (ethtool -t): registers and EEPROM checksum;",
+	  "--offline pauses the adapter and adds the interrupt\n"
+	  "and MAC loopback tests, then restores and restarts it;\n"
+	  "exit 4 when a test fails", CTL_VERB_NEEDS_DEVICE),
 };
 #undef V
 

@@ -13,17 +13,22 @@
  * (ctl_render.h), and the whole command's time (--timeout: connect, request,
  * response and rendering share one deadline).  Exit status:
  *   0 success, 1 internal error, 2 usage error, 3 no driver answers,
- *   4 the driver refused, the socket is served by another user, or a halt did
- *   not reach Halted (report: not clean, or a key absent).
+ *   4 the driver refused, the socket is served by another user, a halt did
+ *   not reach Halted (report: not clean, or a key absent), or a self-test
+ *   failed.
+ * stats --watch repeats STATS every SECONDS until SIGINT/SIGTERM (exit 0)
+ * or until e1kd goes away (exit 3); --timeout then bounds each sample.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -49,6 +54,9 @@
 /* Values in a response's JSON tree: real responses hold a few hundred; each
  * costs a node of ~80 bytes (a 16 MiB "[0,0,...]" once took ~1 GB). */
 #define E1KCTL_MAX_NODES 65536
+#define WATCH_DEFAULT_MS 1000u
+#define WATCH_MIN_MS 100u
+#define WATCH_MAX_MS 3600000u
 
 enum {
 	EXIT_OK = 0,
@@ -81,7 +89,7 @@ static const char help_tail[] =
 "  --ctl PATH              control socket (default: $E1KD_CTL, else " DEFAULT_CTL ")\n"
 "  --json                  print the driver's JSON response as received\n"
 "  --timeout MS            give up after MS milliseconds, the whole command\n"
-"                          (default 30000)\n"
+"                          (default 30000; with stats --watch, each sample)\n"
 "  -h, --help              show this help and exit\n"
 "  --version               show the version and exit\n"
 "\n"
@@ -96,8 +104,8 @@ static const char help_tail[] =
 "  3  no driver answers (no socket, nobody listening, timeout, no valid response)\n"
 "  4  the driver refused the request (or access was denied), the socket is\n"
 "     served by a user other than root or you (nothing was sent to it), or a\n"
-"     halt did not reach the Halted state; report check: the report is not\n"
-"     clean; report get: a KEY is absent\n";
+"     halt did not reach the Halted state, or a selftest test failed;\n"
+"     report check: the report is not clean; report get: a KEY is absent\n";
 
 #define HELP_COL 26   /* where a command's description starts */
 
@@ -121,7 +129,9 @@ static void print_help(FILE *f)
 		char form[64];
 
 		snprintf(form, sizeof(form), "%s%s%s", v->cli, *v->cli_args ? " " : "", v->cli_args);
-		fprintf(f, "  %-*s%s\n", HELP_COL - 2, form, v->help);
+		/* A long form keeps two spaces before its description. */
+		fprintf(f, "  %-*s%s%s\n", HELP_COL - 2, form,
+		        strlen(form) >= HELP_COL - 2 ? "  " : "", v->help);
 		if (v->more)
 			print_more(f, v->more);
 		if (v->id == CTL_VERB_HALT)
@@ -181,6 +191,9 @@ static bool valid_fault_name(const char *s)
 
 struct cmd {
 	bool is_halt;
+	bool offline;                /* selftest --offline */
+	enum ctl_verb_id id;
+	const char *sub;
 	const char *tok[4];          /* the request line's tokens, verb first */
 	int ntok;
 	char mac[E1K_MAC_STRLEN];
@@ -287,6 +300,15 @@ static int build_fault(struct cmd *c, const struct ctl_verb *v, char **args, int
 	return EXIT_OK;
 }
 
+static int build_selftest(struct cmd *c, const struct ctl_verb *v, char **args, int nargs,
+                          const char *reason)
+{
+	(void)v, (void)args, (void)nargs, (void)reason;
+	if (c->offline)
+		c->tok[c->ntok++] = "OFFLINE";
+	return EXIT_OK;
+}
+
 static const struct {
 	enum ctl_verb_id id;
 	build_fn fn;
@@ -302,6 +324,8 @@ static const struct {
 	{ CTL_VERB_PROMISC, build_promisc },
 	{ CTL_VERB_MTU, build_mtu },
 	{ CTL_VERB_FAULT, build_fault },
+	{ CTL_VERB_DUMP, build_none },
+	{ CTL_VERB_SELFTEST, build_selftest },
 };
 
 /* Turn the command words into a request line; EXIT_OK or an error exit. */
@@ -333,6 +357,10 @@ static int build_request(int nwords, char **words, const char *reason, struct cm
 		fprintf(stderr, "e1kctl: internal error: no request for '%s'\n", v->cli);
 		return EXIT_INTERNAL;
 	}
+	if (c->offline && v->id != CTL_VERB_SELFTEST)
+		return usage_error("--offline is only valid with selftest");
+	c->id = v->id;
+	c->sub = v->sub;
 	c->ntok = 0;
 	c->tok[c->ntok++] = v->wire;
 	if (v->sub)
@@ -395,7 +423,8 @@ static int report_call_error(int rc, const char *path, unsigned timeout_ms,
  * a terminal (ctl_safe_text, newlines kept), then write it out.  The renderer
  * already replaces C0 controls in strings; this also catches C1 controls and
  * anything else outside printable ASCII, wherever it sits in the output. */
-static int render_safe(FILE *f, const struct jr_node *root, bool is_halt, uint64_t deadline_ns)
+static int render_safe(FILE *f, const struct jr_node *root, const struct cmd *c,
+                       uint64_t deadline_ns)
 {
 	struct ctl_render_limits lim = {
 		.max_rows = CTL_RENDER_MAX_ROWS, .max_key = CTL_RENDER_MAX_KEY,
@@ -408,7 +437,16 @@ static int render_safe(FILE *f, const struct jr_node *root, bool is_halt, uint64
 
 	if (!m)
 		return -ENOMEM;
-	rc = is_halt ? ctl_render_halt_lim(m, root, &lim) : ctl_render_table_lim(m, root, &lim);
+	if (c->is_halt)
+		rc = ctl_render_halt_lim(m, root, &lim);
+	else if (c->id == CTL_VERB_DUMP && !strcmp(c->sub, "REGS"))
+		rc = ctl_render_regs(m, root, &lim);
+	else if (c->id == CTL_VERB_DUMP)
+		rc = ctl_render_eeprom(m, root, &lim);
+	else if (c->id == CTL_VERB_SELFTEST)
+		rc = ctl_render_selftest(m, root, &lim);
+	else
+		rc = ctl_render_table_lim(m, root, &lim);
 	if (fclose(m) != 0 && !rc)
 		rc = -ENOMEM;
 	if (rc) {
@@ -425,12 +463,48 @@ static int render_safe(FILE *f, const struct jr_node *root, bool is_halt, uint64
 struct opts {
 	const char *ctl;             /* NULL: $E1KD_CTL, else DEFAULT_CTL */
 	const char *reason;          /* --reason, for halt */
-	bool json, help, version;
+	bool json, help, version, offline;
+	bool watch;                  /* stats --watch */
+	unsigned watch_ms;
 	unsigned timeout_ms;
 	uint64_t start_ns;           /* the command's start: --timeout counts from here */
 	char **words;                /* the command and its arguments */
 	int nwords;
 };
+
+/* "2", "0.5", "0.25": seconds with up to three decimals, as milliseconds in
+ * WATCH_MIN_MS..WATCH_MAX_MS.  0 or -EINVAL. */
+static int parse_seconds_ms(const char *s, unsigned *ms)
+{
+	unsigned long whole = 0, frac = 0, scale = 1000;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*p); p++) {
+		whole = whole * 10 + (unsigned long)(*p - '0');
+		if (whole > WATCH_MAX_MS / 1000u)
+			return -EINVAL;
+	}
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		for (; isdigit((unsigned char)*p); p++) {
+			if (scale == 1)
+				return -EINVAL;   /* finer than a millisecond */
+			scale /= 10;
+			frac += (unsigned long)(*p - '0') * scale;
+		}
+	}
+	if (*p)
+		return -EINVAL;
+	whole = whole * 1000u + frac;
+	if (whole < WATCH_MIN_MS || whole > WATCH_MAX_MS)
+		return -EINVAL;
+	*ms = (unsigned)whole;
+	return 0;
+}
 
 /* Options anywhere on the line ("--" ends them); EXIT_OK or a usage error. */
 static int parse_options(int argc, char **argv, struct opts *o)
@@ -459,6 +533,22 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		}
 		if (!strcmp(a, "--json")) {
 			o->json = true;
+			continue;
+		}
+		if (!strcmp(a, "--offline")) {
+			o->offline = true;
+			continue;
+		}
+		if (!strcmp(a, "--watch") || !strncmp(a, "--watch=", 8)) {
+			/* SECONDS is optional: taken when the next word is a number. */
+			const char *sec = a[7] == '=' ? a + 8 :
+			                  (i + 1 < argc && isdigit((unsigned char)argv[i + 1][0])) ? argv[++i] : NULL;
+
+			o->watch = true;
+			o->watch_ms = WATCH_DEFAULT_MS;
+			if (sec && parse_seconds_ms(sec, &o->watch_ms) < 0)
+				return usage_error("--watch takes SECONDS from 0.1 to 3600 (like 1 or 0.5), "
+				                   "not '%s'", sec);
 			continue;
 		}
 		/* Options with a value: "--opt VALUE" or "--opt=VALUE". */
@@ -500,6 +590,28 @@ static int parse_options(int argc, char **argv, struct opts *o)
 	return EXIT_OK;
 }
 
+/* A self-test's result: EXIT_OK only when the driver says every test
+ * passed; otherwise the failed tests named on stderr. */
+static int selftest_verdict(const struct jr_node *root)
+{
+	const struct jr_node *p = jr_get(root, "passed"), *tests = jr_get(root, "tests");
+	char names[256] = "";
+	size_t at = 0;
+
+	if (p && p->type == JR_BOOL && p->b)
+		return EXIT_OK;
+	for (size_t i = 0; tests && i < tests->n; i++) {
+		const struct jr_node *t = jr_at(tests, i);
+		const char *res = jr_get_str(t, "result"), *name = jr_get_str(t, "name");
+
+		if (res && name && !strcmp(res, "fail") && at < sizeof(names))
+			at += (size_t)snprintf(names + at, sizeof(names) - at, "%s%s", at ? ", " : "", name);
+	}
+	ctl_safe_text(names, strlen(names), false);
+	fprintf(stderr, "e1kctl: self-test failed: %s\n", *names ? names : "(no test named)");
+	return EXIT_REFUSED;
+}
+
 /* A command of the verb table: one request to the driver, its response
  * printed.  The exit status. */
 static int run_driver_command(const struct opts *o)
@@ -514,6 +626,7 @@ static int run_driver_command(const struct opts *o)
 	char *resp = NULL;
 	int ex;
 
+	c.offline = o->offline;
 	ex = build_request(o->nwords, o->words, o->reason, &c);
 	if (ex != EXIT_OK)
 		return ex;
@@ -576,7 +689,7 @@ static int run_driver_command(const struct opts *o)
 		fputc('\n', stdout);
 		ex = EXIT_OK;
 	} else {
-		ex = render_safe(stdout, root, c.is_halt, deadline);
+		ex = render_safe(stdout, root, &c, deadline);
 		if (ex == -ETIMEDOUT) {
 			fprintf(stderr, "e1kctl: showing the response took longer than %u ms "
 			        "(--timeout)\n", o->timeout_ms);
@@ -598,6 +711,8 @@ static int run_driver_command(const struct opts *o)
 			ex = EXIT_REFUSED;
 		}
 	}
+	if (ex == EXIT_OK && c.id == CTL_VERB_SELFTEST)
+		ex = selftest_verdict(root);
 	if (fflush(stdout) != 0 && ex == EXIT_OK) {
 		fprintf(stderr, "e1kctl: cannot write the output: %s\n", strerror(errno));
 		ex = EXIT_INTERNAL;
@@ -606,6 +721,182 @@ out:
 	jr_free(root);
 	free(resp);
 	return ex;
+}
+
+/* ---- stats --watch ---- */
+
+static volatile sig_atomic_t watch_stop;
+
+static void watch_signal(int sig)
+{
+	watch_stop = sig;
+}
+
+struct watch_sample {
+	uint64_t t_ns;
+	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes, drops, irqs;
+};
+
+static uint64_t member_u64(const struct jr_node *root, const char *obj, const char *key)
+{
+	uint64_t v = 0;
+
+	(void)jr_get_u64(jr_get(root, obj), key, &v);
+	return v;
+}
+
+/* One STATS request.  EXIT_OK, or the exit status with the reason printed:
+ * e1kd gone or halted -> EXIT_NO_DRIVER (had: an earlier sample succeeded). */
+static int watch_sample(const char *ctl, unsigned timeout_ms, bool had, struct watch_sample *s)
+{
+	struct ctl_client_peer peer;
+	struct ctl_response r;
+	struct jr_node *root = NULL;
+	struct jr_error jerr;
+	char *resp = NULL;
+	int rc, ex = EXIT_OK;
+
+	rc = ctl_client_call_peer(ctl, "STATS\n", timeout_ms, &resp, &peer);
+	if (rc < 0) {
+		if (!had || rc == -EPERM)
+			return report_call_error(rc, ctl, timeout_ms, &peer);
+		fprintf(stderr, "e1kctl: e1kd went away (%s on %s)\n", strerror(-rc), ctl);
+		return EXIT_NO_DRIVER;
+	}
+	s->t_ns = e1k_now_ns();
+	if (ctl_parse_response(resp, strlen(resp), &r) != 0) {
+		fprintf(stderr, "e1kctl: the driver on %s sent a malformed response\n", ctl);
+		ex = EXIT_NO_DRIVER;
+	} else if (!r.ok) {
+		ctl_safe_text(r.msg, strlen(r.msg), false);
+		ctl_safe_text(r.code, strlen(r.code), false);
+		if (!strcmp(r.code, "ESHUTDOWN")) {
+			fprintf(stderr, "e1kctl: e1kd went away (halted: %s)\n", r.msg);
+			ex = EXIT_NO_DRIVER;
+		} else {
+			fprintf(stderr, "e1kctl: the driver refused: %s (%s)\n", r.msg, r.code);
+			ex = EXIT_REFUSED;
+		}
+	} else if (jr_parse_max(r.json, r.json_len, E1KCTL_MAX_NODES, &root, &jerr) != 0) {
+		fprintf(stderr, "e1kctl: the driver on %s sent a malformed response\n", ctl);
+		ex = EXIT_NO_DRIVER;
+	} else {
+		s->rx_pkts = member_u64(root, "rx", "packets");
+		s->tx_pkts = member_u64(root, "tx", "packets");
+		s->rx_bytes = member_u64(root, "rx", "bytes");
+		s->tx_bytes = member_u64(root, "tx", "bytes");
+		s->irqs = member_u64(root, "irq", "interrupts");
+		/* Frames lost anywhere on the way: the device (missed), the
+		 * adapter (no binding, paused, refused as bad, aborted sends)
+		 * and the TAP bridge (busy, host side full). */
+		s->drops = member_u64(root, "device", "mpc") + member_u64(root, "rx", "no_binding") +
+		           member_u64(root, "rx", "dropped_paused") + member_u64(root, "rx", "bad_length") +
+		           member_u64(root, "rx", "bad_status") + member_u64(root, "rx", "bad_frag") +
+		           member_u64(root, "tx", "aborted") + member_u64(root, "tap", "to_nic_busy_drops") +
+		           member_u64(root, "tap", "to_host_drops");
+	}
+	jr_free(root);
+	free(resp);
+	return ex;
+}
+
+/* 1234567 -> "1.23 M" (SI, three digits). */
+static const char *si(double v, char *buf, size_t len)
+{
+	static const char *const unit[] = { "", "k", "M", "G", "T" };
+	unsigned u = 0;
+
+	while (v >= 1000.0 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+		v /= 1000.0;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.2f %s" : "%.0f %s", v, unit[u]);
+	return buf;
+}
+
+static double per_s(uint64_t now, uint64_t then, double dt)
+{
+	return now >= then && dt > 0 ? (double)(now - then) / dt : 0.0;
+}
+
+static void watch_show(bool tty, const char *ctl, unsigned ms, const struct watch_sample *first,
+                       const struct watch_sample *a, const struct watch_sample *b)
+{
+	double dt = (double)(b->t_ns - a->t_ns) / 1e9, up = (double)(b->t_ns - first->t_ns) / 1e9;
+	double rxp = per_s(b->rx_pkts, a->rx_pkts, dt), txp = per_s(b->tx_pkts, a->tx_pkts, dt);
+	double rxb = per_s(b->rx_bytes, a->rx_bytes, dt) * 8, txb = per_s(b->tx_bytes, a->tx_bytes, dt) * 8;
+	double dr = per_s(b->drops, a->drops, dt), ir = per_s(b->irqs, a->irqs, dt);
+	char x[32], y[32];
+
+	if (!tty) {
+		printf("elapsed_s=%.2f rx_pps=%.0f rx_bps=%.0f tx_pps=%.0f tx_bps=%.0f drops_ps=%.0f "
+		       "irq_ps=%.0f\n", up, rxp, rxb, txp, txb, dr, ir);
+		fflush(stdout);
+		return;
+	}
+	/* Home and clear, then one screen. */
+	printf("\033[H\033[2J");
+	printf("e1kctl stats --watch: %s, every %.1f s, %.0f s so far (Ctrl-C ends)\n\n", ctl,
+	       ms / 1000.0, up);
+	printf("  %-14s %14s %16s\n", "", "packets/s", "bit/s");
+	printf("  %-14s %14s %16s\n", "rx", si(rxp, x, sizeof(x)), si(rxb, y, sizeof(y)));
+	printf("  %-14s %14s %16s\n", "tx", si(txp, x, sizeof(x)), si(txb, y, sizeof(y)));
+	printf("  %-14s %14s\n", "drops/s", si(dr, x, sizeof(x)));
+	printf("  %-14s %14s\n\n", "interrupts/s", si(ir, x, sizeof(x)));
+	printf("  totals: rx %llu packets, tx %llu packets, %llu drops, %llu interrupts\n",
+	       (unsigned long long)b->rx_pkts, (unsigned long long)b->tx_pkts,
+	       (unsigned long long)b->drops, (unsigned long long)b->irqs);
+	fflush(stdout);
+}
+
+/* Sleep until deadline or a stop signal. */
+static void watch_sleep(uint64_t deadline)
+{
+	while (!watch_stop) {
+		uint64_t now = e1k_now_ns();
+		struct timespec ts;
+
+		if (now >= deadline)
+			return;
+		ts.tv_sec = (time_t)((deadline - now) / 1000000000u);
+		ts.tv_nsec = (long)((deadline - now) % 1000000000u);
+		nanosleep(&ts, NULL);   /* EINTR: the loop looks at watch_stop */
+	}
+}
+
+static int e1kctl_watch(const struct opts *o)
+{
+	const char *env = getenv("E1KD_CTL");
+	const char *ctl = o->ctl ? o->ctl : env && *env ? env : DEFAULT_CTL;
+	bool tty = isatty(STDOUT_FILENO);
+	struct watch_sample first, prev, cur;
+	struct sigaction sa;
+	int ex;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = watch_signal;   /* no SA_RESTART: the sleep wakes up */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	ex = watch_sample(ctl, o->timeout_ms, false, &first);
+	if (ex != EXIT_OK)
+		return ex;
+	prev = first;
+	for (;;) {
+		watch_sleep(prev.t_ns + (uint64_t)o->watch_ms * 1000000u);
+		if (watch_stop)
+			break;
+		ex = watch_sample(ctl, o->timeout_ms, true, &cur);
+		if (ex != EXIT_OK)
+			return ex;
+		if (watch_stop)
+			break;
+		watch_show(tty, ctl, o->watch_ms, &first, &prev, &cur);
+		prev = cur;
+	}
+	if (tty)
+		putchar('\n');
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
 }
 
 int main(int argc, char **argv)
@@ -635,7 +926,15 @@ int main(int argc, char **argv)
 	} else {
 		/* A command e1kctl runs itself, without a driver, is matched here,
 		 * before the verb table's. */
-		ex = run_driver_command(&o);
+		if (o.watch && strcasecmp(o.words[0], ctl_verb_first(CTL_VERB_STATS)->cli))
+			ex = usage_error("--watch is only valid with stats");
+		else if (o.watch)
+			ex = o.json ? usage_error("--watch does not take --json (use stats --json "
+			                          "in a loop)") :
+			     o.nwords > 1 ? usage_error("usage: e1kctl stats [--watch [SECONDS]]") :
+			     e1kctl_watch(&o);
+		else
+			ex = run_driver_command(&o);
 	}
 out:
 	free(o.words);

@@ -29,6 +29,7 @@
 #include "ctl_proto.h"
 #include "ctl_server.h"
 #include "ctl_verbs.h"
+#include "diag.h"
 #include "e1k_rcu.h"
 #include "e1kd_args.h"
 #include "halt.h"
@@ -41,6 +42,7 @@
 #include "rt_sched.h"
 #include "safe_path.h"
 #include "sd_notify.h"
+#include "selftest.h"
 #include "sim.h"
 #include "tap_bridge.h"
 #include "vfio.h"
@@ -616,7 +618,9 @@ static int verb_fault(struct daemon *d, const struct ctl_verb *v, const struct c
 	(void)v;
 	if (sim_fault_parse(r->argv[0], &f) < 0 ||
 	    (r->argc == 2 && !ctl_arg_is(r, 1, "ON") && !ctl_arg_is(r, 1, "OFF"))) {
-		snprintf(err, errlen, "usage: FAULT surprise-remove|remove-request|hang|storm|link-down|corrupt-wb|hostile|stuck-filters [ON|OFF]");
+		snprintf(err, errlen, "usage: FAULT surprise-remove|remove-request|hang|storm|link-down|"
+		         "corrupt-wb|hostile|stuck-filters|stuck-bit|bad-eeprom|lost-irq|"
+		         "corrupt-loopback [ON|OFF]");
 		return -EINVAL;
 	}
 	if (r->argc == 2)
@@ -649,6 +653,126 @@ static int verb_fault(struct daemon *d, const struct ctl_verb *v, const struct c
 	return 0;
 }
 
+/* Why a dump or self-test could not run. */
+static int device_error(struct daemon *d, int rc, const char *what, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: %s", what,
+	         rc == -EPERM ? "not while the adapter is initializing, halting or halted (state "
+	                        "is not Running or Paused)" :
+	         rc == -ENODEV ? "the device is gone" : strerror(-rc));
+	(void)d;
+	return rc;
+}
+
+static void regs_json(struct daemon *d, const struct e1k_diag_reg *regs, unsigned n,
+                      struct jbuf *o)
+{
+	enum e1k_mac_type mac = e1k_adapter_hal(d->ad)->mac;
+
+	jb_obj_begin(o, NULL);
+	jb_str(o, "device", d->device);
+	jb_arr_begin(o, "registers");
+	for (unsigned i = 0; i < n; i++) {
+		char bits[E1K_DIAG_BITS_LEN], hex[16];
+
+		e1k_diag_decode(mac, regs[i].off, regs[i].value, bits, sizeof(bits));
+		snprintf(hex, sizeof(hex), "0x%08x", (unsigned)regs[i].value);
+		jb_obj_begin(o, NULL);
+		jb_str(o, "name", regs[i].name);
+		jb_u64(o, "offset", regs[i].off);
+		jb_u64(o, "value", regs[i].value);
+		jb_str(o, "hex", hex);
+		jb_str(o, "bits", bits);
+		jb_obj_end(o);
+	}
+	jb_arr_end(o);
+	jb_str(o, "omitted", e1k_diag_omitted);
+	jb_obj_end(o);
+}
+
+static void eeprom_json(struct daemon *d, const uint16_t *w, struct jbuf *o)
+{
+	uint16_t sum = e1k_diag_eeprom_sum(w);
+
+	jb_obj_begin(o, NULL);
+	jb_str(o, "device", d->device);
+	jb_arr_begin(o, "words");
+	for (unsigned i = 0; i < E1000_EEPROM_WORDS; i++)
+		jb_u64(o, NULL, w[i]);
+	jb_arr_end(o);
+	jb_u64(o, "checksum_word", w[E1000_EEPROM_CHECKSUM_WORD]);
+	jb_u64(o, "sum", sum);
+	jb_u64(o, "expected", E1000_EEPROM_SUM);
+	jb_bool(o, "valid", sum == E1000_EEPROM_SUM);
+	jb_obj_end(o);
+}
+
+/* CTL_VERB_NEEDS_DEVICE: runs under the halt lock (a halt closes the device). */
+static int verb_dump(struct daemon *d, const struct ctl_verb *v, const struct ctl_request *r,
+                     struct jbuf *o, char *err, size_t errlen)
+{
+	(void)r;
+	if (d->halted)
+		return device_error(d, -EPERM, "dump", err, errlen);
+	if (!strcmp(v->sub, "REGS")) {
+		struct e1k_diag_reg regs[E1K_DIAG_MAX_REGS];
+		unsigned n;
+		int rc = e1k_adapter_dump_regs(d->ad, regs, E1K_DIAG_MAX_REGS, &n);
+
+		if (rc < 0)
+			return device_error(d, rc, "dump regs", err, errlen);
+		regs_json(d, regs, n, o);
+	} else {
+		uint16_t w[E1000_EEPROM_WORDS];
+		int rc = e1k_adapter_dump_eeprom(d->ad, w);
+
+		if (rc < 0)
+			return device_error(d, rc, "dump eeprom", err, errlen);
+		eeprom_json(d, w, o);
+	}
+	return 0;
+}
+
+/* CTL_VERB_NEEDS_DEVICE: a halt waits for the test (bounded: selftest.h). */
+static int verb_selftest(struct daemon *d, const struct ctl_verb *v, const struct ctl_request *r,
+                         struct jbuf *o, char *err, size_t errlen)
+{
+	struct e1k_selftest_report rep;
+	bool offline = r->argc == 1;
+	int rc;
+
+	(void)v;
+	if (offline && !ctl_arg_is(r, 0, "OFFLINE")) {
+		snprintf(err, errlen, "usage: SELFTEST [OFFLINE]");
+		return -EINVAL;
+	}
+	if (d->halted)
+		return device_error(d, -EPERM, "selftest", err, errlen);
+	rc = e1k_adapter_selftest(d->ad, offline, &rep);
+	if (rc < 0)
+		return device_error(d, rc, "selftest", err, errlen);
+	if (rep.failed)
+		e1k_log(E1K_LOG_WARN, "selftest (%s): %u test(s) failed", offline ? "offline" : "online",
+		        rep.failed);
+	jb_obj_begin(o, NULL);
+	jb_str(o, "mode", offline ? "offline" : "online");
+	jb_bool(o, "passed", rep.failed == 0);
+	jb_u64(o, "failed", rep.failed);
+	jb_str(o, "state", e1k_state_name(rep.state_after));
+	jb_arr_begin(o, "tests");
+	for (int i = 0; i < E1K_SELFTEST_COUNT; i++) {
+		jb_obj_begin(o, NULL);
+		jb_str(o, "name", e1k_selftest_name((enum e1k_selftest_id)i));
+		jb_str(o, "result", e1k_selftest_result_name(rep.t[i].result));
+		jb_u64(o, "us", rep.t[i].ns / 1000u);
+		jb_str(o, "detail", rep.t[i].detail);
+		jb_obj_end(o);
+	}
+	jb_arr_end(o);
+	jb_obj_end(o);
+	return 0;
+}
+
 static const struct {
 	enum ctl_verb_id id;
 	verb_fn fn;
@@ -664,6 +788,8 @@ static const struct {
 	{ CTL_VERB_PROMISC, verb_promisc },
 	{ CTL_VERB_MTU, verb_mtu },
 	{ CTL_VERB_FAULT, verb_fault },
+	{ CTL_VERB_DUMP, verb_dump },
+	{ CTL_VERB_SELFTEST, verb_selftest },
 };
 
 static verb_fn verb_handler(enum ctl_verb_id id)

@@ -172,6 +172,8 @@
 #define E1000_RCTL_MPE       (1u << 4)   /* multicast promiscuous */
 #define E1000_RCTL_LPE       (1u << 5)   /* long packet enable */
 #define E1000_RCTL_LBM_MASK  (3u << 6)   /* loopback mode */
+#define E1000_RCTL_LBM_NONE  (0u << 6)   /* normal operation */
+#define E1000_RCTL_LBM_MAC   (1u << 6)   /* MAC loopback: TX returns on RX inside the MAC */
 #define E1000_RCTL_RDMTS_HALF (0u << 8)  /* RXDMT0 at 1/2 of ring free */
 #define E1000_RCTL_MO_SHIFT  12          /* multicast offset (hash bits) */
 #define E1000_RCTL_MO_MASK   (3u << 12)

@@ -35,6 +35,10 @@ static const char *const fault_names[SIM_FAULT_COUNT] = {
 	[SIM_FAULT_CORRUPT_WB]      = "corrupt-wb",
 	[SIM_FAULT_HOSTILE]         = "hostile",
 	[SIM_FAULT_STUCK_FILTERS]   = "stuck-filters",
+	[SIM_FAULT_STUCK_BIT]       = "stuck-bit",
+	[SIM_FAULT_BAD_EEPROM]      = "bad-eeprom",
+	[SIM_FAULT_LOST_IRQ]        = "lost-irq",
+	[SIM_FAULT_CORRUPT_LOOPBACK] = "corrupt-loopback",
 };
 
 static const struct hal_ops sim_ops;
@@ -468,6 +472,20 @@ int sim_fault(struct hal_dev *hw, enum sim_fault f, bool on)
 	case SIM_FAULT_STUCK_FILTERS:
 		d->stuck_filters = on;
 		break;
+	case SIM_FAULT_STUCK_BIT:
+		d->stuck_bit = on;
+		if (on)   /* the bit reads 0 from now on, whatever it held */
+			sim_reg_set(d, SIM_STUCK_REG, sim_reg(d, SIM_STUCK_REG) & ~SIM_STUCK_BIT);
+		break;
+	case SIM_FAULT_BAD_EEPROM:
+		d->bad_eeprom = on;
+		break;
+	case SIM_FAULT_LOST_IRQ:
+		d->lost_irq = on;
+		break;
+	case SIM_FAULT_CORRUPT_LOOPBACK:
+		d->corrupt_loopback = on;
+		break;
 	default:
 		break;
 	}
@@ -539,6 +557,20 @@ void sim_get_stats(struct hal_dev *hw, struct sim_stats *st)
 	st->mmio_bad = atomic_load_explicit(&d->st_mmio_bad, memory_order_relaxed);
 	st->wire_drops = atomic_load_explicit(&d->st_wire_drops, memory_order_relaxed);
 	st->req_signals = atomic_load_explicit(&d->st_req_signals, memory_order_relaxed);
+}
+
+uint32_t sim_peek_reg(struct hal_dev *hw, uint32_t off)
+{
+	struct sim_dev *d;
+	uint32_t v;
+
+	if (!hw || !sim_is_sim(hw) || off >= E1000_BAR0_SIZE || (off & 3u))
+		return 0;
+	d = sim_of(hw);
+	pthread_mutex_lock(&d->reg_lock);
+	v = sim_peek_locked(d, off);
+	pthread_mutex_unlock(&d->reg_lock);
+	return v;
 }
 
 static uint64_t sim_op_dma_faults(struct hal_dev *hw)

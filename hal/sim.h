@@ -7,7 +7,10 @@
  * The model runs its own thread.  It processes TX descriptors after a TDT write,
  * delivers frames from its wire into posted RX buffers, and signals interrupts
  * through the eventfds given to irq_set, exactly as VFIO would (INTx stays
- * masked after a signal until irq_unmask).  Every DMA it performs goes through
+ * masked after a signal until irq_unmask).  With RCTL.LBM = MAC loopback the
+ * transmitted frames go back to the receiver inside the device (not to the
+ * wire, the TX hook or the link: they are received even with the link down).
+ * Every DMA it performs goes through
  * the mappings registered with dma_alloc; an access outside a live mapping is
  * refused and counted as a DMA fault, never performed.
  *
@@ -72,6 +75,12 @@ enum sim_fault {
 	SIM_FAULT_HOSTILE,         /* random lengths, status bits, indices, causes (on/off) */
 	SIM_FAULT_STUCK_FILTERS,   /* writes to RAL/RAH/MTA are lost (on/off): filter
 	                            * programming fails in the device */
+	/* Faults for the self-test (driver/selftest.c), one per test: */
+	SIM_FAULT_STUCK_BIT,       /* bit SIM_STUCK_BIT of FCTTV reads 0 whatever is written (on/off) */
+	SIM_FAULT_BAD_EEPROM,      /* EERD returns the checksum word with bit 0 flipped (on/off) */
+	SIM_FAULT_LOST_IRQ,        /* causes set through ICS reach ICR but signal no vector (on/off) */
+	SIM_FAULT_CORRUPT_LOOPBACK,/* frames looped back by RCTL.LBM_MAC get their last byte
+	                            * inverted (on/off) */
 	SIM_FAULT_COUNT
 };
 
@@ -117,6 +126,11 @@ struct sim_stats {
 	                              * not the packet's, longer than 64 KiB + header) */
 };
 void sim_get_stats(struct hal_dev *hw, struct sim_stats *st);
+
+/* A register as the model holds it, without the side effects of a read
+ * (ICR and the statistics are not cleared): for tests that compare what
+ * the driver read with the device.  Write-only registers read 0. */
+uint32_t sim_peek_reg(struct hal_dev *hw, uint32_t off);
 
 /* Block until the model has processed every TDT write and wire frame made
  * before the call (or the device is hung/removed).  For tests: no sleeps. */

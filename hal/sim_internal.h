@@ -73,6 +73,9 @@
 #define SIM_RX_WB_OFF        8u       /* RX descriptor: write-back part starts here */
 #define SIM_TX_STATUS_OFF    12u      /* TX descriptor: status byte */
 #define SIM_RX_STATUS_OFF    12u      /* RX descriptor: status byte */
+#define SIM_STUCK_REG        E1000_FCTTV  /* stuck-bit fault: the register ... */
+#define SIM_STUCK_BIT        (1u << 5)    /* ... and its bit that reads 0 */
+#define SIM_BAD_EEPROM_XOR   0x0001u  /* bad-eeprom fault: flipped in the checksum word */
 
 /* Config-space layout of the model (capability placement as on the real parts). */
 #define SIM_CFG_BAR0         0xfebc0000u
@@ -199,6 +202,7 @@ struct sim_dev {
 	uint8_t              pm_cap, msi_cap, msix_cap, exp_cap;
 	bool                 bus_master, mem_enabled, d3hot;
 	bool                 hang, storm, link_down, corrupt_wb, hostile, stuck_filters;
+	bool                 stuck_bit, bad_eeprom, lost_irq, corrupt_loopback;
 	unsigned             corrupt_seq;
 	uint64_t             next_storm_ns, next_hostile_ns;
 	uint64_t             rng;            /* xorshift64 state (hostile mode) */
@@ -221,6 +225,8 @@ struct sim_dev {
 	unsigned             nstaged;        /* completed frames in stage[0..n) */
 	unsigned             cur_slot;       /* stage slot of the frame being gathered */
 	bool                 flush_link_up;  /* link state seen by the last TX burst */
+	bool                 flush_loopback; /* RCTL.LBM_MAC seen by the last TX burst */
+	bool                 flush_corrupt;  /* ... and the corrupt-loopback fault */
 	uint8_t             *tap_buf;        /* SIM_FRAME_MAX bytes */
 
 	/* ---- DMA ---- */
@@ -298,6 +304,9 @@ uint64_t sim_rand_locked(struct sim_dev *d);
 /* ---- sim_regs.c ---- */
 uint32_t sim_op_rd32(struct hal_dev *hw, uint32_t reg);
 void     sim_op_wr32(struct hal_dev *hw, uint32_t reg, uint32_t val);
+/* A register's value as a read would return it, without the read's side
+ * effects (sim_peek_reg).  Locks: reg_lock. */
+uint32_t sim_peek_locked(const struct sim_dev *d, uint32_t off);
 /* Build the EEPROM image (MAC, ids, checksum).  Context: sim_open. */
 void     sim_eeprom_init(struct sim_dev *d);
 /* Power-on register state; keeps config space and the wire.  Locks: reg_lock. */
@@ -359,6 +368,8 @@ unsigned sim_tx_flush(struct sim_dev *d);
 /* One receive burst from the wire queue; returns frames consumed.
  * Locks: reg_lock + dma. */
 unsigned sim_rx_burst_locked(struct sim_dev *d, struct sim_sig *sig);
+/* RCTL asks for MAC loopback.  Locks: reg_lock. */
+bool     sim_mac_loopback_locked(const struct sim_dev *d);
 /* Address filter (13.4.22).  Locks: reg_lock. */
 bool     sim_rx_filter_locked(const struct sim_dev *d, const uint8_t *frame);
 

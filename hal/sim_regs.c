@@ -144,6 +144,8 @@ static void eerd_write(struct sim_dev *d, uint32_t val)
 	/* The read completes at once: DONE is set before the next register
 	 * access can observe EERD.  Words past the array read as zero. */
 	data = addr < E1000_EEPROM_WORDS ? d->eeprom[addr] : 0;
+	if (d->bad_eeprom && addr == E1000_EEPROM_CHECKSUM_WORD)
+		data ^= SIM_BAD_EEPROM_XOR;   /* fault: the image no longer sums to 0xBABA */
 	sim_reg_set(d, E1000_EERD, ((uint32_t)data << E1000_EERD_DATA_SHIFT) | (addr << shift) | done);
 }
 
@@ -261,8 +263,7 @@ static uint32_t read_locked(struct sim_dev *d, uint32_t off, struct sim_sig *sig
 	case E1000_STATUS:
 		return status_value(d);
 	case E1000_EECD:
-		v = sim_reg(d, E1000_EECD) | E1000_EECD_PRES;
-		return (v & E1000_EECD_REQ) ? v | E1000_EECD_GNT : v;
+		return sim_peek_locked(d, off);
 	case E1000_ICR: {
 		uint32_t icr = sim_reg(d, E1000_ICR);
 		uint32_t old_pend = icr & sim_reg(d, E1000_IMS);
@@ -336,6 +337,11 @@ static void write_locked(struct sim_dev *d, uint32_t off, uint32_t val, struct s
 		return;
 	}
 	case E1000_ICS:
+		if (d->lost_irq) {
+			/* Fault: the causes are recorded but no vector hears of them. */
+			sim_reg_set(d, E1000_ICR, sim_reg(d, E1000_ICR) | (val & icr_valid(d)));
+			return;
+		}
 		sim_irq_raise_locked(d, val, sig);
 		return;
 	case E1000_IMS:
@@ -363,6 +369,8 @@ static void write_locked(struct sim_dev *d, uint32_t off, uint32_t val, struct s
 	if (!mask)
 		return;   /* unknown or absent on this model: ignored */
 	sim_reg_set(d, off, (sim_reg(d, off) & ~mask) | (val & mask));
+	if (d->stuck_bit && off == SIM_STUCK_REG)
+		sim_reg_set(d, off, sim_reg(d, off) & ~SIM_STUCK_BIT);   /* fault */
 	switch (off) {
 	case E1000_RDBAL: case E1000_RDBAH: case E1000_RDLEN: case E1000_RDH:
 		d->rx.bad = false;   /* reprogrammed: try the ring again */
@@ -380,6 +388,24 @@ static void write_locked(struct sim_dev *d, uint32_t off, uint32_t val, struct s
 		break;
 	default:
 		break;
+	}
+}
+
+uint32_t sim_peek_locked(const struct sim_dev *d, uint32_t off)
+{
+	uint32_t v;
+
+	switch (off) {
+	case E1000_STATUS:
+		return status_value(d);
+	case E1000_EECD:
+		v = sim_reg(d, E1000_EECD) | E1000_EECD_PRES;
+		return (v & E1000_EECD_REQ) ? v | E1000_EECD_GNT : v;
+	case E1000_ICS:
+	case E1000_IMC:
+		return 0;
+	default:
+		return sim_reg(d, off);
 	}
 }
 

@@ -228,6 +228,8 @@ unsigned sim_tx_burst_locked(struct sim_dev *d, struct sim_sig *sig)
 	uint64_t base;
 
 	d->flush_link_up = !d->link_down;
+	d->flush_loopback = sim_mac_loopback_locked(d);
+	d->flush_corrupt = d->corrupt_loopback;
 	if (sim_quiet_locked(d) || !(sim_reg(d, E1000_TCTL) & E1000_TCTL_EN))
 		return 0;
 	/* The frame in progress moves to the first free slot (after a flush). */
@@ -301,7 +303,17 @@ unsigned sim_tx_flush(struct sim_dev *d)
 		d->nstaged = 0;
 		return n;
 	}
-	if (d->flush_link_up) {
+	if (d->flush_loopback) {
+		/* MAC loopback: back to our own receiver, nothing leaves. */
+		for (unsigned i = 0; i < n; i++) {
+			struct sim_frame *f = &d->stage[i];
+
+			if (d->flush_corrupt && f->len)
+				f->buf[f->len - 1] ^= 0xffu;   /* fault: corrupt-loopback */
+			if (sim_wire_enqueue(d, f->buf, f->len) != 0)
+				sim_count(&d->st_wire_drops, 1);
+		}
+	} else if (d->flush_link_up) {
 		pthread_mutex_lock(&d->hook_lock);
 		if (d->hook)
 			for (unsigned i = 0; i < n; i++)
@@ -474,7 +486,7 @@ static void rx_one(struct sim_dev *d, const uint8_t *frame, uint32_t len, uint32
 
 	if (!(rctl & E1000_RCTL_EN))
 		return;   /* receiver off: the frame is not taken in */
-	if (d->link_down) {
+	if (d->link_down && !sim_mac_loopback_locked(d)) {
 		sim_count(&d->st_wire_drops, 1);
 		return;
 	}
@@ -585,6 +597,11 @@ static void rx_one(struct sim_dev *d, const uint8_t *frame, uint32_t len, uint32
 		if (free_now * (uint32_t)sizeof(struct e1000_rx_desc) <= (sim_reg(d, E1000_RDLEN) >> shift))
 			*causes |= E1000_ICR_RXDMT0;
 	}
+}
+
+bool sim_mac_loopback_locked(const struct sim_dev *d)
+{
+	return (sim_reg(d, E1000_RCTL) & E1000_RCTL_LBM_MASK) == E1000_RCTL_LBM_MAC;
 }
 
 unsigned sim_rx_burst_locked(struct sim_dev *d, struct sim_sig *sig)

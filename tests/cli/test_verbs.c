@@ -42,7 +42,8 @@ static const char *example(const struct ctl_verb *v)
 		{ "filter add", "02:00:00:00:00:01" }, { "filter del", "02:00:00:00:00:01" },
 		{ "filter list", "" }, { "mcast add", "01:00:5e:00:00:01" },
 		{ "mcast del", "01:00:5e:00:00:01" }, { "promisc", "on" }, { "mtu", "1500" },
-		{ "fault", "link-down off" },
+		{ "fault", "link-down off" }, { "dump regs", "" }, { "dump eeprom", "" },
+		{ "selftest", "--offline" },
 	};
 
 	for (size_t i = 0; i < TL_N(ex); i++)

@@ -23,7 +23,8 @@ static void test_parse(void)
 
 	static const char *const names[SIM_FAULT_COUNT] = {
 		"surprise-remove", "remove-request", "hang", "storm", "link-down",
-		"corrupt-wb", "hostile", "stuck-filters",
+		"corrupt-wb", "hostile", "stuck-filters", "stuck-bit", "bad-eeprom", "lost-irq",
+		"corrupt-loopback",
 	};
 	for (int i = 0; i < SIM_FAULT_COUNT; i++) {
 		CHECK(strcmp(sim_fault_name((enum sim_fault)i), names[i]) == 0);
