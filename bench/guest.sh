@@ -11,6 +11,7 @@
 #   RUNS DUR WARM  runs per figure, measuring window and warm-up (s)
 #   FLOOD_PPS      pace of the host's flood (RX figures and halt load)
 #   TCP_SECONDS HALT_RUNS REASONS DRIVERS
+#   FIGURES        which figures: "pps tcp halt" or a part of it
 # Every figure goes to the host as one JSON line (rpc result ...); a figure
 # that cannot be had is recorded as {"error": "..."} with the reason.
 set -uo pipefail
@@ -18,6 +19,7 @@ set -uo pipefail
 S=$E1K_RIG_SHARE
 BDF=$E1K_RIG_BDF
 NIC=$E1K_RIG_NIC
+FIGURES=${FIGURES:-pps tcp halt}
 KDRV=$NIC                     # the kernel driver for this model: e1000 / e1000e
 W=/run/bench                  # guest-local scratch (tmpfs)
 NB=$BENCH_BIN/e1k_bench_nic
@@ -268,16 +270,22 @@ measure() {   # measure tx|rx DRIVER RUN
 }
 
 # TCP through the driver: iperf3 between the guest's kernel (198.18.0.2) and
-# the host (198.18.0.1), guest -> host and host -> guest (-R).
-tcp_setup_e1kd() {
+# the host (198.18.0.1), guest -> host and host -> guest (-R).  Drivers:
+# e1kd (the daemon with --tap, offloads as it defaults: all), e1kd-nooff
+# (the same with --offloads none: one frame per syscall, no TSO, no GRO) and
+# kernel (the guest kernel's own e1000/e1000e).  Runs interleaved, like the
+# packet figures: run 1 of every driver, then run 2, ...; each driver is set
+# up afresh for each run (both directions), so its counters are per run.
+TCP_CTL=/run/e1kd/bench.sock
+tcp_setup_e1kd() {   # tcp_setup_e1kd OFFLOADS
 	to_vfio || return 1
 	mkdir -p /run/e1kd
-	"$E1KD" --device "$BDF" --tap e1k0 --ctl /run/e1kd/bench.sock --log-level warn \
+	"$E1KD" --device "$BDF" --tap e1k0 --ctl "$TCP_CTL" --offloads "$1" --log-level warn \
 		>"$W/e1kd-tcp.log" 2>&1 &
 	PID=$!
 	local i
 	for ((i = 0; i < 600; i++)); do
-		"$E1KCTL" --ctl /run/e1kd/bench.sock status 2>/dev/null | grep -qE '^state +Running' && break
+		"$E1KCTL" --ctl "$TCP_CTL" status 2>/dev/null | grep -qE '^state +Running' && break
 		kill -0 "$PID" 2>/dev/null || break
 		nap 0.05
 	done
@@ -285,42 +293,74 @@ tcp_setup_e1kd() {
 	IF=e1k0
 }
 tcp_teardown_e1kd() {
-	"$E1KCTL" --ctl /run/e1kd/bench.sock halt --reason stopped >/dev/null 2>&1 || kill -TERM "$PID" 2>/dev/null
+	"$E1KCTL" --ctl "$TCP_CTL" halt --reason stopped >/dev/null 2>&1 || kill -TERM "$PID" 2>/dev/null
 	wait "$PID" 2>/dev/null
 	PID=
 }
 tcp_setup_kernel() { to_kernel; }
 tcp_teardown_kernel() { ip addr flush dev "$IF" 2>/dev/null; ip link set "$IF" down 2>/dev/null; }
 
-measure_tcp() {   # measure_tcp DRIVER: RUNS transfers each way
-	local d=$1 r dir f rflag
+tcp_setup() {   # tcp_setup DRIVER
+	case $1 in
+	e1kd) tcp_setup_e1kd all ;;
+	e1kd-nooff) tcp_setup_e1kd none ;;
+	kernel) tcp_setup_kernel ;;
+	esac
+}
+tcp_keep() {   # tcp_keep SRC NAME: copy a guest file into the bench's --out dir
+	cp "$1" "$S/$2" 2>/dev/null && rpc save "$2"
+}
+
+# One run of one driver: set up, both directions, its counters, tear down.
+# Each transfer is bracketed by marks (bench/host.sh): the guest's busy
+# jiffies (/proc/stat, all CPUs: the driver and iperf3 both run in the guest)
+# and the host's view of the vCPU threads, next to iperf3's own byte count.
+tcp_run() {   # tcp_run DRIVER RUN
+	local d=$1 r=$2 dir f rflag m0 m1 kind=${1%%-*} tag=$NIC-$1-$2
 	ERR=
-	if ! "tcp_setup_$d"; then
-		for ((r = 1; r <= RUNS; r++)); do fail_result tcp "$d" "$r" "$ERR"; done
-		"tcp_teardown_$d"
+	if ! tcp_setup "$d"; then
+		for dir in tx rx; do fail_result "tcp_$dir" "$d" "$r" "$ERR"; done
+		[[ $kind == e1kd ]] && tcp_keep "$W/e1kd-tcp.log" "e1kd-$tag.log"
+		"tcp_teardown_$kind"
 		return
 	fi
 	ip addr add 198.18.0.2/24 dev "$IF" 2>/dev/null
 	ip link set "$IF" up
 	# The first frames can take a second (QEMU's e1000 RX flush timer).
 	ping -c 1 -W 5 198.18.0.1 >/dev/null 2>&1 || ping -c 2 -W 5 198.18.0.1 >/dev/null 2>&1
+	for dir in tx rx; do
+		f=iperf-$NIC-$d-$dir-$r.json
+		rflag=()
+		[[ $dir == rx ]] && rflag=(-R)
+		mark m0 || { fail_result "tcp_$dir" "$d" "$r" "no answer from the host"; continue; }
+		if TMPDIR=$W iperf3 -c 198.18.0.1 -t "$TCP_SECONDS" -J "${rflag[@]}" >"$S/$f" 2>"$W/iperf.err"; then
+			mark m1 || { fail_result "tcp_$dir" "$d" "$r" "no answer from the host"; continue; }
+			rpc save "$f"
+			read -r t0 hrx0 hrxb0 htx0 _ v0 q0 c0 <<<"$m0"
+			read -r t1 hrx1 hrxb1 htx1 _ v1 q1 c1 <<<"$m1"
+			result "{\"nic\":\"$NIC\",\"figure\":\"tcp_$dir\",\"driver\":\"$d\",\"run\":$r,\"iperf\":\"$f\",\"host_ns\":$((t1 - t0)),\"tap_rx\":$((hrx1 - hrx0)),\"tap_rx_bytes\":$((hrxb1 - hrxb0)),\"tap_tx\":$((htx1 - htx0)),\"cpu_jiffies\":$((c1 - c0)),\"vcpu_ns\":$((v1 - v0)),\"qemu_ns\":$((q1 - q0)),\"hz\":$HZ,\"ncpu\":$(nproc)}"
+		else
+			rpc save "$f"
+			fail_result "tcp_$dir" "$d" "$r" "iperf3 failed: $(grep -o '"error":[^}]*' "$S/$f" | head -n1) $(head -c 200 "$W/iperf.err")"
+		fi
+	done
+	if [[ $kind == e1kd ]]; then
+		# What the bridge did in this run (tx.tso, tap.to_host_merged, ...).
+		"$E1KCTL" --ctl "$TCP_CTL" --json stats >"$S/e1kd-stats-$tag.json" 2>/dev/null && rpc save "e1kd-stats-$tag.json"
+		"$E1KCTL" --ctl "$TCP_CTL" --json status >"$S/e1kd-status-$tag.json" 2>/dev/null && rpc save "e1kd-status-$tag.json"
+	fi
+	"tcp_teardown_$kind"
+	[[ $kind == e1kd ]] && tcp_keep "$W/e1kd-tcp.log" "e1kd-$tag.log"
+	log "tcp $d run $r done"
+}
+
+measure_tcp() {   # measure_tcp DRIVER...: RUNS rounds of every driver, both ways
+	local r d
 	rpc iperf-start
 	for ((r = 1; r <= RUNS; r++)); do
-		for dir in tx rx; do
-			f=iperf-$NIC-$d-$dir-$r.json
-			rflag=()
-			[[ $dir == rx ]] && rflag=(-R)
-			if TMPDIR=$W iperf3 -c 198.18.0.1 -t "$TCP_SECONDS" -J "${rflag[@]}" >"$S/$f" 2>"$W/iperf.err"; then
-				rpc save "$f"
-				result "{\"nic\":\"$NIC\",\"figure\":\"tcp_$dir\",\"driver\":\"$d\",\"run\":$r,\"iperf\":\"$f\"}"
-			else
-				fail_result "tcp_$dir" "$d" "$r" "iperf3 failed: $(grep -o '"error":[^}]*' "$S/$f" | head -n1) $(head -c 200 "$W/iperf.err")"
-			fi
-		done
+		for d in "$@"; do tcp_run "$d" "$r"; done
 	done
 	rpc iperf-stop
-	"tcp_teardown_$d"
-	log "tcp $d done"
 }
 
 # Halt under full load: the host floods the NIC (RX) and the driver transmits
@@ -376,19 +416,32 @@ mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages
 log "guest: $(nproc) CPUs, $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo), hugepages $(cat /proc/sys/vm/nr_hugepages); drivers: $DRIVERS; runs $RUNS x ${DUR}s"
 result "{\"nic\":\"$NIC\",\"figure\":\"guest\",\"kernel\":\"$(uname -r)\",\"ncpu\":$(nproc),\"bdf\":\"$BDF\",\"dpdk\":\"$(dpkg-query -W -f='${Version}' dpdk 2>/dev/null)\"}"
 
-for ((run = 1; run <= RUNS; run++)); do
-	for d in $DRIVERS; do measure tx "$d" "$run"; done
-	rpc flood-start "$FLOOD_PPS"
-	for d in $DRIVERS; do measure rx "$d" "$run"; done
-	rpc flood-stop
-	result "{\"nic\":\"$NIC\",\"figure\":\"flood\",\"run\":$run,\"flood\":$RESP}"
+# FIGURES: pps (TX and RX windows), tcp, halt.  The packet figures and the
+# halts know e1kd, dpdk and kernel; the TCP figures e1kd, e1kd-nooff and
+# kernel.  Other names in DRIVERS are skipped where they have no figure.
+has() { [[ " $1 " == *" $2 "* ]]; }
+pkt_drivers=() tcp_drivers=()
+for d in $DRIVERS; do
+	case $d in
+	e1kd|kernel) pkt_drivers+=("$d"); tcp_drivers+=("$d") ;;
+	dpdk) pkt_drivers+=("$d") ;;
+	e1kd-nooff) tcp_drivers+=("$d") ;;
+	esac
 done
-if [[ " $DRIVERS " == *" e1kd "* ]]; then measure_tcp e1kd; fi
-if [[ " $DRIVERS " == *" kernel "* ]]; then measure_tcp kernel; fi
-if ((HALT_RUNS > 0)); then
+if has "$FIGURES" pps && ((${#pkt_drivers[@]})); then
+	for ((run = 1; run <= RUNS; run++)); do
+		for d in "${pkt_drivers[@]}"; do measure tx "$d" "$run"; done
+		rpc flood-start "$FLOOD_PPS"
+		for d in "${pkt_drivers[@]}"; do measure rx "$d" "$run"; done
+		rpc flood-stop
+		result "{\"nic\":\"$NIC\",\"figure\":\"flood\",\"run\":$run,\"flood\":$RESP}"
+	done
+fi
+if has "$FIGURES" tcp && ((${#tcp_drivers[@]})); then measure_tcp "${tcp_drivers[@]}"; fi
+if has "$FIGURES" halt && ((HALT_RUNS > 0)); then
 	rpc flood-start "$FLOOD_PPS"
-	if [[ " $DRIVERS " == *" e1kd "* ]]; then measure_halt_e1kd; fi
-	if [[ " $DRIVERS " == *" kernel "* ]]; then measure_halt_kernel; fi
+	if has "$DRIVERS" e1kd; then measure_halt_e1kd; fi
+	if has "$DRIVERS" kernel; then measure_halt_kernel; fi
 	rpc flood-stop
 fi
 "$BENCH_ROOT/scripts/vfio-bind" restore "$BDF" >/dev/null 2>&1

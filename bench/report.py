@@ -24,23 +24,38 @@ import statistics
 import subprocess
 import sys
 
-DRIVERS = ("e1kd", "dpdk", "kernel")
-# figure key -> (label, unit scale, higher is better)
+# e1kd-nooff: e1kd with --offloads none, in the TCP figures only (the
+# before/after of the TAP bridge's offloads).
+DRIVERS = ("e1kd", "dpdk", "kernel", "e1kd-nooff")
+PEERS = ("e1kd", "dpdk", "kernel")          # the main table's columns
+FIGURE_GROUPS = ("pps", "tcp", "halt")      # scripts/bench --figures
+# figure key -> (label, unit scale, higher is better, group)
 FIGS = [
-    ("tx_pps", "TX kpps, 64 B (host TAP count)", 1e-3, True),
-    ("rx_pps", "RX kpps under flood (driver count)", 1e-3, True),
-    ("cpu_s_per_mpkt", "guest CPU s / Mpkt, TX+RX windows", 1.0, False),
-    ("tx_cpu_s_per_mpkt", "  TX window", 1.0, False),
-    ("rx_cpu_s_per_mpkt", "  RX window", 1.0, False),
-    ("tx_vcpu_s_per_mpkt", "    TX, vCPU threads (host)", 1.0, False),
-    ("tx_guest_cpu_s_per_mpkt", "    TX, guest /proc/stat", 1.0, False),
-    ("rx_vcpu_s_per_mpkt", "    RX, vCPU threads (host)", 1.0, False),
-    ("rx_guest_cpu_s_per_mpkt", "    RX, guest /proc/stat", 1.0, False),
-    ("tcp_mbps", "TCP Mbit/s guest->host", 1.0, True),
-    ("tcp_rx_mbps", "TCP Mbit/s host->guest", 1.0, True),
-    ("halt_ms_p50", "halt ms under load, p50", 1.0, False),
-    ("halt_ms_p99", "halt ms under load, p99", 1.0, False),
+    ("tx_pps", "TX kpps, 64 B (host TAP count)", 1e-3, True, "pps"),
+    ("rx_pps", "RX kpps under flood (driver count)", 1e-3, True, "pps"),
+    ("cpu_s_per_mpkt", "guest CPU s / Mpkt, TX+RX windows", 1.0, False, "pps"),
+    ("tx_cpu_s_per_mpkt", "  TX window", 1.0, False, "pps"),
+    ("rx_cpu_s_per_mpkt", "  RX window", 1.0, False, "pps"),
+    ("tx_vcpu_s_per_mpkt", "    TX, vCPU threads (host)", 1.0, False, "pps"),
+    ("tx_guest_cpu_s_per_mpkt", "    TX, guest /proc/stat", 1.0, False, "pps"),
+    ("rx_vcpu_s_per_mpkt", "    RX, vCPU threads (host)", 1.0, False, "pps"),
+    ("rx_guest_cpu_s_per_mpkt", "    RX, guest /proc/stat", 1.0, False, "pps"),
+    # TCP: in their own block (tcp_table), every TCP driver side by side
+    ("tcp_mbps", "TCP Mbit/s guest->host", 1.0, True, "tcp"),
+    ("tcp_rx_mbps", "TCP Mbit/s host->guest", 1.0, True, "tcp"),
+    ("tcp_cpu_s_per_gb", "TCP guest CPU s/GB guest->host", 1.0, False, "tcp"),
+    ("tcp_rx_cpu_s_per_gb", "TCP guest CPU s/GB host->guest", 1.0, False, "tcp"),
+    ("tcp_vcpu_s_per_gb", "TCP vCPU s/GB (host) guest->host", 1.0, False, "tcp"),
+    ("tcp_rx_vcpu_s_per_gb", "TCP vCPU s/GB (host) host->guest", 1.0, False, "tcp"),
+    ("halt_ms_p50", "halt ms under load, p50", 1.0, False, "halt"),
+    ("halt_ms_p99", "halt ms under load, p99", 1.0, False, "halt"),
 ]
+# (direction, label, throughput key, CPU key, host vCPU key)
+TCP_DIRS = [
+    ("tx", "guest->host", "tcp_mbps", "tcp_cpu_s_per_gb", "tcp_vcpu_s_per_gb"),
+    ("rx", "host->guest", "tcp_rx_mbps", "tcp_rx_cpu_s_per_gb", "tcp_rx_vcpu_s_per_gb"),
+]
+TCP_DRIVERS = ("e1kd-nooff", "e1kd", "kernel")
 
 
 def load_jsonl(path):
@@ -83,15 +98,17 @@ def summary(vals):
 
 
 def iperf_mbps(path):
+    """-> (Mbit/s, bytes received, error)"""
     d = load_json(path)
     if not d:
-        return None, "no iperf3 output"
+        return None, None, "no iperf3 output"
     if "error" in d:
-        return None, d["error"]
+        return None, None, d["error"]
     try:
-        return d["end"]["sum_received"]["bits_per_second"] / 1e6, None
+        s = d["end"]["sum_received"]
+        return s["bits_per_second"] / 1e6, s.get("bytes"), None
     except (KeyError, TypeError):
-        return None, "iperf3 output without end.sum_received"
+        return None, None, "iperf3 output without end.sum_received"
 
 
 def add(runs, runmap, d, key, run, v):
@@ -175,11 +192,22 @@ def nic_figures(nicdir):
                         runs[d].setdefault("rx_vcpu_s_per_mpkt", []).append(vcpu / (pk / 1e6))
             win[d].setdefault(r["run"], {})[fig] = (pk, cpu)
         elif fig in ("tcp_tx", "tcp_rx"):
-            mbps, err = iperf_mbps(os.path.join(nicdir, r.get("iperf", "")))
+            mbps, nbytes, err = iperf_mbps(os.path.join(nicdir, r.get("iperf", "")))
             if mbps is None:
                 errors[d].append("%s run %s: %s" % (fig, r.get("run"), err))
-            else:
-                add(runs, runmap, d, "tcp_mbps" if fig == "tcp_tx" else "tcp_rx_mbps", r.get("run"), mbps)
+                continue
+            pre = "tcp_" if fig == "tcp_tx" else "tcp_rx_"
+            add(runs, runmap, d, pre + "mbps", r.get("run"), mbps)
+            # CPU per GB: the guest's busy time (/proc/stat, all CPUs) from
+            # just before iperf3 started to just after it ended, over the
+            # bytes iperf3 delivered.  The vCPU threads' run time as the
+            # host saw it is kept beside it (under TCG /proc/stat misses
+            # the time a vCPU spends in device emulation).
+            if nbytes and "cpu_jiffies" in r:
+                gb = nbytes / 1e9
+                add(runs, runmap, d, pre + "cpu_s_per_gb", r.get("run"), r["cpu_jiffies"] / float(r["hz"]) / gb)
+                if r.get("vcpu_ns"):
+                    add(runs, runmap, d, pre + "vcpu_s_per_gb", r.get("run"), r["vcpu_ns"] / 1e9 / gb)
         elif fig == "halt":
             rep = r.get("report", {})
             reason = r.get("reason", "?")
@@ -221,10 +249,11 @@ def nic_figures(nicdir):
     return figs, runs, errors, notes, floods, runmap
 
 
-def paired_ratio(runmap, key, peer):
-    """Median over runs of e1kd / peer measured in the same run (adjacent in
-    time): less sensitive to a host whose load changes during the bench."""
-    e = runmap["e1kd"].get(key, {})
+def paired_ratio(runmap, key, peer, who="e1kd"):
+    """Median over runs of e1kd (or who) / peer measured in the same run
+    (adjacent in time): less sensitive to a host whose load changes during
+    the bench."""
+    e = runmap[who].get(key, {})
     p = runmap[peer].get(key, {})
     rs = [e[r] / p[r] for r in e if r in p and p[r]]
     return statistics.median(rs) if rs else None
@@ -285,6 +314,36 @@ def sim_figures(out):
     return sim
 
 
+def tcp_table(nic, figs, runmap, drivers):
+    """The TCP block: per direction every TCP driver's throughput and CPU per
+    GB, and e1kd's (and e1kd-nooff's) ratios to the kernel: of the medians,
+    and paired (median of the per-run ratios).  -> (lines, ratios)"""
+    lines = ["", "%-7s %-12s %-11s %-21s %-19s %-19s %-19s %s" % (
+        "NIC", "TCP", "driver", "Mbit/s", "CPU s/GB (guest)", "vCPU s/GB (host)",
+        "Mbit/s / kernel", "CPU s/GB / kernel")]
+    ratios = {}
+    first = True
+    for dr, label, kt, kc, kv in TCP_DIRS:
+        for d in [x for x in TCP_DRIVERS if x in drivers]:
+            cols = []
+            for key in (kt, kc):
+                e, k = figs[d].get(key), figs["kernel"].get(key)
+                if d == "kernel" or not e or not k or not k["median"]:
+                    cols.append("-")
+                    continue
+                r = e["median"] / k["median"]
+                pr = paired_ratio(runmap, key, "kernel", d)
+                ratios.setdefault(d, {})[key] = {"ratio": round(r, 3),
+                                                 "paired_ratio": None if pr is None else round(pr, 3)}
+                cols.append("%.2f%s" % (r, "" if pr is None else " (paired %.2f)" % pr))
+            lines.append("%-7s %-12s %-11s %-21s %-19s %-19s %-19s %s" % (
+                nic if first else "", label if d == [x for x in TCP_DRIVERS if x in drivers][0] else "", d,
+                cell(figs[d].get(kt), 1.0), cell(figs[d].get(kc), 1.0), cell(figs[d].get(kv), 1.0),
+                cols[0], cols[1]))
+            first = False
+    return lines, ratios
+
+
 def best_peer(figs, key, higher):
     best = None
     for d in ("dpdk", "kernel"):
@@ -335,6 +394,9 @@ def main():
     a = ap.parse_args()
 
     machine = load_json(os.path.join(a.out, "machine.json")) or {}
+    # What this run measured (machine.json of older runs: everything).
+    groups = machine.get("figures") or list(FIGURE_GROUPS)
+    chosen = machine.get("drivers") or list(PEERS)
     doc = {"machine": machine, "nics": {}, "sim": sim_figures(a.out), "ratios": {}, "targets": [],
            "errors": {}}
     missing = 0
@@ -342,16 +404,19 @@ def main():
     lines.append("e1kd benchmarks: %s; %s CPUs (%s), load %s; QEMU %s (TCG)" % (
         machine.get("date", "?"), machine.get("nproc", "?"), machine.get("cpu", "?"),
         machine.get("loadavg", "?"), machine.get("qemu", "?")))
-    lines.append("command: %s; median [min..max] of %s run(s); halts: every sample pooled (p99 = nearest rank)" % (
-        machine.get("command", "?"), machine.get("runs", "?")))
+    lines.append("command: %s; median [min..max] of %s run(s)%s" % (
+        machine.get("command", "?"), machine.get("runs", "?"),
+        "; halts: every sample pooled (p99 = nearest rank)" if "halt" in groups else ""))
     nicdirs = [n for n in ("e1000", "e1000e") if os.path.isdir(os.path.join(a.out, n))]
     for nic in nicdirs:
         figs, runs, errors, notes, floods, runmap = nic_figures(os.path.join(a.out, nic))
         doc["nics"][nic] = {}
         ratios = {}
         for d in DRIVERS:
+            if d not in PEERS and d not in chosen and not runs[d] and not errors[d]:
+                continue
             entry = {}
-            for key, _, _, _ in FIGS:
+            for key, _, _, _, _ in FIGS:
                 s = figs[d].get(key)
                 entry[key] = round(s["median"], 3) if s else None
                 if s:
@@ -370,9 +435,13 @@ def main():
                 doc["errors"].setdefault(nic, {})[d] = errors[d]
         doc["nics"][nic]["notes"] = notes
         doc["nics"][nic]["flood"] = floods
-        lines.append("")
-        lines.append("%-7s %-36s %-22s %-22s %-22s %s" % ("NIC", "figure", "e1kd", "dpdk", "kernel", "e1kd/best"))
-        for key, label, scale, higher in FIGS:
+        main_rows = [f for f in FIGS if f[4] in groups and f[4] != "tcp"]
+        if main_rows:
+            lines.append("")
+            lines.append("%-7s %-36s %-22s %-22s %-22s %s" % ("NIC", "figure", "e1kd", "dpdk", "kernel", "e1kd/best"))
+        for key, label, scale, higher, group in FIGS:
+            if group not in groups:
+                continue
             bp = best_peer(figs, key, higher)
             e = figs["e1kd"].get(key)
             ratio = None
@@ -382,17 +451,29 @@ def main():
                 pr = paired_ratio(runmap, key, bp[0])
                 ratios[key] = {"ratio": round(ratio, 3), "peer": bp[0],
                                "paired_ratio": None if pr is None else round(pr, 3)}
+            if key in ("tx_pps", "rx_pps", "cpu_s_per_mpkt", "tcp_mbps", "tcp_rx_mbps", "tcp_cpu_s_per_gb",
+                       "tcp_rx_cpu_s_per_gb", "halt_ms_p99"):
+                for d in DRIVERS:
+                    # the DPDK halt is not measured (the brief compares with the
+                    # kernel's unbind); TCP needs a kernel interface; e1kd-nooff
+                    # is in the TCP figures only
+                    if d not in chosen or (d == "dpdk" and group in ("halt", "tcp")) or \
+                            (d == "e1kd-nooff" and group != "tcp"):
+                        continue
+                    if figs[d].get(key) is None:
+                        missing += 1
+            if group == "tcp":
+                continue
             lines.append("%-7s %-36s %-22s %-22s %-22s %s" % (
-                nic if key == FIGS[0][0] else "", label,
+                nic if key == main_rows[0][0] else "", label,
                 cell(figs["e1kd"].get(key), scale), cell(figs["dpdk"].get(key), scale),
                 cell(figs["kernel"].get(key), scale),
                 ("%.2f (%s%s)" % (ratio, bp[0], "" if pr is None else ", paired %.2f" % pr))
                 if ratio is not None else "-"))
-            if key in ("tx_pps", "rx_pps", "cpu_s_per_mpkt", "tcp_mbps", "tcp_rx_mbps", "halt_ms_p99"):
-                for d in DRIVERS:
-                    # the DPDK halt is not measured (the brief compares with the kernel's unbind)
-                    if figs[d].get(key) is None and not (d == "dpdk" and key.startswith(("halt", "tcp"))):
-                        missing += 1
+        if "tcp" in groups:
+            tl, tr = tcp_table(nic, figs, runmap, chosen)
+            lines.extend(tl)
+            ratios["tcp_vs_kernel"] = tr
         doc["ratios"][nic] = ratios
         hb = figs["e1kd"].get("halt_by_reason", {})
         if hb:
@@ -406,7 +487,11 @@ def main():
         for d in DRIVERS:
             for e in errors[d][:4]:
                 lines.append("        ! %s: %s" % (d, e))
+            if len(errors[d]) > 4:
+                lines.append("        ! %s: %d more (the JSON's errors)" % (d, len(errors[d]) - 4))
         for t_key, peer, op, bound, text in TARGETS:
+            if next(f[4] for f in FIGS if f[0] == t_key) not in groups or peer not in chosen:
+                continue
             e = figs["e1kd"].get(t_key)
             p = figs[peer].get(t_key)
             if not e or not p or not p["median"]:
@@ -419,32 +504,34 @@ def main():
             doc["targets"].append({"nic": nic, "target": text, "ratio": None if r is None else round(r, 3),
                                    "paired_ratio": None if pr is None else round(pr, 3), "status": status})
     sim = doc["sim"]
-    lines.append("")
-    lines.append("model (no QEMU):")
-    if "irq_dpc_us_p99" in sim:
-        for m, d in sim.get("irq_dpc", {}).items():
-            lines.append("  interrupt-to-DPC %-8s %-5s idle p50 %s us, p99 %s us (max %s, n %s); loaded p50 %s, p99 %s us" % (
-                m, d.get("irq_mode", ""), fmt(d["idle"]["p50_us"]), fmt(d["idle"]["p99_us"]),
-                fmt(d["idle"]["max_us"]), d["idle"]["n"],
-                fmt(d.get("loaded", {}).get("p50_us")), fmt(d.get("loaded", {}).get("p99_us"))))
-        ok = sim["irq_dpc_us_p99"] < 100
-        doc["targets"].append({"nic": "model", "target": "interrupt-to-DPC p99 < 100 us (idle, worst model)",
-                               "value": sim["irq_dpc_us_p99"], "status": "met" if ok else "missed"})
-        rt = sim.get("irq_dpc_rt_experiment")
-        if rt:
-            lines.append("  experiment, irq thread + DPC workers SCHED_FIFO %s (82540em): idle p50 %s us, p99 %s us; loaded p50 %s, p99 %s us" % (
-                rt.get("rt_prio"), fmt(rt["idle"]["p50_us"]), fmt(rt["idle"]["p99_us"]),
-                fmt(rt.get("loaded", {}).get("p50_us")), fmt(rt.get("loaded", {}).get("p99_us"))))
-    else:
-        lines.append("  interrupt-to-DPC: not measured")
-        missing += 1
-    for path in ("tx", "rx"):
-        v = sim.get("%s_instr_per_pkt" % path)
-        det = sim.get("%s_instr_detail" % path) or {}
-        lines.append("  %s path: %s instructions/packet (driver only; %s with the model's register emulation)" % (
-            path.upper(), fmt(v), fmt(det.get("with_model_per_pkt"))))
-        if v is None:
+    # scripts/bench --no-sim: the model figures were not asked for
+    if machine.get("sim", 1):
+        lines.append("")
+        lines.append("model (no QEMU):")
+        if "irq_dpc_us_p99" in sim:
+            for m, d in sim.get("irq_dpc", {}).items():
+                lines.append("  interrupt-to-DPC %-8s %-5s idle p50 %s us, p99 %s us (max %s, n %s); loaded p50 %s, p99 %s us" % (
+                    m, d.get("irq_mode", ""), fmt(d["idle"]["p50_us"]), fmt(d["idle"]["p99_us"]),
+                    fmt(d["idle"]["max_us"]), d["idle"]["n"],
+                    fmt(d.get("loaded", {}).get("p50_us")), fmt(d.get("loaded", {}).get("p99_us"))))
+            ok = sim["irq_dpc_us_p99"] < 100
+            doc["targets"].append({"nic": "model", "target": "interrupt-to-DPC p99 < 100 us (idle, worst model)",
+                                   "value": sim["irq_dpc_us_p99"], "status": "met" if ok else "missed"})
+            rt = sim.get("irq_dpc_rt_experiment")
+            if rt:
+                lines.append("  experiment, irq thread + DPC workers SCHED_FIFO %s (82540em): idle p50 %s us, p99 %s us; loaded p50 %s, p99 %s us" % (
+                    rt.get("rt_prio"), fmt(rt["idle"]["p50_us"]), fmt(rt["idle"]["p99_us"]),
+                    fmt(rt.get("loaded", {}).get("p50_us")), fmt(rt.get("loaded", {}).get("p99_us"))))
+        else:
+            lines.append("  interrupt-to-DPC: not measured")
             missing += 1
+        for path in ("tx", "rx"):
+            v = sim.get("%s_instr_per_pkt" % path)
+            det = sim.get("%s_instr_detail" % path) or {}
+            lines.append("  %s path: %s instructions/packet (driver only; %s with the model's register emulation)" % (
+                path.upper(), fmt(v), fmt(det.get("with_model_per_pkt"))))
+            if v is None:
+                missing += 1
     lines.append("")
     lines.append("targets:")
     for t in doc["targets"]:
@@ -470,7 +557,7 @@ def main():
 def check_shape(doc, nicdirs):
     bad = []
     for nic in nicdirs:
-        for d in DRIVERS:
+        for d in PEERS:
             for k in ("tx_pps", "rx_pps", "cpu_s_per_mpkt", "tcp_mbps", "halt_ms_p50", "halt_ms_p99"):
                 if k not in doc["nics"].get(nic, {}).get(d, {}):
                     bad.append("nics.%s.%s.%s absent" % (nic, d, k))
@@ -490,7 +577,7 @@ def plot(doc, path):
     with open(rates, "w") as f:
         f.write("label e1kd_tx dpdk_tx kernel_tx e1kd_rx dpdk_rx kernel_rx\n")
         for nic, v in doc["nics"].items():
-            vals = [(v.get(d, {}).get(k) or 0) / 1e3 for k in ("tx_pps", "rx_pps") for d in DRIVERS]
+            vals = [(v.get(d, {}).get(k) or 0) / 1e3 for k in ("tx_pps", "rx_pps") for d in PEERS]
             f.write("%s %s\n" % (nic, " ".join("%.1f" % x for x in vals)))
     with open(halts, "w") as f:
         f.write("label e1kd_p50 e1kd_p99 kernel_p50 kernel_p99\n")
