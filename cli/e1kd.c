@@ -357,6 +357,7 @@ static void stats_json(struct daemon *d, struct jbuf *o)
 	U("packets", tx_packets); U("bytes", tx_bytes); U("completed", tx_completed);
 	U("aborted", tx_aborted); U("busy", tx_busy); U("hangs", tx_hangs); U("in_flight", tx_in_flight);
 	U("tso", tx_tso); U("csum", tx_csum); U("bad_offload", tx_bad_offload);
+	U("zero_copy", tx_zero_copy); U("borrowed", tx_borrowed);
 	jb_obj_end(o);
 	jb_obj_begin(o, "rx");
 	U("packets", rx_packets); U("bytes", rx_bytes); U("indicated", rx_indicated);
@@ -395,6 +396,7 @@ static void stats_json(struct daemon *d, struct jbuf *o)
 		jb_u64(o, "to_host_writes", b.to_host_writes);
 		jb_u64(o, "to_host_merged", b.to_host_merged);
 		jb_u64(o, "to_host_sw_csum", b.to_host_sw_csum);
+		jb_u64(o, "to_nic_zero_copy", b.to_nic_zero_copy);
 		{
 			char offs[E1K_TAP_OFFLOADS_STRLEN];
 

@@ -179,6 +179,30 @@ unsigned e1k_adapter_offloads(struct e1k_adapter *ad);
  * Context: any thread registered with RCU (e1k_rcu.h). */
 int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, unsigned n);
 
+/* ---- sending from borrowed buffers (no copy) ----
+ * A sender that can put a frame where the device reads it (readv from a
+ * TAP) borrows transmit buffers, fills them and sends them: no copy, where
+ * e1k_adapter_send copies.  Borrowed buffers are held by the borrower as
+ * indicated ones are by a binding: the halt waits for them (and revokes the
+ * pool rather than free it under a borrower that keeps them).  Give back
+ * what is not sent.  Context: any thread registered with RCU. */
+#define E1K_TX_BUF_SIZE E1K_RX_BUF_DATA   /* bytes in each borrowed buffer */
+/* Up to n buffers (0 unless Running, or when the pool is empty); va[i] is
+ * where bufs[i] lives. */
+unsigned e1k_adapter_tx_borrow(struct e1k_adapter *ad, uint32_t *bufs, uint8_t **va, unsigned n);
+void e1k_adapter_tx_giveback(struct e1k_adapter *ad, const uint32_t *bufs, unsigned n);
+/* A frame in borrowed buffers: f.data is bufs[0]'s address, and the frame's
+ * f.len bytes fill bufs[0 .. ceil(f.len / E1K_TX_BUF_SIZE)) in order; its
+ * headers (L2 to L4) lie in the first. */
+struct e1k_tx_borrowed {
+	struct e1k_frame f;
+	const uint32_t  *bufs;
+};
+/* As e1k_adapter_send, from borrowed buffers: an accepted frame's buffers
+ * pass to the adapter; the others stay the caller's (send them again, or
+ * give them back). */
+int e1k_adapter_send_borrowed(struct e1k_adapter *ad, const struct e1k_tx_borrowed *fr, unsigned n);
+
 /* ---- lifecycle ---- */
 /* Callbacks from the adapter to its owner (the daemon). */
 struct e1k_owner_ops {
@@ -246,6 +270,8 @@ struct e1k_stats {
 	uint64_t rx_packets, rx_bytes, rx_indicated, rx_returned, rx_no_binding, rx_dropped_paused;
 	uint64_t rx_bad_length, rx_bad_status, rx_bad_frag;
 	uint64_t tx_tso, tx_csum, tx_bad_offload;   /* sends with TSO, with checksum offload, refused */
+	uint64_t tx_zero_copy;                      /* frames sent from borrowed buffers */
+	uint64_t tx_borrowed;                       /* buffers borrowed, not yet sent or given back */
 	uint64_t rx_csum_ok, rx_chained;            /* frames with E1K_RX_CSUM_OK, of several buffers */
 	uint64_t rx_stalls;        /* watchdog: the device skipped descriptors (docs/robustness.md F1) */
 	uint64_t interrupts, isr_not_ours, dpc_runs, link_changes, watchdog_runs;

@@ -178,8 +178,12 @@ static uint64_t op_rx_outstanding(void *dev)
 {
 	struct e1k_adapter *ad = dev;
 
+	/* Indicated and not returned, and borrowed for sending and neither
+	 * sent nor given back: both are memory an upper layer still writes or
+	 * reads. */
 	return atomic_load_explicit(&ad->rx_indicated, memory_order_acquire) -
-	       atomic_load_explicit(&ad->rx_returned, memory_order_acquire);
+	       atomic_load_explicit(&ad->rx_returned, memory_order_acquire) +
+	       atomic_load_explicit(&ad->tx_borrowed, memory_order_acquire);
 }
 
 static void op_rx_close_pool(void *dev)
@@ -201,7 +205,7 @@ static int op_rx_revoke(void *dev, uint64_t held)
 	ad->rx_revoked_held = held;
 	ad->rx_revoked_ns = e1k_now_ns();
 	atomic_store_explicit(&ad->rx_revoked_pool, p, memory_order_release);
-	e1k_log(E1K_LOG_WARN, "%s: %llu receive buffer(s) still held by a binding: the pool is off the "
+	e1k_log(E1K_LOG_WARN, "%s: %llu buffer(s) still held by upper layers (received, or borrowed to send): the pool is off the "
 	        "device, its memory kept until they are returned", ad->hw->name, (unsigned long long)held);
 	/* They may all have come back already. */
 	e1k_rx_revoked_check(ad);

@@ -138,6 +138,10 @@ struct e1k_adapter {
 	unsigned     offloads;
 	unsigned     max_mtu;      /* the part's (fixed at initialize) */
 	atomic_ulong tx_tso, tx_csum, tx_bad_offload, rx_csum_ok, rx_chained;
+	/* Buffers borrowed (e1k_adapter_tx_borrow) and neither sent nor given
+	 * back: held, for the halt, as indicated ones are. */
+	atomic_ulong tx_borrowed;
+	atomic_ulong tx_zero_copy;   /* frames sent from borrowed buffers */
 	/* The halt revoked the pool while rx_revoked_held buffers were held
 	 * (adapter_halt.c): freed by whoever sees the last of them returned. */
 	struct pkt_pool *_Atomic rx_revoked_pool;

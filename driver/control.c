@@ -387,6 +387,8 @@ int e1k_adapter_get_stats(struct e1k_adapter *ad, struct e1k_stats *st)
 	st->tx_tso = atomic_load_explicit(&ad->tx_tso, memory_order_relaxed);
 	st->tx_csum = atomic_load_explicit(&ad->tx_csum, memory_order_relaxed);
 	st->tx_bad_offload = atomic_load_explicit(&ad->tx_bad_offload, memory_order_relaxed);
+	st->tx_zero_copy = atomic_load_explicit(&ad->tx_zero_copy, memory_order_relaxed);
+	st->tx_borrowed = atomic_load_explicit(&ad->tx_borrowed, memory_order_relaxed);
 	st->rx_csum_ok = atomic_load_explicit(&ad->rx_csum_ok, memory_order_relaxed);
 	st->rx_chained = atomic_load_explicit(&ad->rx_chained, memory_order_relaxed);
 	if (ad->tx) {

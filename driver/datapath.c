@@ -258,6 +258,122 @@ int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, uns
 	return done ? (int)done : rc;
 }
 
+unsigned e1k_adapter_tx_borrow(struct e1k_adapter *ad, uint32_t *bufs, uint8_t **va, unsigned n)
+{
+	unsigned got = 0;
+
+	/* The read-side section orders this against the halt: it publishes
+	 * another state and closes the pool, then waits for a grace period
+	 * before it counts what is held -- a borrow either sees that or is
+	 * counted. */
+	e1k_rcu_read_lock();
+	if (e1k_rcu_deref(&ad->pub)->state == E1K_STATE_RUNNING &&
+	    !atomic_load_explicit(&ad->pool_closing, memory_order_acquire)) {
+		got = pkt_pool_get(ad->pool, bufs, n);
+		atomic_fetch_add_explicit(&ad->tx_borrowed, got, memory_order_acq_rel);
+		for (unsigned i = 0; i < got; i++)
+			va[i] = pkt_buf_va(ad->pool, bufs[i]);
+	}
+	e1k_rcu_read_unlock();
+	return got;
+}
+
+void e1k_adapter_tx_giveback(struct e1k_adapter *ad, const uint32_t *bufs, unsigned n)
+{
+	if (n == 0)
+		return;
+	e1k_rcu_read_lock();
+	if (atomic_load_explicit(&ad->pool_closing, memory_order_acquire)) {
+		/* As a late receive return: counted, and the last one frees a
+		 * pool the halt revoked. */
+		atomic_fetch_add_explicit(&ad->rx_late_returns, n, memory_order_acq_rel);
+		e1k_rcu_read_unlock();
+		e1k_rx_revoked_check(ad);
+		return;
+	}
+	pkt_pool_put(ad->pool, bufs, n);
+	atomic_fetch_sub_explicit(&ad->tx_borrowed, n, memory_order_acq_rel);
+	e1k_rcu_read_unlock();
+}
+
+int e1k_adapter_send_borrowed(struct e1k_adapter *ad, const struct e1k_tx_borrowed *fr, unsigned n)
+{
+	struct tx_frame tf[TX_BATCH];
+	struct pkt_ref refs[TX_SEGS];
+	const struct e1k_pub *p;
+	unsigned done = 0, tso = 0, csum = 0, nbufs = 0;
+	uint64_t bytes = 0;
+	bool bad = false;
+	int rc = 0;
+
+	e1k_rcu_read_lock();
+	p = e1k_rcu_deref(&ad->pub);
+	if (p->state != E1K_STATE_RUNNING) {
+		e1k_rcu_read_unlock();
+		return -ENETDOWN;
+	}
+	pthread_mutex_lock(&ad->tx_lock);
+	e1k_tx_reclaim_locked(ad);
+	while (done < n && !bad) {
+		unsigned nf, nb = 0, accepted, slots = tx_ring_free_slots(ad->tx);
+
+		for (nf = 0; done + nf < n && nf < TX_BATCH; nf++) {
+			const struct e1k_tx_borrowed *b = &fr[done + nf];
+			uint32_t left = b->f.len;
+			unsigned need, descs;
+
+			if (frame_check(ad, p, &b->f, &tf[nf].off) < 0) {
+				bad = true;
+				break;
+			}
+			need = frame_bufs(b->f.len);
+			descs = tf[nf].off.kind == TX_OFFLOAD_NONE ? need : TX_FRAME_DESCS(need);
+			if (nb + need > TX_SEGS || descs > slots)
+				break;
+			slots -= descs;
+			for (unsigned j = 0; j < need; j++) {
+				refs[nb + j].buf = b->bufs[j];
+				refs[nb + j].len = left < E1K_BUF_SIZE ? left : E1K_BUF_SIZE;
+				left -= refs[nb + j].len;
+			}
+			tf[nf].seg = refs + nb;
+			tf[nf].nseg = need;
+			if (tf[nf].off.kind == TX_OFFLOAD_TSO)
+				e1k_offload_prepare(pkt_buf_va(ad->pool, b->bufs[0]), &tf[nf].off);
+			nb += need;
+		}
+		if (nf == 0)
+			break;
+		accepted = tx_ring_submit_frames(ad->tx, ad->pool, tf, nf);
+		for (unsigned i = 0; i < accepted; i++) {
+			bytes += fr[done + i].f.len;
+			nbufs += tf[i].nseg;
+			tso += tf[i].off.kind == TX_OFFLOAD_TSO;
+			csum += tf[i].off.kind == TX_OFFLOAD_CSUM;
+		}
+		done += accepted;
+		if (accepted < nf)
+			break;
+	}
+	pthread_mutex_unlock(&ad->tx_lock);
+	/* The accepted frames' buffers are the ring's now, not the borrower's. */
+	if (nbufs)
+	if (0)
+	e1k_rcu_read_unlock();
+	if (bad && done == 0)
+		rc = -EINVAL;
+	atomic_fetch_add_explicit(&ad->tx_packets, done, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ad->tx_zero_copy, done, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ad->tx_bytes, bytes, memory_order_relaxed);
+	if (tso)
+		atomic_fetch_add_explicit(&ad->tx_tso, tso, memory_order_relaxed);
+	if (csum)
+		atomic_fetch_add_explicit(&ad->tx_csum, csum, memory_order_relaxed);
+	if (done < n && !bad)
+		atomic_fetch_add_explicit(&ad->tx_busy, 1, memory_order_relaxed);
+	return done ? (int)done : rc;
+}
+
 /* Buffers whose last reference this is (see indicate): every one while a
  * single binding was ever bound. */
 static void return_last(struct e1k_adapter *ad, const uint32_t *bufs, unsigned n)

@@ -31,6 +31,13 @@
 #define RX_CHUNK_SEGS 512u
 
 _Static_assert(TAPDEV_GSO_MAX_FRAME == E1K_GSO_FRAME_MAX, "vnet TAP and adapter agree on gso frames");
+/* Borrowed buffers: one read takes at most a gso frame's worth; the stock
+ * holds a read's worth and what the previous read did not fill. */
+#define ZC_PER_READ_MAX ((E1K_GSO_FRAME_MAX + E1K_TX_BUF_SIZE - 1) / E1K_TX_BUF_SIZE)
+#define ZC_STOCK        (2u * ZC_PER_READ_MAX)
+/* Headers deeper than this in a frame are not looked for in its first
+ * buffer (the TCP header's end, at the deepest a real sender puts it). */
+#define ZC_HDR_MAX      (E1K_TX_BUF_SIZE - 60u)
 _Static_assert(GRO_MAX_IOV <= TAPDEV_MAX_IOV, "a GRO packet fits one tapdev write");
 
 struct e1k_tap_bridge {
@@ -45,9 +52,18 @@ struct e1k_tap_bridge {
 	unsigned            offloads;     /* E1K_OFFLOAD_* in force (fixed at start) */
 	uint8_t            *rxbuf;        /* BRIDGE_BATCH slots of slot_len: TAP -> NIC */
 	size_t              slot_len;
+	/* TAP -> NIC without a copy (bridge thread only): buffers borrowed from
+	 * the adapter, read into straight from the TAP; a read takes per_read
+	 * of them (slot_len's worth), the frame keeps what it filled. */
+	unsigned            per_read;
+	unsigned            nstock;
+	uint32_t            stock[ZC_STOCK];
+	uint8_t            *stock_va[ZC_STOCK];
+	uint32_t            zbufs[BRIDGE_BATCH][ZC_PER_READ_MAX];
 	atomic_ulong        to_nic, to_nic_busy_drops, to_nic_bad, to_host, to_host_drops;
 	atomic_ulong        to_nic_bad_hdr, to_nic_unsupported, to_nic_gso, to_nic_csum;
 	atomic_ulong        to_host_writes, to_host_merged, to_host_sw_csum;
+	atomic_ulong        to_nic_zero_copy;
 };
 
 #define CNT_ADD(b, field, v) atomic_fetch_add_explicit(&(b)->field, (v), memory_order_relaxed)
@@ -189,6 +205,119 @@ static void send_batch(struct e1k_tap_bridge *b, struct e1k_frame *fr, unsigned 
 		atomic_fetch_add_explicit(&b->to_nic_busy_drops, n - sent, memory_order_relaxed);
 }
 
+/* send_batch for frames in borrowed buffers: what the adapter refuses or
+ * cannot take in time goes back to it. */
+static void send_batch_borrowed(struct e1k_tap_bridge *b, struct e1k_tx_borrowed *fr, unsigned n)
+{
+	unsigned sent = 0, tries = 0;
+
+	while (sent < n && !atomic_load_explicit(&b->unbound, memory_order_acquire)) {
+		int rc = e1k_adapter_send_borrowed(b->ad, fr + sent, n - sent);
+
+		if (rc == -EINVAL) {
+			atomic_fetch_add_explicit(&b->to_nic_bad, 1, memory_order_relaxed);
+			e1k_adapter_tx_giveback(b->ad, fr[sent].bufs,
+			                        (fr[sent].f.len + E1K_TX_BUF_SIZE - 1) / E1K_TX_BUF_SIZE);
+			sent++;
+			continue;
+		}
+		if (rc < 0)
+			break;
+		for (unsigned i = sent; i < sent + (unsigned)rc; i++) {
+			if (fr[i].f.gso)
+				CNT_ADD(b, to_nic_gso, 1);
+			if (fr[i].f.csum)
+				CNT_ADD(b, to_nic_csum, 1);
+		}
+		sent += (unsigned)rc;
+		CNT_ADD(b, to_nic, (unsigned)rc);
+		CNT_ADD(b, to_nic_zero_copy, (unsigned)rc);
+		if (sent < n) {
+			struct timespec ts = { 0, 50000 };
+
+			if (++tries > 200)
+				break;
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (sent < n)
+		CNT_ADD(b, to_nic_busy_drops, n - sent);
+	for (unsigned i = sent; i < n; i++)
+		e1k_adapter_tx_giveback(b->ad, fr[i].bufs,
+		                        (fr[i].f.len + E1K_TX_BUF_SIZE - 1) / E1K_TX_BUF_SIZE);
+}
+
+/* Read up to BRIDGE_BATCH frames straight into borrowed buffers and send
+ * them.  False when the stock could not be filled for one read (the pool is
+ * short, or the adapter not Running): the caller reads the copying way. */
+static bool read_borrowed(struct e1k_tap_bridge *b, ssize_t *last)
+{
+	struct e1k_tx_borrowed fr[BRIDGE_BATCH];
+	struct virtio_net_hdr vh;
+	unsigned n = 0;
+	ssize_t len = 0;
+
+	while (n < BRIDGE_BATCH) {
+		struct iovec iov[ZC_PER_READ_MAX];
+		unsigned used;
+
+		if (b->nstock < b->per_read)
+			b->nstock += e1k_adapter_tx_borrow(b->ad, b->stock + b->nstock,
+			                                   b->stock_va + b->nstock, ZC_STOCK - b->nstock);
+		if (b->nstock < b->per_read) {
+			if (n == 0) {
+				*last = 0;
+				return false;
+			}
+			break;
+		}
+		for (unsigned i = 0; i < b->per_read; i++) {
+			iov[i].iov_base = b->stock_va[i];
+			iov[i].iov_len = E1K_TX_BUF_SIZE;
+		}
+		len = tapdev_readv_vnet(b->fd, &vh, iov, b->per_read);
+		if (len == -EMSGSIZE) {
+			CNT_ADD(b, to_nic_bad, 1);
+			continue;
+		}
+		if (len < 0)
+			break;
+		/* The headers must be in the first buffer, as the adapter reads
+		 * them there: no real sender puts them deeper. */
+		if ((vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && vh.csum_start > ZC_HDR_MAX) {
+			CNT_ADD(b, to_nic_bad_hdr, 1);
+			continue;
+		}
+		switch (e1k_vnet_to_frame(&vh, b->stock_va[0], (size_t)len, b->offloads, &fr[n].f)) {
+		case E1K_VNET_OK:
+			used = (unsigned)(((size_t)len + E1K_TX_BUF_SIZE - 1) / E1K_TX_BUF_SIZE);
+			memcpy(b->zbufs[n], b->stock, used * sizeof(b->stock[0]));
+			fr[n].bufs = b->zbufs[n];
+			b->nstock -= used;
+			memmove(b->stock, b->stock + used, b->nstock * sizeof(b->stock[0]));
+			memmove(b->stock_va, b->stock_va + used, b->nstock * sizeof(b->stock_va[0]));
+			n++;
+			break;
+		case E1K_VNET_UNSUPPORTED:
+			CNT_ADD(b, to_nic_unsupported, 1);
+			break;
+		default:
+			CNT_ADD(b, to_nic_bad_hdr, 1);
+			break;
+		}
+	}
+	if (n) {
+		if (!atomic_load_explicit(&b->unbound, memory_order_acquire))
+			send_batch_borrowed(b, fr, n);
+		else
+			for (unsigned i = 0; i < n; i++)
+				e1k_adapter_tx_giveback(b->ad, fr[i].bufs,
+				                        (fr[i].f.len + E1K_TX_BUF_SIZE - 1) / E1K_TX_BUF_SIZE);
+	}
+	*last = len;
+	return true;
+}
+
 /* The TAP went away under us (someone deleted the interface): unbind from
  * the adapter -- with --halt-when-unbound that halts it.  Never blocks on the
  * control lock: a halt holding it will join this thread, so retry only until
@@ -232,6 +361,13 @@ static void *bridge_thread(void *arg)
 			tap_lost(b, "poll error");
 			break;
 		}
+		if (read_borrowed(b, &len)) {
+			if (len < 0 && len != -EAGAIN && len != -EINTR) {
+				tap_lost(b, strerror((int)-len));
+				break;
+			}
+			continue;
+		}
 		while (n < BRIDGE_BATCH) {
 			uint8_t *slot = b->rxbuf + (size_t)n * b->slot_len;
 
@@ -261,6 +397,10 @@ static void *bridge_thread(void *arg)
 			break;
 		}
 	}
+	/* Borrowed and not filled: the adapter's again (its halt waits for
+	 * them: this thread is joined before it counts). */
+	e1k_adapter_tx_giveback(b->ad, b->stock, b->nstock);
+	b->nstock = 0;
 	e1k_rcu_thread_offline();
 	return NULL;
 }
@@ -331,6 +471,7 @@ int e1k_tap_bridge_start(struct e1k_adapter *ad, const char *name,
 		b->slot_len = TAPDEV_GSO_MAX_FRAME;
 	else
 		b->slot_len = e1k_adapter_max_mtu(ad) + FRAME_OVERHEAD;
+	b->per_read = (unsigned)((b->slot_len + E1K_TX_BUF_SIZE - 1) / E1K_TX_BUF_SIZE);
 	b->rxbuf = malloc(BRIDGE_BATCH * b->slot_len);
 	if (!b->rxbuf) {
 		rc = -ENOMEM;
@@ -441,6 +582,7 @@ void e1k_tap_bridge_get_stats(struct e1k_tap_bridge *b, struct e1k_tap_bridge_st
 	st->to_host_writes = atomic_load(&b->to_host_writes);
 	st->to_host_merged = atomic_load(&b->to_host_merged);
 	st->to_host_sw_csum = atomic_load(&b->to_host_sw_csum);
+	st->to_nic_zero_copy = atomic_load(&b->to_nic_zero_copy);
 	st->offloads = b->offloads;
 }
 

@@ -48,6 +48,7 @@ struct e1k_tap_bridge_stats {
 	uint64_t to_host, to_host_drops;
 	uint64_t to_host_writes, to_host_merged;
 	uint64_t to_host_sw_csum;   /* TCP frames the device did not check, checked here */
+	uint64_t to_nic_zero_copy;  /* of to_nic, read straight into the adapter's buffers */
 	unsigned offloads;   /* E1K_OFFLOAD_* in force on this bridge */
 };
 

@@ -195,6 +195,36 @@ ssize_t tapdev_read_vnet(int fd, struct virtio_net_hdr *vh, void *buf, size_t le
 	return n - VNET_HDR_LEN;
 }
 
+ssize_t tapdev_readv_vnet(int fd, struct virtio_net_hdr *vh, const struct iovec *iov,
+                          unsigned niov)
+{
+	unsigned char spare; /* as in tapdev_read: a frame over len reads as n > len */
+	struct iovec v[TAPDEV_MAX_IOV + 2];
+	size_t len = 0;
+	ssize_t n;
+
+	if (fd < 0 || !vh || !iov || niov == 0 || niov > TAPDEV_MAX_IOV)
+		return -EINVAL;
+	v[0].iov_base = vh;
+	v[0].iov_len = sizeof(*vh);
+	for (unsigned i = 0; i < niov; i++) {
+		if (!iov[i].iov_base && iov[i].iov_len)
+			return -EINVAL;
+		len += iov[i].iov_len;
+		v[i + 1] = iov[i];
+	}
+	v[niov + 1].iov_base = &spare;
+	v[niov + 1].iov_len = 1;
+	do {
+		n = readv(fd, v, (int)niov + 2);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if (n < VNET_HDR_LEN + TAPDEV_MIN_FRAME || (size_t)n - VNET_HDR_LEN > len)
+		return -EMSGSIZE; /* consumed */
+	return n - VNET_HDR_LEN;
+}
+
 int tapdev_writev_vnet(int fd, const struct virtio_net_hdr *vh, const struct iovec *iov,
                        unsigned niov)
 {

@@ -116,6 +116,11 @@ struct iovec;
  * Context: any (one reader per fd).  Locks: none.  May block: no.
  */
 ssize_t tapdev_read_vnet(int fd, struct virtio_net_hdr *vh, void *buf, size_t len);
+/* The same, scattering the frame over iov[0..niov) (1..TAPDEV_MAX_IOV pieces;
+ * len is their total): a frame read straight into the buffers a device sends
+ * from. */
+ssize_t tapdev_readv_vnet(int fd, struct virtio_net_hdr *vh, const struct iovec *iov,
+                          unsigned niov);
 
 /*
  * Vnet TAP: write *vh and then the frame gathered from iov[0..niov) in one

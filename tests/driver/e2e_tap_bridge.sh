@@ -79,6 +79,12 @@ echo "$st"
 w=$(echo "$st" | awk '$1 == "tap.to_host_writes" {print $2}')
 h=$(echo "$st" | awk '$1 == "tap.to_host" {print $2}')
 [[ -n $w && -n $h ]] && ((w > 0 && w <= h)) || die "tap.to_host_writes $w, tap.to_host $h"
+# Towards the NIC: read straight into the adapter's buffers (no copy), every
+# frame the bridge sent; nothing left borrowed once the traffic is over.
+z=$(echo "$st" | awk '$1 == "tap.to_nic_zero_copy" {print $2}')
+n=$(echo "$st" | awk '$1 == "tap.to_nic" {print $2}')
+zc=$(echo "$st" | awk '$1 == "tx.zero_copy" {print $2}')
+[[ -n $z && -n $n ]] && ((z > 0 && z == n && zc == z)) || die "tap.to_nic_zero_copy $z, tap.to_nic $n, tx.zero_copy $zc"
 
 echo "== halt"
 "$E1KCTL" --ctl "$ctl" --json halt --reason stopped >"$tmp/halt.json" || die "e1kctl halt exited $?"

@@ -500,7 +500,7 @@ static void test_bigger_than_mss(void) { expect_all_single(2, tw_bigger, true); 
  * extension header or padding beyond the length each told apart. */
 static void test_sw_csum(void)
 {
-	static const uint32_t pieces[] = { 0, 2048, 1001, 1333, 1999 };   /* <= 8 pieces */
+	static const uint32_t pieces[] = { 0, 2048, 1101, 1333, 1999 };   /* <= 8 pieces of 8086 bytes */
 	struct batch *b = batch_new();
 	struct seg_spec s;
 
