@@ -205,7 +205,8 @@ static int op_rx_revoke(void *dev, uint64_t held)
 	ad->rx_revoked_held = held;
 	ad->rx_revoked_ns = e1k_now_ns();
 	atomic_store_explicit(&ad->rx_revoked_pool, p, memory_order_release);
-	e1k_log(E1K_LOG_WARN, "%s: %llu buffer(s) still held by upper layers (received, or borrowed to send): the pool is off the "
+	e1k_log(E1K_LOG_WARN, "%s: %llu buffer(s) still held by upper layers (received, or borrowed "
+	        "to send): the pool is off the "
 	        "device, its memory kept until they are returned", ad->hw->name, (unsigned long long)held);
 	/* They may all have come back already. */
 	e1k_rx_revoked_check(ad);

@@ -358,7 +358,7 @@ int e1k_adapter_send_borrowed(struct e1k_adapter *ad, const struct e1k_tx_borrow
 	pthread_mutex_unlock(&ad->tx_lock);
 	/* The accepted frames' buffers are the ring's now, not the borrower's. */
 	if (nbufs)
-	if (0)
+		atomic_fetch_sub_explicit(&ad->tx_borrowed, nbufs, memory_order_acq_rel);
 	e1k_rcu_read_unlock();
 	if (bad && done == 0)
 		rc = -EINVAL;
