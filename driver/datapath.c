@@ -278,22 +278,12 @@ unsigned e1k_adapter_tx_borrow(struct e1k_adapter *ad, uint32_t *bufs, uint8_t *
 	return got;
 }
 
+static void return_last(struct e1k_adapter *ad, const uint32_t *bufs, unsigned n, bool borrowed);
+
 void e1k_adapter_tx_giveback(struct e1k_adapter *ad, const uint32_t *bufs, unsigned n)
 {
-	if (n == 0)
-		return;
-	e1k_rcu_read_lock();
-	if (atomic_load_explicit(&ad->pool_closing, memory_order_acquire)) {
-		/* As a late receive return: counted, and the last one frees a
-		 * pool the halt revoked. */
-		atomic_fetch_add_explicit(&ad->rx_late_returns, n, memory_order_acq_rel);
-		e1k_rcu_read_unlock();
-		e1k_rx_revoked_check(ad);
-		return;
-	}
-	pkt_pool_put(ad->pool, bufs, n);
-	atomic_fetch_sub_explicit(&ad->tx_borrowed, n, memory_order_acq_rel);
-	e1k_rcu_read_unlock();
+	/* Held as received buffers are: the same way back. */
+	return_last(ad, bufs, n, true);
 }
 
 int e1k_adapter_send_borrowed(struct e1k_adapter *ad, const struct e1k_tx_borrowed *fr, unsigned n)
@@ -375,8 +365,8 @@ int e1k_adapter_send_borrowed(struct e1k_adapter *ad, const struct e1k_tx_borrow
 }
 
 /* Buffers whose last reference this is (see indicate): every one while a
- * single binding was ever bound. */
-static void return_last(struct e1k_adapter *ad, const uint32_t *bufs, unsigned n)
+ * single binding was ever bound; or buffers borrowed to send and not sent. */
+static void return_last(struct e1k_adapter *ad, const uint32_t *bufs, unsigned n, bool borrowed)
 {
 	if (n == 0)
 		return;
@@ -392,7 +382,10 @@ static void return_last(struct e1k_adapter *ad, const uint32_t *bufs, unsigned n
 		return;
 	}
 	pkt_pool_put(ad->pool, bufs, n);
-	atomic_fetch_add_explicit(&ad->rx_returned, n, memory_order_release);
+	if (borrowed)
+		atomic_fetch_sub_explicit(&ad->tx_borrowed, n, memory_order_acq_rel);
+	else
+		atomic_fetch_add_explicit(&ad->rx_returned, n, memory_order_release);
 	/* The RX ring may have run dry while a binding held everything: let the
 	 * DPC refill it (a no-op when already queued or when not Running). */
 	if (atomic_load_explicit(&ad->rx_starved, memory_order_relaxed) &&
@@ -450,7 +443,7 @@ void e1k_adapter_return_rx(struct e1k_adapter *ad, const uint32_t *bufs, unsigne
 	unsigned k = 0;
 
 	if (!multi && !any_chain(ad, bufs, n)) {
-		return_last(ad, bufs, n);
+		return_last(ad, bufs, n, false);
 		return;
 	}
 	/* Indicated to several bindings: each gives a frame back once, and only
@@ -472,7 +465,7 @@ void e1k_adapter_return_rx(struct e1k_adapter *ad, const uint32_t *bufs, unsigne
 				ad->rx_next[b] = PKT_BUF_NONE;
 			last[k++] = b;
 			if (k == RX_BATCH) {
-				return_last(ad, last, k);
+				return_last(ad, last, k, false);
 				k = 0;
 			}
 			if (next == PKT_BUF_NONE)
@@ -480,7 +473,7 @@ void e1k_adapter_return_rx(struct e1k_adapter *ad, const uint32_t *bufs, unsigne
 			b = next;
 		}
 	}
-	return_last(ad, last, k);
+	return_last(ad, last, k, false);
 }
 
 /* Did the device check this frame's checksums and find them good?  Only

@@ -173,28 +173,6 @@ int tapdev_write(int fd, const void *frame, size_t len)
 	return 0;
 }
 
-ssize_t tapdev_read_vnet(int fd, struct virtio_net_hdr *vh, void *buf, size_t len)
-{
-	unsigned char spare; /* as in tapdev_read: a frame over len reads as n > len */
-	struct iovec iov[3] = {
-		{ .iov_base = vh, .iov_len = sizeof(*vh) },
-		{ .iov_base = buf, .iov_len = len },
-		{ .iov_base = &spare, .iov_len = 1 },
-	};
-	ssize_t n;
-
-	if (fd < 0 || !vh || (!buf && len))
-		return -EINVAL;
-	do {
-		n = readv(fd, iov, 3);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	if (n < VNET_HDR_LEN + TAPDEV_MIN_FRAME || (size_t)n - VNET_HDR_LEN > len)
-		return -EMSGSIZE; /* consumed */
-	return n - VNET_HDR_LEN;
-}
-
 ssize_t tapdev_readv_vnet(int fd, struct virtio_net_hdr *vh, const struct iovec *iov,
                           unsigned niov)
 {
@@ -223,6 +201,13 @@ ssize_t tapdev_readv_vnet(int fd, struct virtio_net_hdr *vh, const struct iovec 
 	if (n < VNET_HDR_LEN + TAPDEV_MIN_FRAME || (size_t)n - VNET_HDR_LEN > len)
 		return -EMSGSIZE; /* consumed */
 	return n - VNET_HDR_LEN;
+}
+
+ssize_t tapdev_read_vnet(int fd, struct virtio_net_hdr *vh, void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	return tapdev_readv_vnet(fd, vh, &iov, 1);
 }
 
 int tapdev_writev_vnet(int fd, const struct virtio_net_hdr *vh, const struct iovec *iov,
