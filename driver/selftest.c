@@ -262,8 +262,19 @@ static void test_interrupt(struct e1k_adapter *ad, struct e1k_selftest_report *r
 		if (!(ad->isr.enabled_mask & c) || (msix && !irq_causes[i].msix))
 			continue;
 		set = c | (msix ? irq_causes[i].msix : 0u);
-		/* Masked: the cause is recorded in ICR and no interrupt comes. */
+		/* Masked: the cause is recorded in ICR and no interrupt comes.
+		 * A signal the previous cause left in flight (written before
+		 * the mask, not yet taken by the interrupt thread) is let
+		 * through first: the count must stand still for a while
+		 * (bounded) before the cause is set. */
 		hal_wr32(hw, E1000_IMC, E1000_IMS_ALL);
+		hal_flush(hw);
+		dl = e1k_deadline_ms(E1K_SELFTEST_IRQ_WAIT_MS);
+		do {
+			runs = atomic_load(&ad->isr.runs);
+			e1k_sleep_ns(2000000u);
+		} while (atomic_load(&ad->isr.runs) != runs && !e1k_passed(dl));
+		(void)hal_rd32(hw, E1000_ICR);   /* what it left: masked, nobody else reads it */
 		runs = atomic_load(&ad->isr.runs);
 		hal_wr32(hw, E1000_ICS, set);
 		e1k_sleep_ns((uint64_t)E1K_SELFTEST_IRQ_QUIET_MS * 1000000u);
