@@ -16,6 +16,11 @@
 #include "sim.h"
 #include "testlib.h"
 
+static bool threads_back(void *ctx)
+{
+	return rig_count_threads() == *(const unsigned *)ctx;
+}
+
 static unsigned base_threads, base_fds;
 
 /* One full cycle so lazily created helpers (liburcu's call_rcu thread)
@@ -63,6 +68,9 @@ static void expect_clean_failure(struct sim_config *sc, struct e1k_config *c, co
 		CHECK(!(cmd & PCI_CFG_CMD_MASTER));
 	}
 	hal_close(hw);
+	/* A joined thread can stay listed in /proc/self/task a moment longer
+	 * (seen once under load): wait for the count, bounded. */
+	(void)tl_wait_until(threads_back, &base_threads, 2000);
 	if (rig_count_threads() != base_threads)
 		tl_fail(__FILE__, __LINE__, "%s: %u threads, baseline %u", what, rig_count_threads(), base_threads);
 	if (rig_count_fds() != base_fds)
