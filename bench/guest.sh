@@ -11,7 +11,9 @@
 #   RUNS DUR WARM  runs per figure, measuring window and warm-up (s)
 #   FLOOD_PPS      pace of the host's flood (RX figures and halt load)
 #   TCP_SECONDS HALT_RUNS REASONS DRIVERS
-#   FIGURES        which figures: "pps tcp halt" or a part of it
+#   FIGURES        which figures: "pps tcp halt load" or a part of it
+#   LOAD_PPS LOAD_RX_BATCH LOAD_TX_BATCH   the fixed load of the load figures
+#   NB_ARGS        more options for e1k_bench_nic (e.g. --itr-ns N)
 # Every figure goes to the host as one JSON line (rpc result ...); a figure
 # that cannot be had is recorded as {"error": "..."} with the reason.
 set -uo pipefail
@@ -19,7 +21,11 @@ set -uo pipefail
 S=$E1K_RIG_SHARE
 BDF=$E1K_RIG_BDF
 NIC=$E1K_RIG_NIC
-FIGURES=${FIGURES:-pps tcp halt}
+FIGURES=${FIGURES:-pps tcp halt load}
+LOAD_PPS=${LOAD_PPS:-20000}
+LOAD_RX_BATCH=${LOAD_RX_BATCH:-1}
+LOAD_TX_BATCH=${LOAD_TX_BATCH:-8}
+read -r -a NB_EXTRA <<<"${NB_ARGS:-}"
 KDRV=$NIC                     # the kernel driver for this model: e1000 / e1000e
 W=/run/bench                  # guest-local scratch (tmpfs)
 NB=$BENCH_BIN/e1k_bench_nic
@@ -104,10 +110,11 @@ to_kernel() {   # IF=the kernel's interface, up, with carrier
 # moving; snap_* (RX) sets RXCOUNT to the driver's own receive counter;
 # stop_* ends it.  Output of each in $W/<driver>.out.
 PID=
-start_e1kd() {   # start_e1kd tx|rx
+start_e1kd() {   # start_e1kd tx|rx [MORE OPTIONS]
 	to_vfio || return 1
 	: >"$W/e1kd.out"
-	"$NB" --device "$BDF" --mode "$1" --seconds 0 --dst "$DST_MAC" >"$W/e1kd.out" 2>&1 &
+	"$NB" --device "$BDF" --mode "$1" --seconds 0 --dst "$DST_MAC" "${NB_EXTRA[@]}" "${@:2}" \
+		>"$W/e1kd.out" 2>&1 &
 	PID=$!
 	local i
 	for ((i = 0; i < 600; i++)); do
@@ -200,14 +207,15 @@ pktgen_ready() {
 	[[ -d $PG ]] || { ERR="cannot load pktgen ($PKTGEN_KO)"; return 1; }
 }
 pg() { echo "$2" >"$PG/$1"; }
-pktgen_start() {   # pktgen_start IF: pktgen floods IF (64-byte frames) in the background
+pktgen_start() {   # pktgen_start IF [DELAY_NS BURST]: pktgen floods IF (64-byte
+	# frames) in the background, BURST frames (8) per transmit every DELAY_NS (0)
 	pktgen_ready || return 1
 	pg kpktgend_0 rem_device_all
 	pg kpktgend_0 "add_device $1"
 	pg "$1" "count 0"
 	pg "$1" "pkt_size 60"
-	pg "$1" "burst 8"
-	pg "$1" "delay 0"
+	pg "$1" "burst ${3:-8}"
+	pg "$1" "delay ${2:-0}"
 	pg "$1" "dst 198.18.0.1"
 	pg "$1" "dst_mac $DST_MAC"
 	echo start >"$PG/pgctrl" &
@@ -218,9 +226,9 @@ pktgen_stop() {
 	wait "$PGPID" 2>/dev/null
 	pg kpktgend_0 rem_device_all 2>/dev/null
 }
-start_kernel() {   # start_kernel tx|rx
+start_kernel() {   # start_kernel tx|rx [DELAY_NS BURST]
 	to_kernel || return 1
-	if [[ $1 == tx ]]; then pktgen_start "$IF" || return 1; fi
+	if [[ $1 == tx ]]; then pktgen_start "$IF" "${@:2}" || return 1; fi
 	return 0
 }
 snap_kernel() { read -r RXCOUNT <"/sys/class/net/$IF/statistics/rx_packets"; }
@@ -233,14 +241,14 @@ window() {   # window FIGURE DRIVER RUN
 	local fig=$1 d=$2 r=$3 m0 m1 rx0=0 rx1=0 ta tb rt0=0 rt1=0
 	nap "$WARM"
 	# The driver's count is timed by the guest's clock, around each read.
-	if [[ $fig == rx ]]; then
+	if [[ $fig == rx || $fig == load_rx ]]; then
 		ta=$EPOCHREALTIME; "snap_$d" || { ERR="cannot read $d's RX counter"; return 1; }; tb=$EPOCHREALTIME
 		rx0=$RXCOUNT; rt0=$(((${ta/./} + ${tb/./}) / 2))
 	fi
 	mark m0 || { ERR="no answer from the host"; return 1; }
 	nap "$DUR"
 	mark m1 || { ERR="no answer from the host"; return 1; }
-	if [[ $fig == rx ]]; then
+	if [[ $fig == rx || $fig == load_rx ]]; then
 		ta=$EPOCHREALTIME; "snap_$d" || { ERR="cannot read $d's RX counter"; return 1; }; tb=$EPOCHREALTIME
 		rx1=$RXCOUNT; rt1=$(((${ta/./} + ${tb/./}) / 2))
 	fi
@@ -267,6 +275,30 @@ measure() {   # measure tx|rx DRIVER RUN
 	"stop_$d" || { ok=0; e1="$e1 $ERR"; }
 	((ok)) || fail_result "$fig" "$d" "$r" "$e1"
 	log "$fig $d run $r done${e1:+ ($e1)}"
+}
+
+# CPU at a fixed load, well below saturation (issue 16): the host floods
+# LOAD_PPS in bursts of LOAD_RX_BATCH (1: frames arrive one at a time, the
+# case interrupt moderation is for); the drivers transmit LOAD_PPS in bursts of
+# LOAD_TX_BATCH (e1k_bench_nic --rate, pktgen's delay: both sleep between
+# bursts).  The figure is the guest's CPU over the window.  testpmd cannot
+# pace its txonly mode, so DPDK's TX row is its rxonly poll loop with nothing
+# arriving: what its lcore burns whatever it sends -- a lower bound.
+measure_load() {   # measure_load tx|rx DRIVER RUN
+	local dir=$1 d=$2 r=$3 ok=1
+	ERR=
+	case $d/$dir in
+	e1kd/tx) start_e1kd tx --rate "$LOAD_PPS" --batch "$LOAD_TX_BATCH" ;;
+	e1kd/rx) start_e1kd rx ;;
+	dpdk/*) start_dpdk rxonly ;;
+	kernel/tx) start_kernel tx $((LOAD_TX_BATCH * 1000000000 / LOAD_PPS)) "$LOAD_TX_BATCH" ;;
+	kernel/rx) start_kernel rx ;;
+	esac || ok=0
+	if ((ok)); then window "load_$dir" "$d" "$r" || ok=0; fi
+	local e1=$ERR
+	"stop_$d" || { ok=0; e1="$e1 $ERR"; }
+	((ok)) || fail_result "load_$dir" "$d" "$r" "$e1"
+	log "load $dir $d run $r done${e1:+ ($e1)}"
 }
 
 # TCP through the driver: iperf3 between the guest's kernel (198.18.0.2) and
@@ -416,7 +448,7 @@ mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages
 log "guest: $(nproc) CPUs, $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo), hugepages $(cat /proc/sys/vm/nr_hugepages); drivers: $DRIVERS; runs $RUNS x ${DUR}s"
 result "{\"nic\":\"$NIC\",\"figure\":\"guest\",\"kernel\":\"$(uname -r)\",\"ncpu\":$(nproc),\"bdf\":\"$BDF\",\"dpdk\":\"$(dpkg-query -W -f='${Version}' dpdk 2>/dev/null)\"}"
 
-# FIGURES: pps (TX and RX windows), tcp, halt.  The packet figures and the
+# FIGURES: pps (TX and RX windows), tcp, halt, load (CPU at a fixed load).  The packet figures and the
 # halts know e1kd, dpdk and kernel; the TCP figures e1kd, e1kd-nooff and
 # kernel.  Other names in DRIVERS are skipped where they have no figure.
 has() { [[ " $1 " == *" $2 "* ]]; }
@@ -438,6 +470,15 @@ if has "$FIGURES" pps && ((${#pkt_drivers[@]})); then
 	done
 fi
 if has "$FIGURES" tcp && ((${#tcp_drivers[@]})); then measure_tcp "${tcp_drivers[@]}"; fi
+if has "$FIGURES" load && ((${#pkt_drivers[@]})); then
+	for ((run = 1; run <= RUNS; run++)); do
+		for d in "${pkt_drivers[@]}"; do measure_load tx "$d" "$run"; done
+		rpc flood-start "$LOAD_PPS $LOAD_RX_BATCH"
+		for d in "${pkt_drivers[@]}"; do measure_load rx "$d" "$run"; done
+		rpc flood-stop
+		result "{\"nic\":\"$NIC\",\"figure\":\"load_flood\",\"run\":$run,\"flood\":$RESP}"
+	done
+fi
 if has "$FIGURES" halt && ((HALT_RUNS > 0)); then
 	rpc flood-start "$FLOOD_PPS"
 	if has "$DRIVERS" e1kd; then measure_halt_e1kd; fi

@@ -9,14 +9,18 @@
  *   e1k_bench_nic --device BDF|sim:82540em|sim:82574l [--mode tx|rx|halt]
  *                 [--seconds S] [--stop-file PATH] [--size N] [--senders N]
  *                 [--dst MAC] [--reason R] [--warm N] [--backoff-us N]
- *                 [--irq-mode M] [--itr-ns N] [--tx-ring N] [--rx-ring N]
+ *                 [--irq-mode M] [--itr-ns N] [--itr-max-ns N] [--tx-ring N] [--rx-ring N]
  *                 [--dpc-workers N] [--sim-wire loopback|none]
+ *                 [--rate PPS] [--batch N]
  *
  * Modes:
  *   tx    N sender threads (default 1) send frames of --size bytes (default 60:
  *         64 on the wire) to --dst in batches of 32 through e1k_adapter_send();
  *         when the ring is full a sender sleeps --backoff-us (default 50, the
  *         TAP bridge's back-off) while TX-completion interrupts free slots.
+ *         --rate PPS paces the senders together at PPS frames per second in
+ *         bursts of --batch frames (default 32), sleeping between bursts: a
+ *         fixed offered load, for the CPU-at-load figure.
  *   rx    count what the adapter indicates, return every buffer at once.
  *   halt  tx load (and whatever arrives), then once --warm frames (default
  *         20000) were sent, one halt with --reason R (default stopped) under
@@ -83,6 +87,8 @@ struct nb_opts {
 	unsigned size;
 	unsigned senders;
 	unsigned backoff_us;
+	unsigned long rate;      /* frames per second, all senders; 0 = as fast as possible */
+	unsigned batch;          /* frames per send */
 	unsigned long warm;
 	uint8_t dst[6];
 	enum e1k_halt_reason reason;
@@ -130,22 +136,43 @@ static void *sender_thread(void *arg)
 		fr[i].data = bufs[i];
 		fr[i].len = s->o->size;
 	}
+	/* Paced: this sender's share of the rate, one burst of nb frames due
+	 * every period (absolute deadlines, so waking late does not lower the
+	 * rate; a sender more than a second off starts afresh rather than
+	 * bursting to catch up). */
+	const unsigned nb = s->o->batch;
+	uint64_t period = s->o->rate ? (uint64_t)nb * 1000000000ull * s->o->senders / s->o->rate : 0;
+	uint64_t due = e1k_now_ns();
+
 	while (!atomic_load_explicit(&s->stop[0], memory_order_relaxed)) {
 		unsigned off = 0;
 
+		if (period) {
+			uint64_t now = e1k_now_ns();
+
+			if (now + 1000000000ull < due || now > due + 1000000000ull)
+				due = now;
+			if (due > now) {
+				struct timespec ts = { .tv_sec = (time_t)(due / 1000000000ull),
+				                       .tv_nsec = (long)(due % 1000000000ull) };
+
+				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+			}
+			due += period;
+		}
 		/* A sequence number per frame (frames are copied into DMA buffers
 		 * by the send, so rewriting ours afterwards is safe). */
-		for (unsigned i = 0; i < NB_BATCH; i++, seq++)
+		for (unsigned i = 0; i < nb; i++, seq++)
 			memcpy(bufs[i] + 16, &seq, sizeof(seq));
-		while (off < NB_BATCH && !atomic_load_explicit(&s->stop[0], memory_order_relaxed)) {
-			int rc = e1k_adapter_send(s->ad, fr + off, NB_BATCH - off);
+		while (off < nb && !atomic_load_explicit(&s->stop[0], memory_order_relaxed)) {
+			int rc = e1k_adapter_send(s->ad, fr + off, nb - off);
 
 			if (rc < 0)
 				goto out;    /* -ENETDOWN: the halt began */
 			off += (unsigned)rc;
 			/* Relaxed: counters read for reports only. */
 			atomic_fetch_add_explicit(&s->sent, (unsigned)rc, memory_order_relaxed);
-			if (off < NB_BATCH) {
+			if (off < nb) {
 				atomic_fetch_add_explicit(&s->full, 1, memory_order_relaxed);
 				if (back.tv_nsec)
 					nanosleep(&back, NULL);
@@ -188,8 +215,9 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: e1k_bench_nic --device BDF|sim:82540em|sim:82574l [--mode tx|rx|halt]\n"
 "       [--seconds S] [--stop-file PATH] [--size N] [--senders N] [--dst MAC]\n"
-"       [--reason R] [--warm N] [--backoff-us N] [--irq-mode M] [--itr-ns N]\n"
-"       [--tx-ring N] [--rx-ring N] [--dpc-workers N] [--sim-wire loopback|none]\n");
+"       [--reason R] [--warm N] [--backoff-us N] [--irq-mode M] [--itr-ns N] [--itr-max-ns N]\n"
+"       [--tx-ring N] [--rx-ring N] [--dpc-workers N] [--sim-wire loopback|none]\n"
+"       [--rate PPS] [--batch N]\n");
 }
 
 static int parse_args(int argc, char **argv, struct nb_opts *o)
@@ -207,10 +235,13 @@ static int parse_args(int argc, char **argv, struct nb_opts *o)
 		{ "backoff-us", required_argument, NULL, 'b' },
 		{ "irq-mode", required_argument, NULL, 'i' },
 		{ "itr-ns", required_argument, NULL, 'I' },
+		{ "itr-max-ns", required_argument, NULL, 'X' },
 		{ "tx-ring", required_argument, NULL, 'T' },
 		{ "rx-ring", required_argument, NULL, 'R' },
 		{ "dpc-workers", required_argument, NULL, 'W' },
 		{ "sim-wire", required_argument, NULL, 'S' },
+		{ "rate", required_argument, NULL, 'p' },
+		{ "batch", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -225,12 +256,13 @@ static int parse_args(int argc, char **argv, struct nb_opts *o)
 	o->size = 60;
 	o->senders = 1;
 	o->backoff_us = 50;
+	o->batch = NB_BATCH;
 	o->warm = 20000;
 	o->reason = E1K_HALT_STOPPED;
 	o->wire = SIM_WIRE_LOOPBACK;
 	memcpy(o->dst, def_dst, 6);
 	e1k_config_defaults(&o->cfg);
-	while ((c = getopt_long(argc, argv, "d:m:t:f:z:s:D:r:w:b:i:I:T:R:W:S:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:m:t:f:z:s:D:r:w:b:i:I:X:T:R:W:S:p:B:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->device = optarg; break;
 		case 'f': o->stop_file = optarg; break;
@@ -266,7 +298,8 @@ static int parse_args(int argc, char **argv, struct nb_opts *o)
 			else
 				goto bad;
 			break;
-		case 't': case 'z': case 's': case 'w': case 'b': case 'I': case 'T': case 'R': case 'W': {
+		case 't': case 'z': case 's': case 'w': case 'b': case 'I': case 'X': case 'T': case 'R': case 'W':
+		case 'p': case 'B': {
 			unsigned long lo_v = 0, hi_v = 1000000000ul;
 
 			switch (c) {
@@ -274,9 +307,11 @@ static int parse_args(int argc, char **argv, struct nb_opts *o)
 			case 'z': lo_v = 60; hi_v = NB_MAX_FRAME; break;
 			case 's': lo_v = 1; hi_v = NB_MAX_SENDERS; break;
 			case 'b': hi_v = 999999; break;
-			case 'I': hi_v = 10000000; break;
+			case 'I': case 'X': hi_v = 65535u * 256u; break;
 			case 'T': case 'R': lo_v = 64; hi_v = 4096; break;
 			case 'W': lo_v = 1; hi_v = 64; break;
+			case 'p': lo_v = 1; hi_v = 100000000; break;
+			case 'B': lo_v = 1; hi_v = NB_BATCH; break;
 			default: break;
 			}
 			if (parse_uint(optarg, lo_v, hi_v, &v) < 0)
@@ -288,8 +323,11 @@ static int parse_args(int argc, char **argv, struct nb_opts *o)
 			case 'w': o->warm = v; break;
 			case 'b': o->backoff_us = (unsigned)v; break;
 			case 'I': o->cfg.itr_ns = (unsigned)v; break;
+			case 'X': o->cfg.itr_max_ns = (unsigned)v; break;
 			case 'T': o->cfg.tx_ring_size = (unsigned)v; break;
 			case 'R': o->cfg.rx_ring_size = (unsigned)v; break;
+			case 'p': o->rate = v; break;
+			case 'B': o->batch = (unsigned)v; break;
 			default: o->cfg.dpc_workers = (unsigned)v; break;
 			}
 			break;
@@ -527,10 +565,11 @@ int main(int argc, char **argv)
 
 		e1k_adapter_get_stats(run.ad, &st);
 		printf("{\"event\":\"up\",\"device\":\"%s\",\"irq_mode\":\"%s\",\"tx_ring\":%u,"
-		       "\"rx_ring\":%u,\"itr_ns\":%u,\"senders\":%u,\"size\":%u,\"link_mbps\":%u}\n",
+		       "\"rx_ring\":%u,\"itr_ns\":%u,\"senders\":%u,\"size\":%u,\"link_mbps\":%u,"
+		       "\"rate\":%lu,\"batch\":%u,\"itr_max_ns\":%u}\n",
 		       run.hw->name, e1k_irq_mode_name(e1k_adapter_irq_mode(run.ad)),
 		       o.cfg.tx_ring_size, o.cfg.rx_ring_size, o.cfg.itr_ns,
-		       o.mode == NB_RX ? 0 : o.senders, o.size, st.link_mbps);
+		       o.mode == NB_RX ? 0 : o.senders, o.size, st.link_mbps, o.rate, o.batch, o.cfg.itr_max_ns);
 		fflush(stdout);
 	}
 	if (o.mode != NB_RX) {
