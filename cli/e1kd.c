@@ -100,6 +100,8 @@ static void usage(FILE *f)
 "  --tx-ring N          TX descriptors, power of two 64..4096 (default 256)\n"
 "  --rx-ring N          RX descriptors, power of two 64..4096 (default 1024)\n"
 "  --itr-ns N           interrupt throttle interval in ns (default 50000; 0 = off)\n"
+"  --itr-max-ns N       the interval under load (default 250000): moderation moves\n"
+"                       between the two with the frame rate; 0 = fixed at --itr-ns\n"
 "  --report PATH        write the halt report (JSON) to PATH, whatever caused the halt;\n"
 "                       a new 0600 file renamed over PATH.  Refused (exit 1) when\n"
 "                       PATH is a symlink or another user's file, or a directory\n"
@@ -369,6 +371,7 @@ static void stats_json(struct daemon *d, struct jbuf *o)
 	jb_obj_begin(o, "irq");
 	U("interrupts", interrupts); U("not_ours", isr_not_ours); U("dpc_runs", dpc_runs);
 	U("link_changes", link_changes); U("watchdog_runs", watchdog_runs);
+	U("itr_ns", itr_ns); U("itr_changes", itr_changes);
 	jb_obj_end(o);
 	jb_obj_begin(o, "pool");
 	U("size", pool_size); U("free", pool_free); U("bad_puts", pool_bad_puts);

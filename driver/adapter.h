@@ -72,7 +72,10 @@ struct e1k_config {
 	unsigned rx_ring_size;       /* power of two 64..4096, default 1024 */
 	unsigned pool_size;          /* packet buffers, default 2048 */
 	enum e1k_irq_mode irq_mode;  /* default auto: MSI-X, then MSI, then INTx */
-	unsigned itr_ns;             /* interrupt throttle interval, default 50000 (20k/s) */
+	unsigned itr_ns;             /* interrupt throttle interval, default 50000 (20k/s);
+	                              * with itr_max_ns, the interval at low rates */
+	unsigned itr_max_ns;         /* adaptive moderation's interval under load (driver/itr.h),
+	                              * default 250000 (4k/s); 0 or <= itr_ns: fixed at itr_ns */
 	unsigned rx_delay_us;        /* RDTR, default 0 */
 	unsigned rx_abs_delay_us;    /* RADV, default 0 */
 	unsigned watchdog_ms;        /* default 500 */
@@ -275,6 +278,7 @@ struct e1k_stats {
 	uint64_t rx_csum_ok, rx_chained;            /* frames with E1K_RX_CSUM_OK, of several buffers */
 	uint64_t rx_stalls;        /* watchdog: the device skipped descriptors (docs/robustness.md F1) */
 	uint64_t interrupts, isr_not_ours, dpc_runs, link_changes, watchdog_runs;
+	uint64_t itr_ns, itr_changes;   /* the interval in force; adaptive moderation's changes */
 	uint64_t rx_outstanding;   /* indicated and not yet returned */
 	uint64_t tx_in_flight;
 	uint64_t pool_free, pool_size, pool_bad_puts;

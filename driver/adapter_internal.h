@@ -28,6 +28,7 @@
 #include "hw.h"
 #include "irq_thread.h"
 #include "isr.h"
+#include "itr.h"
 #include "ledger.h"
 #include "pool.h"
 #include "ring.h"
@@ -109,6 +110,12 @@ struct e1k_adapter {
 	unsigned            wd_stuck;
 	uint64_t            wd_rx_consumed;
 	unsigned            wd_rx_stuck;
+
+	/* Adaptive interrupt moderation: the interrupt DPC's own (itr.h);
+	 * itr_ns_now mirrors the interval for the statistics. */
+	struct e1k_itr      itr;
+	atomic_uint         itr_ns_now;
+	atomic_ulong        itr_changes;
 
 	/* Driver counters. */
 	atomic_ulong tx_packets, tx_bytes, tx_completed, tx_aborted, tx_busy, tx_hangs;

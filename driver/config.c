@@ -63,6 +63,7 @@ void e1k_config_defaults(struct e1k_config *cfg)
 	cfg->pool_size = 2048;
 	cfg->irq_mode = E1K_IRQ_AUTO;
 	cfg->itr_ns = 50000;
+	cfg->itr_max_ns = 250000;
 	cfg->watchdog_ms = 500;
 	cfg->offloads = ~0u;
 }
@@ -89,7 +90,7 @@ int e1k_config_validate(const struct e1k_config *cfg, char *err, size_t errlen)
 		         cfg->rx_ring_size + cfg->tx_ring_size, cfg->pool_size);
 		return -EINVAL;
 	}
-	if (cfg->itr_ns > 65535u * 256u) {
+	if (cfg->itr_ns > 65535u * 256u || cfg->itr_max_ns > 65535u * 256u) {
 		snprintf(err, errlen, "interrupt throttle interval too large (max %u ns)", 65535u * 256u);
 		return -EINVAL;
 	}

@@ -380,6 +380,8 @@ int e1k_adapter_get_stats(struct e1k_adapter *ad, struct e1k_stats *st)
 #undef LD
 	st->rx_outstanding = st->rx_indicated - st->rx_returned;
 	st->interrupts = atomic_load(&ad->isr.runs);
+	st->itr_ns = atomic_load_explicit(&ad->itr_ns_now, memory_order_relaxed);
+	st->itr_changes = atomic_load_explicit(&ad->itr_changes, memory_order_relaxed);
 	st->isr_not_ours = atomic_load(&ad->isr.not_ours);
 	st->rx_bad_length = atomic_load_explicit(&ad->rx_bad_length, memory_order_relaxed);
 	st->rx_bad_status = atomic_load_explicit(&ad->rx_bad_status, memory_order_relaxed);

@@ -82,6 +82,21 @@ unsigned e1k_tx_abort_locked(struct e1k_adapter *ad)
 	return total;
 }
 
+/* Adaptive moderation (itr.h): one sample per run of the interrupt DPC,
+ * which owns ad->itr; the interval is written only while Running. */
+static void itr_adapt(struct e1k_adapter *ad)
+{
+	uint64_t frames = atomic_load_explicit(&ad->rx_packets, memory_order_relaxed) +
+	                  atomic_load_explicit(&ad->tx_completed, memory_order_relaxed);
+	unsigned ns;
+
+	if (!e1k_itr_sample(&ad->itr, e1k_now_ns(), frames, &ns))
+		return;
+	e1k_hw_set_itr(ad->hw, ns);
+	atomic_store_explicit(&ad->itr_ns_now, ns, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ad->itr_changes, 1, memory_order_relaxed);
+}
+
 /* Buffers a frame of len bytes takes. */
 static inline unsigned frame_bufs(uint32_t len)
 {
@@ -680,6 +695,8 @@ void e1k_dpc_intr(struct dpc *d)
 	 * In any other state the control thread masks and keeps them masked:
 	 * "the DPC re-enables interrupts only when not halting". */
 	if (p->state == E1K_STATE_RUNNING && !hal_is_gone(ad->hw)) {
+		if (ad->itr.ceil_ns)
+			itr_adapt(ad);
 		if (more)
 			dpc_queue(ad->dpcs, &ad->dpc_intr);
 		else
