@@ -134,7 +134,11 @@ snap_e1kd() {
 		((after > before)) && break
 		nap 0.01
 	done
-	RXCOUNT=$(grep '"event":"snap"' "$W/e1kd.out" | tail -n1 | sed 's/.*"rx":\([0-9]*\).*/\1/')
+	local line
+	line=$(grep '"event":"snap"' "$W/e1kd.out" | tail -n1)
+	RXCOUNT=$(sed 's/.*"rx":\([0-9]*\).*/\1/' <<<"$line")
+	# What the driver itself used: its interrupts and its process's CPU.
+	DRV="$(sed 's/.*"interrupts":\([0-9]*\).*/\1/' <<<"$line") $(sed 's/.*"cpu_ns":\([0-9]*\).*/\1/' <<<"$line")"
 	[[ -n $RXCOUNT ]]
 }
 stop_e1kd() {
@@ -238,23 +242,31 @@ stop_kernel() { [[ -n ${PGPID:-} ]] && pktgen_stop; PGPID=; return 0; }
 # One window: warm up, mark, wait DUR, mark.  For RX the driver's own counter is
 # read at both marks too.  Records one JSON line.
 window() {   # window FIGURE DRIVER RUN
-	local fig=$1 d=$2 r=$3 m0 m1 rx0=0 rx1=0 ta tb rt0=0 rt1=0
+	local fig=$1 d=$2 r=$3 m0 m1 rx0=0 rx1=0 ta tb rt0=0 rt1=0 drv0='' drv1='' extra=
 	nap "$WARM"
 	# The driver's count is timed by the guest's clock, around each read.
-	if [[ $fig == rx || $fig == load_rx ]]; then
+	DRV=
+	if [[ $fig == rx || $fig == load_rx || ($fig == load_tx && $d == e1kd) ]]; then
 		ta=$EPOCHREALTIME; "snap_$d" || { ERR="cannot read $d's RX counter"; return 1; }; tb=$EPOCHREALTIME
-		rx0=$RXCOUNT; rt0=$(((${ta/./} + ${tb/./}) / 2))
+		rx0=$RXCOUNT; rt0=$(((${ta/./} + ${tb/./}) / 2)); drv0=$DRV
 	fi
 	mark m0 || { ERR="no answer from the host"; return 1; }
 	nap "$DUR"
 	mark m1 || { ERR="no answer from the host"; return 1; }
-	if [[ $fig == rx || $fig == load_rx ]]; then
+	DRV=
+	if [[ $fig == rx || $fig == load_rx || ($fig == load_tx && $d == e1kd) ]]; then
 		ta=$EPOCHREALTIME; "snap_$d" || { ERR="cannot read $d's RX counter"; return 1; }; tb=$EPOCHREALTIME
-		rx1=$RXCOUNT; rt1=$(((${ta/./} + ${tb/./}) / 2))
+		rx1=$RXCOUNT; rt1=$(((${ta/./} + ${tb/./}) / 2)); drv1=$DRV
+	fi
+	if [[ -n $drv0 && -n $drv1 ]]; then
+		local di0 dc0 di1 dc1
+		read -r di0 dc0 <<<"$drv0"
+		read -r di1 dc1 <<<"$drv1"
+		[[ $di0$di1$dc0$dc1 =~ ^[0-9]+$ ]] && extra=",\"driver_irqs\":$((di1 - di0)),\"driver_cpu_ns\":$((dc1 - dc0))"
 	fi
 	read -r t0 hrx0 hrxb0 htx0 hdr0 v0 q0 c0 <<<"$m0"
 	read -r t1 hrx1 hrxb1 htx1 hdr1 v1 q1 c1 <<<"$m1"
-	result "{\"nic\":\"$NIC\",\"figure\":\"$fig\",\"driver\":\"$d\",\"run\":$r,\"host_ns\":$((t1 - t0)),\"tap_rx\":$((hrx1 - hrx0)),\"tap_rx_bytes\":$((hrxb1 - hrxb0)),\"tap_tx\":$((htx1 - htx0)),\"tap_tx_dropped\":$((hdr1 - hdr0)),\"driver_rx\":$((rx1 - rx0)),\"driver_us\":$((rt1 - rt0)),\"cpu_jiffies\":$((c1 - c0)),\"vcpu_ns\":$((v1 - v0)),\"qemu_ns\":$((q1 - q0)),\"hz\":$HZ,\"ncpu\":$(nproc)}"
+	result "{\"nic\":\"$NIC\",\"figure\":\"$fig\",\"driver\":\"$d\",\"run\":$r,\"host_ns\":$((t1 - t0)),\"tap_rx\":$((hrx1 - hrx0)),\"tap_rx_bytes\":$((hrxb1 - hrxb0)),\"tap_tx\":$((htx1 - htx0)),\"tap_tx_dropped\":$((hdr1 - hdr0)),\"driver_rx\":$((rx1 - rx0)),\"driver_us\":$((rt1 - rt0)),\"cpu_jiffies\":$((c1 - c0)),\"vcpu_ns\":$((v1 - v0)),\"qemu_ns\":$((q1 - q0)),\"hz\":$HZ,\"ncpu\":$(nproc)$extra}"
 }
 
 measure() {   # measure tx|rx DRIVER RUN

@@ -410,12 +410,13 @@ static void print_counters(struct nb_run *r, const char *event)
 		full += atomic_load_explicit(&r->snd[i].full, memory_order_relaxed);
 	printf("{\"event\":\"%s\",\"t_ns\":%llu,\"tx\":%llu,\"rx\":%lu,\"tx_completed\":%llu,"
 	       "\"tx_full\":%llu,\"interrupts\":%llu,\"dpc_runs\":%llu,\"rx_missed\":%llu,"
-	       "\"cpu_ns\":%llu}\n",
+	       "\"cpu_ns\":%llu,\"itr_ns\":%llu}\n",
 	       event, (unsigned long long)e1k_now_ns(), (unsigned long long)run_sent(r),
 	       atomic_load_explicit(&r->bind.rx, memory_order_relaxed),
 	       (unsigned long long)st.tx_completed, (unsigned long long)full,
 	       (unsigned long long)st.interrupts, (unsigned long long)st.dpc_runs,
-	       (unsigned long long)st.dev_mpc, (unsigned long long)cpu_ns());
+	       (unsigned long long)st.dev_mpc, (unsigned long long)cpu_ns(),
+	       (unsigned long long)st.itr_ns);
 	fflush(stdout);
 }
 

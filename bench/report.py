@@ -217,6 +217,10 @@ def nic_figures(nicdir):
                 add(runs, runmap, d, pre + "pps", r["run"], r["driver_rx"] / ds)
                 runs[d].setdefault("load_rx_offered_pps", []).append(r["tap_tx"] / s)
             add(runs, runmap, d, pre + "cpu", r["run"], cpu / s)
+            # e1kd's own view: its interrupts per second and its process's CPU
+            if "driver_irqs" in r:
+                runs[d].setdefault(pre + "irqs", []).append(r["driver_irqs"] / s)
+                runs[d].setdefault(pre + "proc_cpu", []).append(r["driver_cpu_ns"] / 1e9 / s)
         elif fig in ("tcp_tx", "tcp_rx"):
             mbps, nbytes, err = iperf_mbps(os.path.join(nicdir, r.get("iperf", "")))
             if mbps is None:
@@ -451,7 +455,8 @@ def main():
                     entry[key + "_min"] = round(s["min"], 3)
                     entry[key + "_max"] = round(s["max"], 3)
                     entry[key + "_runs"] = [round(x, 3) for x in runs[d].get(key, [])]
-            for extra in ("rx_offered_pps", "rx_delivered", "tx_frame_bytes", "load_rx_offered_pps"):
+            for extra in ("rx_offered_pps", "rx_delivered", "tx_frame_bytes", "load_rx_offered_pps",
+                          "load_tx_irqs", "load_rx_irqs", "load_tx_proc_cpu", "load_rx_proc_cpu"):
                 s = figs[d].get(extra)
                 entry[extra] = round(s["median"], 3) if s else None
             if "halt_by_reason" in figs[d]:
@@ -509,6 +514,11 @@ def main():
                 "%s %s/%s %s" % (r, fmt(v["median_ms"]), fmt(v["max_ms"]), v["dominant_stage"])
                 for r, v in hb.items()))
         if "load" in groups:
+            for dr in ("tx", "rx"):
+                i, c = figs["e1kd"].get("load_%s_irqs" % dr), figs["e1kd"].get("load_%s_proc_cpu" % dr)
+                if i and c:
+                    lines.append("        e1kd at the fixed load, %s: %s interrupts/s, its own process %s%% CPU" % (
+                        dr.upper(), fmt(i["median"]), fmt(c["median"] * 100)))
             lo = figs["e1kd"].get("load_rx_offered_pps")
             lines.append("        fixed load: %s frames/s each way (RX offered by the host: %s kpps); DPDK's TX row is "
                          "testpmd's idle poll loop (it cannot pace txonly): a lower bound" % (
