@@ -6,6 +6,7 @@
  * trickle brings it back to the floor, and a fixed configuration never
  * touches it.
  */
+#include <pthread.h>
 #include <stdio.h>
 
 #include "itr.h"
@@ -114,6 +115,7 @@ struct pump {
 	struct rig *r;
 	unsigned want_ns;
 	unsigned burst;       /* frames sent per poll */
+	uint64_t *seq;        /* the next frame's sequence number (the sender's own) */
 };
 
 static unsigned itr_reg_ns(struct rig *r)
@@ -136,8 +138,9 @@ static bool pump_until(void *ctx)
 {
 	struct pump *p = ctx;
 
-	if (rig_send_paced(p->r, p->r->b.next_seq, p->burst, p->burst, 2000) != (long)p->burst)
+	if (rig_send_paced(p->r, *p->seq, p->burst, p->burst, 2000) != (long)p->burst)
 		return false;
+	*p->seq += p->burst;
 	return itr_stat(p->r, NULL) == p->want_ns;
 }
 
@@ -145,7 +148,7 @@ static void model_adapts(enum sim_model model, enum e1k_irq_mode irq)
 {
 	struct e1k_config cfg;
 	struct rig r;
-	uint64_t changes;
+	uint64_t changes, seq = 0, lost, corrupt;
 
 	e1k_config_defaults(&cfg);
 	cfg.irq_mode = irq;
@@ -156,7 +159,7 @@ static void model_adapts(enum sim_model model, enum e1k_irq_mode irq)
 	CHECK_EQ(itr_reg_ns(&r), FLOOR / E1000_ITR_UNIT_NS * E1000_ITR_UNIT_NS);
 
 	/* A stream (the loopback wire doubles it: sent and received). */
-	struct pump up = { .r = &r, .want_ns = CEIL, .burst = 32 };
+	struct pump up = { .r = &r, .want_ns = CEIL, .burst = 32, .seq = &seq };
 
 	CHECK(tl_wait_until(pump_until, &up, 10000));
 	CHECK_EQ(itr_reg_ns(&r), CEIL / E1000_ITR_UNIT_NS * E1000_ITR_UNIT_NS);
@@ -165,12 +168,17 @@ static void model_adapts(enum sim_model model, enum e1k_irq_mode irq)
 
 	/* A trickle: one frame per poll, the polls backing off to a
 	 * millisecond -- well under one frame per ceiling interval. */
-	struct pump down = { .r = &r, .want_ns = FLOOR, .burst = 1 };
+	struct pump down = { .r = &r, .want_ns = FLOOR, .burst = 1, .seq = &seq };
 
 	CHECK(tl_wait_until(pump_until, &down, 10000));
 	CHECK_EQ(itr_reg_ns(&r), FLOOR / E1000_ITR_UNIT_NS * E1000_ITR_UNIT_NS);
-	CHECK_EQ(r.b.lost, 0);
-	CHECK_EQ(r.b.corrupt, 0);
+	CHECK(rig_wait_received(&r, seq, 5000));
+	pthread_mutex_lock(&r.b.lock);
+	lost = r.b.lost;
+	corrupt = r.b.corrupt;
+	pthread_mutex_unlock(&r.b.lock);
+	CHECK_EQ(lost, 0);
+	CHECK_EQ(corrupt, 0);
 	rig_down(&r, E1K_HALT_STOPPED, NULL);
 }
 
@@ -187,8 +195,8 @@ static void test_model_fixed(void)
 	cfg.itr_ns = FLOOR;
 	cfg.itr_max_ns = 0;
 	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_LOOPBACK, &cfg) == 0);
-	for (int i = 0; i < 64; i++)
-		CHECK_EQ(rig_send_paced(&r, r.b.next_seq, 32, 32, 2000), 32);
+	for (uint64_t i = 0; i < 64; i++)
+		CHECK_EQ(rig_send_paced(&r, i * 32, 32, 32, 2000), 32);
 	CHECK(rig_wait_received(&r, 64 * 32, 5000));
 	CHECK_EQ(itr_stat(&r, &changes), FLOOR);
 	CHECK_EQ(changes, 0);
