@@ -100,7 +100,7 @@ static const char help_tail[] =
 "\n"
 "Exit status:\n"
 "  0  success\n"
-"  1  internal error (out of memory)\n"
+"  1  internal error (out of memory), or capture cannot write its FILE\n"
 "  2  usage error (bad command, option or argument; report: a FILE that cannot\n"
 "     be read or is not JSON)\n"
 "  3  no driver answers (no socket, nobody listening, timeout, no valid response)\n"
