@@ -18,6 +18,13 @@ void e1k_capture_tx_frames(struct e1k_capture *c, const struct e1k_frame *f, uns
 void e1k_capture_tx_borrowed(struct e1k_adapter *ad, struct e1k_capture *c,
                              const struct e1k_tx_borrowed *fr, unsigned n);
 
+#ifdef E1K_BENCH_NO_CAPTURE_HOOK
+/* The datapath as before the tap existed: the bench's baseline for what
+ * capture-off costs (docs/benchmarks.md).  Never in a product build. */
+#define e1k_capture_rx_hook(ad, r, segs, n) ((void)0)
+#define e1k_capture_tx_hook(ad, f, n) ((void)0)
+#define e1k_capture_tx_borrowed_hook(ad, fr, n) ((void)0)
+#else
 /* Frames harvested from the RX ring, before they are indicated. */
 static inline void e1k_capture_rx_hook(struct e1k_adapter *ad, const struct rx_frame_ref *r,
                                        const uint32_t *segs, unsigned n)
@@ -47,5 +54,6 @@ static inline void e1k_capture_tx_borrowed_hook(struct e1k_adapter *ad,
 	if (__builtin_expect(c != NULL && n > 0, 0))
 		e1k_capture_tx_borrowed(ad, c, fr, n);
 }
+#endif
 
 #endif
