@@ -19,8 +19,10 @@
 #define DRAIN_MS 10
 /* Batched writes to the client. */
 #define OUT_BYTES (256u * 1024)
-/* A client that takes nothing for this long is gone. */
+/* A client that takes nothing for this long is gone; after a halt (which
+ * waits for this thread) it gets less. */
 #define WRITE_DEADLINE_MS 5000
+#define HALTED_DEADLINE_MS 1000
 
 struct session {
 	struct capture_srv *cs;
@@ -31,6 +33,7 @@ struct session {
 	size_t out_len;
 	bool client_gone;      /* write failed or timed out: no END */
 	bool client_done;      /* shut down its side: wants END */
+	unsigned deadline_ms;  /* for one write to complete */
 };
 
 int capture_srv_init(struct capture_srv *cs, struct e1k_adapter *ad)
@@ -102,12 +105,15 @@ int capture_srv_start(struct capture_srv *cs, unsigned dirs, uint32_t snaplen, u
  * halt while it does not read: then END is not owed any more). */
 static void send_all(struct session *s, const void *buf, size_t len)
 {
-	uint64_t deadline = e1k_now_ns() + (uint64_t)WRITE_DEADLINE_MS * 1000000u;
+	uint64_t deadline = e1k_now_ns() + (uint64_t)s->deadline_ms * 1000000u;
 	size_t off = 0;
 
 	while (off < len && !s->client_gone) {
 		ssize_t n = send(s->fd, (const uint8_t *)buf + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-		struct pollfd p = { .fd = s->fd, .events = POLLOUT };
+		struct pollfd p[2] = {
+			{ .fd = s->fd, .events = POLLOUT },
+			{ .fd = s->cs->stop_efd, .events = POLLIN },
+		};
 		uint64_t now;
 
 		if (n > 0) {
@@ -122,12 +128,20 @@ static void send_all(struct session *s, const void *buf, size_t len)
 		}
 		now = e1k_now_ns();
 		if (now >= deadline) {
-			e1k_log(E1K_LOG_WARN, "capture: the client took nothing for %d ms: closed",
-			        WRITE_DEADLINE_MS);
+			e1k_log(E1K_LOG_WARN, "capture: the client took nothing for %u ms: closed",
+			        s->deadline_ms);
 			s->client_gone = true;
 			return;
 		}
-		(void)poll(&p, 1, (int)((deadline - now) / 1000000u) + 1);
+		/* The stop eventfd stays readable once written: watched until seen. */
+		if (poll(p, s->deadline_ms > HALTED_DEADLINE_MS ? 2 : 1,
+		         (int)((deadline - now) / 1000000u) + 1) > 0 && (p[1].revents & POLLIN) &&
+		    s->deadline_ms > HALTED_DEADLINE_MS) {
+			/* A halt waits for us: the client gets less time from here. */
+			s->deadline_ms = HALTED_DEADLINE_MS;
+			if (deadline > now + (uint64_t)HALTED_DEADLINE_MS * 1000000u)
+				deadline = now + (uint64_t)HALTED_DEADLINE_MS * 1000000u;
+		}
 	}
 }
 
@@ -213,6 +227,7 @@ static void *capture_thread(void *arg)
 		}
 		if (p[1].revents & POLLIN) {
 			why = CAPTURE_END_HALTED;
+			s->deadline_ms = HALTED_DEADLINE_MS;
 			break;
 		}
 	}
@@ -275,6 +290,7 @@ void capture_srv_handoff(void *ctx, int fd)
 		s->c = c;
 		s->fd = fd;
 		s->count = cs->count;
+		s->deadline_ms = WRITE_DEADLINE_MS;
 		rc = pthread_create(&cs->thread, NULL, capture_thread, s);
 		if (rc == 0) {
 			cs->thread_live = true;
