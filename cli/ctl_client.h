@@ -2,7 +2,8 @@
 /*
  * ctl_client.h - the e1kctl side of the control socket (protocol: ctl_proto.h).
  *
- * One call = one connection, one request line, one response line.
+ * One call = one connection, one request line, one response line
+ * (ctl_client_open_peer: then the connection stays the caller's).
  * Context: any thread (no shared state).  Locks: none.  May block: up to
  * timeout_ms in total (connect, send and receive share one deadline).
  */

@@ -21,9 +21,8 @@
  * Locks: the ring's lock is the innermost lock of the driver (taken under
  * tx_lock by borrowed sends; nothing is taken under it).
  * Context: producers -- datapath threads inside an RCU read-side section;
- * e1k_capture_read -- one thread at a time; attach/detach -- a thread
- * registered with RCU, outside a read-side section (detach may block for a
- * grace period).
+ * e1k_capture_read -- one thread at a time; attach/detach -- any thread
+ * outside a read-side section (detach may block for a grace period).
  */
 #ifndef E1K_DRIVER_CAPTURE_H
 #define E1K_DRIVER_CAPTURE_H
@@ -71,11 +70,10 @@ int e1k_capture_read(struct e1k_capture *c, struct e1k_capture_rec *rec, void *b
 /* Records put in the ring and records dropped because it was full. */
 void e1k_capture_counts(const struct e1k_capture *c, uint64_t *captured, uint64_t *dropped);
 
-/* Publish c as the adapter's capture: -EBUSY when one is attached already.
- * Context: RCU-registered thread. */
+/* Publish c as the adapter's capture: -EBUSY when one is attached already. */
 int e1k_adapter_capture_attach(struct e1k_adapter *ad, struct e1k_capture *c);
 /* Unpublish c (if it is the attached one) and wait for a grace period.
- * May block.  Context: RCU-registered thread, not in a read-side section. */
+ * May block.  Context: not in a read-side section. */
 void e1k_adapter_capture_detach(struct e1k_adapter *ad, struct e1k_capture *c);
 
 #endif
