@@ -69,6 +69,17 @@ const struct ctl_verb ctl_verbs[] = {
 	  "--offline pauses the adapter and adds the interrupt\n"
 	  "and MAC loopback tests, then restores and restarts it;\n"
 	  "exit 4 when a test fails", CTL_VERB_NEEDS_DEVICE),
+	/* e1kctl's options become the wire's three arguments; the records
+	 * that follow OK are capture_proto.h's. */
+	V(CAPTURE, "CAPTURE", NULL, "RX|TX|BOTH COUNT SNAPLEN", 3, 3, "capture",
+	  "[--count N] [--rx|--tx] [--snaplen N] -w FILE", 0, 0,
+	  "write a pcap of the frames at the driver's edge to FILE",
+	  "(received as harvested, sent as handed over); --count N\n"
+	  "stops after N frames (default: SIGINT/SIGTERM), --rx or\n"
+	  "--tx one direction, --snaplen N bytes kept per frame\n"
+	  "(1..65535, default 65535).  Bounded: frames the reader\n"
+	  "cannot keep up with are dropped and counted, never held\n"
+	  "up.  One capture at a time; ends cleanly at a halt", 0),
 };
 #undef V
 

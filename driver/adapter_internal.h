@@ -157,6 +157,9 @@ struct e1k_adapter {
 	atomic_ulong dpc_after_drain;
 	atomic_ulong callbacks_after_halted;
 
+	/* The attached capture (capture.h), or NULL: RCU-published. */
+	struct e1k_capture *_Atomic capture;
+
 	/* Removal / failure notification to the owner, at most once. */
 	atomic_bool  halt_requested;
 

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "capture_hook.h"
 #include "clock.h"
 #include "log.h"
 #include "offload.h"
@@ -259,6 +260,7 @@ int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, uns
 			break;
 	}
 	pthread_mutex_unlock(&ad->tx_lock);
+	e1k_capture_tx_hook(ad, frames, done);
 	e1k_rcu_read_unlock();
 	if (bad && done == 0)
 		rc = -EINVAL;
@@ -350,6 +352,7 @@ int e1k_adapter_send_borrowed(struct e1k_adapter *ad, const struct e1k_tx_borrow
 		if (nf == 0)
 			break;
 		accepted = tx_ring_submit_frames(ad->tx, ad->pool, tf, nf);
+		e1k_capture_tx_borrowed_hook(ad, fr + done, accepted);
 		for (unsigned i = 0; i < accepted; i++) {
 			bytes += fr[done + i].f.len;
 			nbufs += tf[i].nseg;
@@ -520,6 +523,7 @@ static void indicate(struct e1k_adapter *ad, const struct e1k_pub *p,
 	uint64_t bytes = 0, csum_ok = 0, chained = 0;
 	struct pkt_pool_geom g;
 
+	e1k_capture_rx_hook(ad, r, segs, n);
 	atomic_fetch_add_explicit(&ad->rx_packets, n, memory_order_relaxed);
 	if (p->state != E1K_STATE_RUNNING || p->nbind == 0) {
 		for (unsigned i = 0; i < n; i++)
