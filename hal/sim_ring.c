@@ -228,7 +228,7 @@ unsigned sim_tx_burst_locked(struct sim_dev *d, struct sim_sig *sig)
 	uint64_t base;
 
 	d->flush_link_up = !d->link_down;
-	d->flush_loopback = sim_mac_loopback_locked(d);
+	d->flush_loopback = sim_loopback_locked(d);
 	d->flush_corrupt = d->corrupt_loopback;
 	if (sim_quiet_locked(d) || !(sim_reg(d, E1000_TCTL) & E1000_TCTL_EN))
 		return 0;
@@ -304,7 +304,7 @@ unsigned sim_tx_flush(struct sim_dev *d)
 		return n;
 	}
 	if (d->flush_loopback) {
-		/* MAC loopback: back to our own receiver, nothing leaves. */
+		/* MAC or PHY loopback: back to our own receiver, nothing leaves. */
 		for (unsigned i = 0; i < n; i++) {
 			struct sim_frame *f = &d->stage[i];
 
@@ -486,7 +486,7 @@ static void rx_one(struct sim_dev *d, const uint8_t *frame, uint32_t len, uint32
 
 	if (!(rctl & E1000_RCTL_EN))
 		return;   /* receiver off: the frame is not taken in */
-	if (d->link_down && !sim_mac_loopback_locked(d)) {
+	if (d->link_down && !sim_loopback_locked(d)) {
 		sim_count(&d->st_wire_drops, 1);
 		return;
 	}
@@ -599,9 +599,10 @@ static void rx_one(struct sim_dev *d, const uint8_t *frame, uint32_t len, uint32
 	}
 }
 
-bool sim_mac_loopback_locked(const struct sim_dev *d)
+bool sim_loopback_locked(const struct sim_dev *d)
 {
-	return (sim_reg(d, E1000_RCTL) & E1000_RCTL_LBM_MASK) == E1000_RCTL_LBM_MAC;
+	return (sim_reg(d, E1000_RCTL) & E1000_RCTL_LBM_MASK) == E1000_RCTL_LBM_MAC ||
+	       (d->phy[E1000_PHY_CTRL] & E1000_PHY_CTRL_LOOPBACK);
 }
 
 unsigned sim_rx_burst_locked(struct sim_dev *d, struct sim_sig *sig)
