@@ -60,6 +60,15 @@ struct sim_config {
 	 * drops writes to them; the 82574L ("e1000e" stores TIDV but has no
 	 * read for it) reads 0 from TIDV. */
 	bool           qemu_unread_regs;
+	/* QEMU's e1000 (82540EM) refuses received frames for a second after
+	 * each RCTL write (flush_queue_timer) and drops a looped-back frame it
+	 * refuses: looped-back frames are dropped for this many ms after an
+	 * RCTL write (0: never). */
+	unsigned       qemu_rctl_hold_ms;
+	/* Frames from the wire wait (up to the wire queue's capacity) while
+	 * RCTL.EN is off and come in once it is on, as QEMU queues what its
+	 * receiver refuses; without it they are dropped at once. */
+	bool           qemu_rx_queue;
 };
 
 /* Parse "82540em"/"82574l" (case-insensitive); -EINVAL otherwise. */

@@ -226,6 +226,8 @@ struct sim_dev {
 	unsigned             cur_slot;       /* stage slot of the frame being gathered */
 	bool                 flush_link_up;  /* link state seen by the last TX burst */
 	bool                 flush_loopback; /* MAC or PHY loopback seen by the last TX burst */
+	bool                 flush_hold;     /* ... within cfg.qemu_rctl_hold_ms of an RCTL write */
+	uint64_t             rctl_hold_until;/* e1k_now_ns() of that; reg_lock */
 	bool                 flush_corrupt;  /* ... and the corrupt-loopback fault */
 	uint8_t             *tap_buf;        /* SIM_FRAME_MAX bytes */
 

@@ -372,6 +372,9 @@ static void write_locked(struct sim_dev *d, uint32_t off, uint32_t val, struct s
 		sim_irq_update_locked(d, old_pend, sig);
 		return;
 	case E1000_RCTL:
+		if (d->cfg.qemu_rctl_hold_ms)
+			d->rctl_hold_until = e1k_now_ns() + (uint64_t)d->cfg.qemu_rctl_hold_ms * 1000000u;
+		/* fall through */
 	case E1000_TCTL:
 		sim_reg_set(d, off, val);
 		sig->kick = true;

@@ -229,6 +229,7 @@ unsigned sim_tx_burst_locked(struct sim_dev *d, struct sim_sig *sig)
 
 	d->flush_link_up = !d->link_down;
 	d->flush_loopback = sim_loopback_locked(d);
+	d->flush_hold = d->cfg.qemu_rctl_hold_ms && e1k_now_ns() < d->rctl_hold_until;
 	d->flush_corrupt = d->corrupt_loopback;
 	if (sim_quiet_locked(d) || !(sim_reg(d, E1000_TCTL) & E1000_TCTL_EN))
 		return 0;
@@ -310,7 +311,7 @@ unsigned sim_tx_flush(struct sim_dev *d)
 
 			if (d->flush_corrupt && f->len)
 				f->buf[f->len - 1] ^= 0xffu;   /* fault: corrupt-loopback */
-			if (sim_wire_enqueue(d, f->buf, f->len) != 0)
+			if (d->flush_hold || sim_wire_enqueue(d, f->buf, f->len) != 0)
 				sim_count(&d->st_wire_drops, 1);
 		}
 	} else if (d->flush_link_up) {
@@ -611,6 +612,8 @@ unsigned sim_rx_burst_locked(struct sim_dev *d, struct sim_sig *sig)
 
 	if (sim_quiet_locked(d))
 		return 0;   /* frames wait on the wire (up to its capacity) */
+	if (d->cfg.qemu_rx_queue && !(sim_reg(d, E1000_RCTL) & E1000_RCTL_EN))
+		return 0;   /* sim.h qemu_rx_queue: they wait too */
 	k = sim_wire_peek(d, SIM_RX_BURST);
 	for (uint32_t i = 0; i < k; i++) {
 		struct sim_frame *f = sim_wire_slot(d, i);
