@@ -734,7 +734,8 @@ void e1k_adapter_tx_wake(struct e1k_adapter *ad)
 int e1k_adapter_tx_wait(struct e1k_adapter *ad, unsigned slots, uint64_t timeout_ns,
                         const atomic_bool *cancel)
 {
-	uint64_t deadline = e1k_now_ns() + timeout_ns;
+	uint64_t now = e1k_now_ns();
+	uint64_t deadline = timeout_ns < UINT64_MAX - now ? now + timeout_ns : UINT64_MAX;
 	bool slept = false;
 	int rc;
 
