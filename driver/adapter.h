@@ -80,6 +80,11 @@ struct e1k_config {
 	unsigned rx_delay_us;        /* RDTR, default 0 */
 	unsigned rx_abs_delay_us;    /* RADV, default 0 */
 	unsigned watchdog_ms;        /* default 500 */
+	/* e1k_adapter_tx_wait looks at the ring at least this often while it
+	 * sleeps: moderation (ITR, up to itr_max_ns) may hold the completion's
+	 * interrupt back longer than the device takes to drain the ring.
+	 * Default 50000 (the default itr_ns); 0: woken by reclaims only. */
+	unsigned tx_poll_ns;
 	/* NDIS 5.1: the last upper binding going away halts the adapter with
 	 * instance-deinitialized (the owner is asked through halt_needed). */
 	bool halt_when_unbound;
@@ -222,7 +227,8 @@ static inline unsigned e1k_frame_tx_slots(const struct e1k_frame *f)
 /*
  * Wait until the TX ring has at least `slots` free descriptors.  Reclaims
  * completed sends first; sleeps (never spins) until a reclaim frees
- * descriptors -- the interrupt DPC's on TX completion, or another sender's --
+ * descriptors -- the interrupt DPC's on TX completion, or another sender's,
+ * or its own every e1k_config.tx_poll_ns (moderation may delay the first) --
  * the adapter leaves Running (pause, shutdown, the halt's first stage:
  * every waiter is woken), `*cancel` is set and e1k_adapter_tx_wake called,
  * or timeout_ns passes.  Returns:

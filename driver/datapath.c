@@ -752,6 +752,7 @@ int e1k_adapter_tx_wait(struct e1k_adapter *ad, unsigned slots, uint64_t timeout
 	pthread_mutex_lock(&ad->tx_lock);
 	for (;;) {
 		struct timespec ts;
+		uint64_t until = deadline;
 
 		if (e1k_rcu_deref(&ad->pub)->state != E1K_STATE_RUNNING || hal_is_gone(ad->hw)) {
 			rc = -ENETDOWN;
@@ -774,10 +775,19 @@ int e1k_adapter_tx_wait(struct e1k_adapter *ad, unsigned slots, uint64_t timeout
 		/* The descriptors in flight all end in a batch with RS set (every
 		 * submission's last frame has it, TIDV/TADV are 0): the device
 		 * raises TXDW when it reaches them, at most one throttle interval
-		 * later the DPC reclaims, and that reclaim wakes us. */
+		 * later the DPC reclaims, and that reclaim wakes us.  Moderation
+		 * may make that interval longer than the device takes to drain
+		 * the ring (adaptive ITR goes up to itr_max_ns): look again every
+		 * tx_poll_ns regardless. */
+		if (ad->cfg.tx_poll_ns) {
+			uint64_t t = e1k_now_ns() + ad->cfg.tx_poll_ns;
+
+			if (t < until)
+				until = t;
+		}
 		atomic_fetch_add_explicit(&ad->tx_waits, 1, memory_order_relaxed);
-		ts.tv_sec = (time_t)(deadline / 1000000000u);
-		ts.tv_nsec = (long)(deadline % 1000000000u);
+		ts.tv_sec = (time_t)(until / 1000000000u);
+		ts.tv_nsec = (long)(until % 1000000000u);
 		ad->tx_waiters++;
 		e1k_rcu_read_unlock();
 		(void)pthread_cond_timedwait(&ad->tx_room, &ad->tx_lock, &ts);

@@ -8,7 +8,8 @@
  * The device is held with SIM_FAULT_HANG (no descriptor processed, no
  * interrupt) to fill the ring; letting it go is the completion.  The
  * watchdog is slowed to a minute so that it neither reclaims nor calls a
- * hang meanwhile.
+ * hang meanwhile, and the wait's own poll (tx_poll_ns) is off except where
+ * it is the subject: what wakes the waiter is then the reclaim alone.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -41,9 +42,36 @@ static bool tx_idle(void *ctx)
 	return stats(r).tx_in_flight == 0;
 }
 
-/* Up, idle, then the device held and the ring filled with 64-byte frames
- * (one descriptor each): RING - 1 in flight. */
-static bool up_and_fill(struct rig *r)
+/* The DPC's probe (benchmarks' hook): a gate that holds every DPC run
+ * before its work -- reclaim included -- while closed. */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static bool gate_closed;
+static atomic_uint gate_held;
+
+static void gate_probe(void *ctx)
+{
+	(void)ctx;
+	pthread_mutex_lock(&gate_lock);
+	if (gate_closed)
+		atomic_fetch_add(&gate_held, 1);
+	while (gate_closed)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
+}
+
+static void gate_set(bool closed)
+{
+	pthread_mutex_lock(&gate_lock);
+	gate_closed = closed;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+}
+
+/* Up (with the DPC gate installed, open, when gated), idle, then the device
+ * held and the ring filled with 64-byte frames (one descriptor each):
+ * RING - 1 in flight. */
+static bool up_and_fill_poll(struct rig *r, unsigned poll_ns, bool gated)
 {
 	struct e1k_config c;
 	static uint8_t buf[64];
@@ -53,7 +81,12 @@ static bool up_and_fill(struct rig *r)
 	e1k_config_defaults(&c);
 	c.watchdog_ms = 60000;
 	c.tx_ring_size = RING;
+	c.tx_poll_ns = poll_ns;
 	if (rig_up(r, SIM_82540EM, SIM_WIRE_NONE, &c) != 0)
+		return false;
+	if (gated && (e1k_adapter_pause(r->ad) != 0 ||
+	              e1k_adapter_set_dpc_probe(r->ad, gate_probe, NULL) != 0 ||
+	              e1k_adapter_restart(r->ad) != 0))
 		return false;
 	if (!tl_wait_until(tx_idle, r, 5000))
 		return false;
@@ -70,6 +103,11 @@ static bool up_and_fill(struct rig *r)
 	}
 	CHECK_EQ(total, RING - 1);
 	return stats(r).tx_in_flight == RING - 1;
+}
+
+static bool up_and_fill(struct rig *r)
+{
+	return up_and_fill_poll(r, 0, false);
 }
 
 struct waiter {
@@ -144,6 +182,38 @@ static void test_woken_by_completion(void)
 	CHECK(st.tx_completed > completed);
 	CHECK_U64(st.tx_wait_timeouts, 0);
 	CHECK(RING - 1 - st.tx_in_flight >= WANT);
+	rig_down(&r, E1K_HALT_STOPPED, NULL);
+}
+
+static bool gate_holds(void *ctx)
+{
+	(void)ctx;
+	return atomic_load(&gate_held) >= 1;
+}
+
+/* Moderation may hold the completion's interrupt back: the waiter looks at
+ * the ring itself every tx_poll_ns.  Here the DPC is held at its start (it
+ * never reclaims), and the waiter still finds the room the device made. */
+static void test_poll_finds_room_without_dpc(void)
+{
+	struct rig r;
+	struct waiter w;
+	struct e1k_stats st;
+
+	REQUIRE(up_and_fill_poll(&r, 1000000, true));
+	start_waiter(&w, &r);
+	CHECK(tl_wait_until(waiter_asleep, &r, 5000));
+	gate_set(true);
+	CHECK_OK(sim_fault(r.hw, SIM_FAULT_HANG, false));
+	/* The device completed and interrupted; its DPC is held. */
+	CHECK(tl_wait_until(gate_holds, NULL, 5000));
+	CHECK(tl_wait_until(waiter_done, &w, 5000));
+	pthread_join(w.t, NULL);
+	CHECK_EQ(w.rc, 0);
+	CHECK(w.elapsed_ns < LONG_NS / 2);
+	st = stats(&r);
+	CHECK(RING - 1 - st.tx_in_flight >= WANT);
+	gate_set(false);
 	rig_down(&r, E1K_HALT_STOPPED, NULL);
 }
 
@@ -227,6 +297,7 @@ int main(int argc, char **argv)
 {
 	static const struct tl_case cases[] = {
 		TL_CASE(test_woken_by_completion),
+		TL_CASE(test_poll_finds_room_without_dpc),
 		TL_CASE(test_halt_wakes_waiter),
 		TL_CASE(test_timeout_and_refusals),
 	};
