@@ -354,13 +354,35 @@ tcp_setup() {   # tcp_setup DRIVER
 tcp_keep() {   # tcp_keep SRC NAME: copy a guest file into the bench's --out dir
 	cp "$1" "$S/$2" 2>/dev/null && rpc save "$2"
 }
+# Where e1kd's CPU goes: per thread name (e1k-tap, e1k-irq, e1k-dpc, ...,
+# summed over threads of one name), user and system jiffies since boot.
+thread_cpu() {   # thread_cpu PID: "name utime stime" lines
+	local t comm st
+	for t in /proc/"$1"/task/*; do
+		read -r comm <"$t/comm" 2>/dev/null || continue
+		comm=${comm// /_}
+		read -r st <"$t/stat" 2>/dev/null || continue
+		st=${st##*) }   # the fields after "pid (comm) ", from state on
+		# shellcheck disable=SC2086
+		set -- $st
+		echo "$comm ${12} ${13}"
+	done | awk '{ u[$1] += $2; s[$1] += $3 } END { for (n in u) print n, u[n], s[n] }' | sort
+}
+# The difference of two thread_cpu snapshots as JSON: {"name":[user,sys],...}.
+thread_cpu_delta() {   # thread_cpu_delta BEFORE AFTER
+	printf '%s\n--\n%s\n' "$1" "$2" | awk '
+		$0 == "--" { after = 1; next }
+		!after { u[$1] = $2; s[$1] = $3; next }
+		{ printf "%s\"%s\":[%d,%d]", n++ ? "," : "{", $1, $2 - u[$1], $3 - s[$1] }
+		END { print n ? "}" : "{}" }'
+}
 
 # One run of one driver: set up, both directions, its counters, tear down.
 # Each transfer is bracketed by marks (bench/host.sh): the guest's busy
 # jiffies (/proc/stat, all CPUs: the driver and iperf3 both run in the guest)
 # and the host's view of the vCPU threads, next to iperf3's own byte count.
 tcp_run() {   # tcp_run DRIVER RUN
-	local d=$1 r=$2 dir f rflag m0 m1 kind=${1%%-*} tag=$NIC-$1-$2
+	local d=$1 r=$2 dir f rflag m0 m1 th0 th1 kind=${1%%-*} tag=$NIC-$1-$2
 	ERR=
 	if ! tcp_setup "$d"; then
 		for dir in tx rx; do fail_result "tcp_$dir" "$d" "$r" "$ERR"; done
@@ -376,13 +398,16 @@ tcp_run() {   # tcp_run DRIVER RUN
 		f=iperf-$NIC-$d-$dir-$r.json
 		rflag=()
 		[[ $dir == rx ]] && rflag=(-R)
+		th0= th1=
+		[[ $kind == e1kd ]] && th0=$(thread_cpu "$PID")
 		mark m0 || { fail_result "tcp_$dir" "$d" "$r" "no answer from the host"; continue; }
 		if TMPDIR=$W iperf3 -c 198.18.0.1 -t "$TCP_SECONDS" -J "${rflag[@]}" >"$S/$f" 2>"$W/iperf.err"; then
 			mark m1 || { fail_result "tcp_$dir" "$d" "$r" "no answer from the host"; continue; }
+			[[ $kind == e1kd ]] && th1=$(thread_cpu "$PID")
 			rpc save "$f"
 			read -r t0 hrx0 hrxb0 htx0 _ v0 q0 c0 <<<"$m0"
 			read -r t1 hrx1 hrxb1 htx1 _ v1 q1 c1 <<<"$m1"
-			result "{\"nic\":\"$NIC\",\"figure\":\"tcp_$dir\",\"driver\":\"$d\",\"run\":$r,\"iperf\":\"$f\",\"host_ns\":$((t1 - t0)),\"tap_rx\":$((hrx1 - hrx0)),\"tap_rx_bytes\":$((hrxb1 - hrxb0)),\"tap_tx\":$((htx1 - htx0)),\"cpu_jiffies\":$((c1 - c0)),\"vcpu_ns\":$((v1 - v0)),\"qemu_ns\":$((q1 - q0)),\"hz\":$HZ,\"ncpu\":$(nproc)}"
+			result "{\"nic\":\"$NIC\",\"figure\":\"tcp_$dir\",\"driver\":\"$d\",\"run\":$r,\"iperf\":\"$f\",\"host_ns\":$((t1 - t0)),\"tap_rx\":$((hrx1 - hrx0)),\"tap_rx_bytes\":$((hrxb1 - hrxb0)),\"tap_tx\":$((htx1 - htx0)),\"cpu_jiffies\":$((c1 - c0)),\"vcpu_ns\":$((v1 - v0)),\"qemu_ns\":$((q1 - q0)),\"hz\":$HZ,\"ncpu\":$(nproc)${th1:+,\"e1kd_threads\":$(thread_cpu_delta "$th0" "$th1")}}"
 		else
 			rpc save "$f"
 			fail_result "tcp_$dir" "$d" "$r" "iperf3 failed: $(grep -o '"error":[^}]*' "$S/$f" | head -n1) $(head -c 200 "$W/iperf.err")"

@@ -364,6 +364,7 @@ static void stats_json(struct daemon *d, struct jbuf *o)
 #define U(k, v) jb_u64(o, k, s.v)
 	U("packets", tx_packets); U("bytes", tx_bytes); U("completed", tx_completed);
 	U("aborted", tx_aborted); U("busy", tx_busy); U("hangs", tx_hangs); U("in_flight", tx_in_flight);
+	U("waits", tx_waits); U("wait_timeouts", tx_wait_timeouts);
 	U("tso", tx_tso); U("csum", tx_csum); U("bad_offload", tx_bad_offload);
 	U("zero_copy", tx_zero_copy); U("borrowed", tx_borrowed);
 	jb_obj_end(o);

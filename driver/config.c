@@ -65,6 +65,7 @@ void e1k_config_defaults(struct e1k_config *cfg)
 	cfg->itr_ns = 50000;
 	cfg->itr_max_ns = 250000;
 	cfg->watchdog_ms = 500;
+	cfg->tx_poll_ns = 50000;
 	cfg->offloads = ~0u;
 }
 
@@ -92,6 +93,10 @@ int e1k_config_validate(const struct e1k_config *cfg, char *err, size_t errlen)
 	}
 	if (cfg->itr_ns > 65535u * 256u || cfg->itr_max_ns > 65535u * 256u) {
 		snprintf(err, errlen, "interrupt throttle interval too large (max %u ns)", 65535u * 256u);
+		return -EINVAL;
+	}
+	if (cfg->tx_poll_ns > 1000000000u) {
+		snprintf(err, errlen, "TX wait poll interval too large (max 1 s)");
 		return -EINVAL;
 	}
 	if (cfg->watchdog_ms < 10 || cfg->watchdog_ms > 60000) {

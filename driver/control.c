@@ -375,6 +375,7 @@ int e1k_adapter_get_stats(struct e1k_adapter *ad, struct e1k_stats *st)
 	pthread_mutex_unlock(&ad->stats_lock);
 #define LD(x) st->x = atomic_load_explicit(&ad->x, memory_order_relaxed)
 	LD(tx_packets); LD(tx_bytes); LD(tx_completed); LD(tx_aborted); LD(tx_busy); LD(tx_hangs);
+	LD(tx_waits); LD(tx_wait_timeouts);
 	LD(rx_packets); LD(rx_bytes); LD(rx_indicated); LD(rx_returned); LD(rx_no_binding);
 	LD(rx_dropped_paused); LD(dpc_runs); LD(link_changes); LD(watchdog_runs); LD(rx_stalls);
 #undef LD

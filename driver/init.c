@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -300,6 +301,15 @@ int e1k_adapter_initialize(struct hal_dev *hw, const struct e1k_config *cfg,
 		ad->efd[i] = -1;
 	pthread_mutex_init(&ad->ctl_lock, NULL);
 	pthread_mutex_init(&ad->tx_lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		/* e1k_adapter_tx_wait's deadlines are CLOCK_MONOTONIC. */
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&ad->tx_room, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	pthread_mutex_init(&ad->stats_lock, NULL);
 	ledger_init(&ad->ledger);
 	pub->state = E1K_STATE_INITIALIZING;
