@@ -52,14 +52,33 @@ void e1k_request_halt(struct e1k_adapter *ad, enum e1k_halt_reason r, const char
 		ad->owner.halt_needed(ad->owner.ctx, r, why);
 }
 
-/* Caller holds tx_lock.  Returns completed frames. */
+/* How many buffers the TX stash may hold (E1K_TX_STASH, an eighth of the pool). */
+static inline unsigned tx_stash_cap(const struct e1k_adapter *ad)
+{
+	unsigned c = pkt_pool_geom(ad->pool)->nbufs / 8;
+
+	return c < E1K_TX_STASH ? c : E1K_TX_STASH;
+}
+
+/* Caller holds tx_lock.  Returns completed frames.  The buffers go to the
+ * stash while it has room, the rest to the pool. */
 unsigned e1k_tx_reclaim_locked(struct e1k_adapter *ad)
 {
 	uint32_t bufs[TX_SEGS];
-	unsigned n, frames, total = 0;
+	unsigned n, frames, total = 0, cap = tx_stash_cap(ad);
 
-	while ((n = tx_ring_reclaim_frames(ad->tx, bufs, TX_SEGS, &frames)) > 0) {
-		pkt_pool_put(ad->pool, bufs, n);
+	for (;;) {
+		unsigned room = cap - ad->tx_nstash;
+
+		if (room > 0) {
+			n = tx_ring_reclaim_frames(ad->tx, ad->tx_stash + ad->tx_nstash, room, &frames);
+			ad->tx_nstash += n;
+		} else {
+			n = tx_ring_reclaim_frames(ad->tx, bufs, TX_SEGS, &frames);
+			pkt_pool_put(ad->pool, bufs, n);
+		}
+		if (n == 0)
+			break;
 		total += frames;
 	}
 	if (total)
@@ -77,9 +96,26 @@ unsigned e1k_tx_abort_locked(struct e1k_adapter *ad)
 		pkt_pool_put(ad->pool, bufs, n);
 		total += frames;
 	}
+	/* The transmitter is stopped: the stash goes back too, so the pool
+	 * is whole again once nothing else is held. */
+	pkt_pool_put(ad->pool, ad->tx_stash, ad->tx_nstash);
+	ad->tx_nstash = 0;
 	if (total)
 		atomic_fetch_add_explicit(&ad->tx_aborted, total, memory_order_relaxed);
 	return total;
+}
+
+/* Caller holds tx_lock.  Take up to n free buffers: the stash's first (the
+ * most recently reclaimed), then the pool's. */
+static unsigned tx_bufs_get(struct e1k_adapter *ad, uint32_t *bufs, unsigned n)
+{
+	unsigned k = n < ad->tx_nstash ? n : ad->tx_nstash;
+	const uint32_t *top = ad->tx_stash + ad->tx_nstash - k;
+
+	for (unsigned i = 0; i < k; i++)
+		bufs[i] = top[i];
+	ad->tx_nstash -= k;
+	return k < n ? k + pkt_pool_get(ad->pool, bufs + k, n - k) : k;
 }
 
 /* Buffers a frame of len bytes takes. */
@@ -196,7 +232,7 @@ int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, uns
 		}
 		if (nf == 0)
 			break;
-		got = pkt_pool_get(ad->pool, bufs, nb);
+		got = tx_bufs_get(ad, bufs, nb);
 		if (got < nb) {
 			/* The pool ran short: send the frames it covers. */
 			unsigned used = 0, k = 0;

@@ -130,6 +130,8 @@ static void test_pause_restart(void)
 	CHECK_EQ(st.tx_in_flight, 0);
 	CHECK_EQ(st.tx_completed + st.tx_aborted, st.tx_packets);
 	CHECK_EQ(st.pool_free, st.pool_size);   /* nothing posted, nothing held */
+	/* ... and the TX stash went back: the pool itself is whole. */
+	CHECK_EQ(pkt_pool_free_count(r.ad->pool), st.pool_size);
 	pthread_mutex_lock(&r.b.lock);
 	seen = r.b.received;
 	pthread_mutex_unlock(&r.b.lock);
@@ -399,6 +401,53 @@ static void test_tx_completion_while_sender_holds_lock(void)
 	rig_down(&r, E1K_HALT_STOPPED, NULL);
 }
 
+static bool tx_all_done(void *ctx)
+{
+	struct e1k_adapter *ad = ctx;
+	struct e1k_stats st;
+
+	return e1k_adapter_get_stats(ad, &st) == 0 && st.tx_in_flight == 0 &&
+	       st.tx_completed == st.tx_packets;
+}
+
+/*
+ * Buffers TX reclaim keeps for the next send (the stash) are free buffers:
+ * once every frame sent completed, the statistics count exactly the free
+ * buffers there were before, however reclaim split them between the stash
+ * and the pool (more frames than the stash holds).
+ */
+static void test_tx_stash_counted_free(void)
+{
+	struct rig r;
+	struct e1k_stats st;
+	struct e1k_frame fr[32];
+	uint8_t buf[32][64];
+	uint64_t before;
+	unsigned sent = 0;
+
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, NULL) == 0);
+	REQUIRE(tl_wait_until(tx_all_done, r.ad, 5000));
+	CHECK_OK(e1k_adapter_get_stats(r.ad, &st));
+	before = st.pool_free;
+	for (unsigned i = 0; i < 32; i++) {
+		rig_frame(&r, buf[i], sizeof(buf[i]), i);
+		fr[i] = (struct e1k_frame){ .data = buf[i], .len = sizeof(buf[i]) };
+	}
+	while (sent < 2000) {
+		int n = e1k_adapter_send(r.ad, fr, 32);
+
+		REQUIRE(n >= 0);
+		sent += (unsigned)n;
+		if (n < 32)
+			REQUIRE(tl_wait_until(tx_all_done, r.ad, 10000));
+	}
+	CHECK(tl_wait_until(tx_all_done, r.ad, 10000));
+	CHECK_OK(e1k_adapter_get_stats(r.ad, &st));
+	CHECK_EQ(st.pool_free, before);
+	CHECK_EQ(st.pool_bad_puts, 0);
+	rig_down(&r, E1K_HALT_STOPPED, NULL);
+}
+
 static void test_bad_frames_refused(void)
 {
 	struct rig r;
@@ -566,6 +615,7 @@ int main(int argc, char **argv)
 		TL_CASE(test_tx_hang_detected),
 		TL_CASE(test_tx_completion_while_sender_holds_lock),
 		TL_CASE(test_bad_frames_refused),
+		TL_CASE(test_tx_stash_counted_free),
 		TL_CASE(test_corrupt_writeback),
 		TL_CASE(test_stale_state_82574l),
 		TL_CASE(test_stale_state_82540em),
