@@ -118,6 +118,84 @@ static unsigned tx_bufs_get(struct e1k_adapter *ad, uint32_t *bufs, unsigned n)
 	return k < n ? k + pkt_pool_get(ad->pool, bufs + k, n - k) : k;
 }
 
+/* Caller holds tx_lock.  Give back n free buffers taken by tx_bufs_get and
+ * not sent: to the stash while it has room, the rest to the pool.  bufs may
+ * lie in the stash above its top (send_plain's): the copy runs upwards,
+ * never over an entry it has still to read. */
+static void tx_bufs_unget(struct e1k_adapter *ad, const uint32_t *bufs, unsigned n)
+{
+	unsigned cap = tx_stash_cap(ad), k = 0;
+
+	for (; k < n && ad->tx_nstash < cap; k++)
+		ad->tx_stash[ad->tx_nstash++] = bufs[k];
+	pkt_pool_put(ad->pool, bufs + k, n - k);
+}
+
+/* A frame send_plain takes: no offload, a valid length, one buffer
+ * (maxlen: the MTU's frame length, at most E1K_BUF_SIZE). */
+static inline bool frame_plain(const struct e1k_frame *f, uint32_t maxlen)
+{
+	/* len - 14 wraps below 14: one compare for both ends. */
+	return !(f->gso | f->csum) && f->len - E1000_ETH_HLEN <= maxlen - E1000_ETH_HLEN;
+}
+
+/*
+ * Caller holds tx_lock.  Send the leading run of fs[0 .. n) that
+ * frame_plain takes, at most slots of them, in one pass: take the buffers
+ * (straight from the stash when it holds enough), copy, and hand them to the
+ * ring as packets.  Returns frames sent; *other is true when the run ended
+ * at a frame of another kind (a bad one too) with every frame before it
+ * sent, false when the ring's room, the pool or the ring's checks ended it
+ * (or all n went).  *bytes grows by what was sent.
+ */
+static unsigned send_plain(struct e1k_adapter *ad, const struct pkt_pool_geom *g,
+                           const struct e1k_frame *fs, unsigned n, unsigned slots,
+                           uint32_t maxlen, uint64_t *bytes, bool *other)
+{
+	struct pkt_ref refs[TX_BATCH];
+	uint32_t local[TX_BATCH];
+	const uint32_t *bufs;
+	unsigned k = n < slots ? n : slots, i, accepted;
+	uint64_t sum = 0;
+
+	if (k > TX_BATCH)
+		k = TX_BATCH;
+	if (maxlen > E1K_BUF_SIZE)
+		maxlen = E1K_BUF_SIZE;
+	*other = n > 0 && !frame_plain(&fs[0], maxlen);
+	if (k == 0 || *other)
+		return 0;
+	if (ad->tx_nstash >= k) {
+		ad->tx_nstash -= k;
+		bufs = ad->tx_stash + ad->tx_nstash;
+	} else {
+		k = tx_bufs_get(ad, local, k);
+		bufs = local;
+	}
+	for (i = 0; i < k; i++) {
+		const struct e1k_frame *f = &fs[i];
+
+		if (!frame_plain(f, maxlen))
+			break;
+		memcpy(g->va[bufs[i]], f->data, f->len);
+		refs[i].buf = bufs[i];
+		refs[i].len = f->len;
+		sum += f->len;
+	}
+	*other = i < k;
+	accepted = i ? tx_ring_submit(ad->tx, ad->pool, refs, i) : 0;
+	if (accepted < i) {
+		*other = false;
+		for (unsigned j = accepted; j < i; j++)
+			sum -= refs[j].len;
+	}
+	/* The buffers not sent (the frame that stopped the run and those after
+	 * it, or what the ring refused): back whence they came. */
+	tx_bufs_unget(ad, bufs + accepted, k - accepted);
+	*bytes += sum;
+	return accepted;
+}
+
 /* Buffers a frame of len bytes takes. */
 static inline unsigned frame_bufs(uint32_t len)
 {
@@ -179,7 +257,7 @@ int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, uns
 	unsigned done = 0, tso = 0, csum = 0;
 	uint32_t maxlen;
 	uint64_t bytes = 0;
-	bool bad = false;
+	bool bad = false, other;
 	int rc = 0;
 
 	e1k_rcu_read_lock();
@@ -199,6 +277,16 @@ int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, uns
 		unsigned lim = n - done < TX_BATCH ? n - done : TX_BATCH;
 		unsigned nf, nb = 0, got, accepted, slots = tx_ring_free_slots(ad->tx);
 
+		/* The common case first: plain frames of one buffer, in one
+		 * pass.  Stopped by another kind of frame: the path below takes
+		 * it; by the ring or the pool: so would the path below. */
+		accepted = send_plain(ad, &g, fs, lim, slots, maxlen, &bytes, &other);
+		if (accepted > 0) {
+			done += accepted;
+			if (accepted < lim && !other)
+				break;
+			continue;
+		}
 		/* Which frames fit in this submission (the ring's slots, one more
 		 * for an offload's context descriptor, and TX_SEGS buffers). */
 		for (nf = 0; nf < lim; nf++) {

@@ -252,11 +252,11 @@ static inline void close_batch(struct tx_ring *r, unsigned last)
 }
 
 /*
- * The one submit loop.  f == NULL: pkts[i] is frame i, one segment, no
- * offload (tx_ring_submit); else f[i].
+ * The frames' submit loop (tx_ring_submit_frames); tx_ring_submit's
+ * packets have submit_plain below.
  */
 static unsigned submit(struct tx_ring *r, struct pkt_pool *pool, const struct tx_frame *f,
-                       const struct pkt_ref *pkts, unsigned n)
+                       unsigned n)
 {
 	/* Locals: the stores into slot_buf[] could alias the
 	 * ring's and the pool's fields, which the compiler would reload. */
@@ -275,7 +275,7 @@ static unsigned submit(struct tx_ring *r, struct pkt_pool *pool, const struct tx
 		limit = TX_DESC_LEN_MAX;
 
 	i = 0;
-	if (f) {
+	{
 		/* A leading run of one-buffer frames without offload, the
 		 * common case: one legacy descriptor each, in a loop of its own
 		 * (few live values).  Anything else -- a frame that is not
@@ -309,9 +309,9 @@ static unsigned submit(struct tx_ring *r, struct pkt_pool *pool, const struct tx
 		used = nbuf_desc = i;
 	}
 	for (; i < n; i++) {
-		const struct pkt_ref *seg = f ? f[i].seg : &pkts[i];
-		unsigned nseg = f ? f[i].nseg : 1u;
-		unsigned kind = f ? f[i].off.kind : TX_OFFLOAD_NONE;
+		const struct pkt_ref *seg = f[i].seg;
+		unsigned nseg = f[i].nseg;
+		unsigned kind = f[i].off.kind;
 		unsigned start = idx, need = nseg, s;
 		bool ctx = false, rs;
 		uint64_t clo = 0, chi = 0, hi = 0;
@@ -435,12 +435,74 @@ static unsigned submit(struct tx_ring *r, struct pkt_pool *pool, const struct tx
 	return i;
 }
 
+/*
+ * tx_ring_submit: one legacy descriptor per packet, nothing else to decide,
+ * so a loop of its own.  RS goes on the last of every TX_RS_INTERVAL packets
+ * and on the last accepted: the loop runs in chunks of TX_RS_INTERVAL and
+ * adds RS to the chunk's last descriptor afterwards (its second word is
+ * still in a register), instead of testing for it per packet.
+ */
+static unsigned submit_plain(struct tx_ring *r, struct pkt_pool *pool,
+                             const struct pkt_ref *pkts, unsigned n)
+{
+	const struct pkt_pool_geom g = *pkt_pool_geom(pool);
+	struct e1000_tx_desc *desc = r->desc;
+	uint32_t *slot_buf = r->slot_buf;
+	const unsigned mask = r->mask;
+	const uint64_t cmd = HI_CMD(E1000_TXD_CMD_IFCS | E1000_TXD_CMD_EOP);
+	uint32_t limit = pkt_pool_buf_size(pool), nbufs = g.nbufs;
+	unsigned room = r->ndesc - 1 - r->in_flight - r->nparked;
+	unsigned idx = r->next_use, end = n < room ? n : room, i = 0;
+	uint64_t hi = 0;
+
+	if (limit > TX_DESC_LEN_MAX)
+		limit = TX_DESC_LEN_MAX;
+	while (i < end) {
+		unsigned stop = end - i > TX_RS_INTERVAL ? i + TX_RS_INTERVAL : end, first = i;
+
+		for (; i < stop; i++) {
+			uint32_t len = pkts[i].len, buf = pkts[i].buf;
+
+			/* len - 1 wraps for 0: one compare covers both ends. */
+			if (len - 1u >= limit || buf >= nbufs)
+				break;
+			hi = (uint64_t)len | cmd;
+			txd_write(&desc[idx], g.iova[buf], hi);
+			slot_buf[idx] = buf | SLOT_EOP;
+			idx = (idx + 1) & mask;
+		}
+		if (i > first) {
+			/* Not yet the device's: the tail is below it. */
+			unsigned last = (idx - 1) & mask;
+
+			txd_write_hi(&desc[last], hi | HI_CMD(E1000_TXD_CMD_RS));
+			close_batch(r, last);
+		}
+		if (i < stop) {
+			r->st.rejected++;
+			break;
+		}
+	}
+	if (i == end && end < n)
+		r->st.full++;
+	if (i == 0)
+		return 0;
+	r->next_use = idx;
+	r->in_flight += i;
+	r->st.submitted += i;
+	/* As in submit: descriptors and frame data before the tail. */
+	atomic_thread_fence(memory_order_release);
+	hal_wr32(r->hw, E1000_TDT, idx);
+	r->st.tail_writes++;
+	return i;
+}
+
 unsigned tx_ring_submit(struct tx_ring *r, struct pkt_pool *pool,
                         const struct pkt_ref *pkts, unsigned n)
 {
 	if (!r || !pool || !pkts || n == 0)
 		return 0;
-	return submit(r, pool, NULL, pkts, n);
+	return submit_plain(r, pool, pkts, n);
 }
 
 unsigned tx_ring_submit_frames(struct tx_ring *r, struct pkt_pool *pool,
@@ -448,7 +510,7 @@ unsigned tx_ring_submit_frames(struct tx_ring *r, struct pkt_pool *pool,
 {
 	if (!r || !pool || !f || n == 0)
 		return 0;
-	return submit(r, pool, f, NULL, n);
+	return submit(r, pool, f, n);
 }
 
 unsigned tx_ring_reclaim_frames(struct tx_ring *r, uint32_t *bufs, unsigned max,
