@@ -516,7 +516,7 @@ unsigned tx_ring_submit_frames(struct tx_ring *r, struct pkt_pool *pool,
 unsigned tx_ring_reclaim_frames(struct tx_ring *r, uint32_t *bufs, unsigned max,
                                 unsigned *frames)
 {
-	unsigned got = 0, nframes = 0, mask, clean, in_flight;
+	unsigned got = 0, nframes = 0, mask, clean, in_flight, cnt;
 	struct e1000_tx_desc *desc;
 	uint32_t *slot_buf;
 	uint8_t status;
@@ -543,29 +543,29 @@ unsigned tx_ring_reclaim_frames(struct tx_ring *r, uint32_t *bufs, unsigned max,
 		status = DESC_LOAD_STATUS(desc[rs].status);
 		if (!(status & E1000_TXD_STAT_DD))
 			break;
-		/* The batch's slots up to and including rs; the RS descriptor
-		 * (and its DD) is cleared last, so a harvest cut short by max
-		 * resumes from the same DD.  A context slot has no buffer, and
-		 * never ends a batch (RS is on data descriptors only). */
-		for (;;) {
-			unsigned slot = clean;
-			uint32_t v = slot_buf[slot];
+		/* The batch's slots up to and including rs, or the first
+		 * max - got of them (a slot carries one buffer or, a context
+		 * slot, none): counted once, not tested per slot.  The RS
+		 * descriptor (and its DD) is cleared last, so a harvest cut
+		 * short by max resumes from the same DD.  A context slot never
+		 * ends a batch (RS is on data descriptors only). */
+		cnt = ((rs - clean) & mask) + 1;
+		if (cnt > max - got)
+			cnt = max - got;
+		else
+			r->bhead++;
+		in_flight -= cnt;
+		do {
+			uint32_t v = slot_buf[clean];
 
 			if (v != PKT_BUF_NONE) {
 				bufs[got++] = slot_bufidx(v);
 				nframes += slot_eop(v);
-				slot_buf[slot] = PKT_BUF_NONE;
+				slot_buf[clean] = PKT_BUF_NONE;
 			}
-			txd_clear(&desc[slot]);
-			clean = (slot + 1) & mask;
-			in_flight--;
-			if (slot == rs) {
-				r->bhead++;
-				break;
-			}
-			if (got == max)
-				break;
-		}
+			txd_clear(&desc[clean]);
+			clean = (clean + 1) & mask;
+		} while (--cnt);
 	}
 	r->next_clean = clean;
 	r->in_flight = in_flight;
