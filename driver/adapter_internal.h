@@ -133,6 +133,9 @@ struct e1k_adapter {
 	atomic_bool  rx_starved;     /* DPC: RX ring low, return_rx should queue us */
 	atomic_bool  pool_closing;   /* set by halt before the pool is freed */
 	atomic_ulong rx_late_returns;
+	/* Buffers given back twice during their indication (see return_rx's
+	 * recycling in datapath.c): refused, counted here. */
+	atomic_ulong rx_bad_returns;
 	/* Several bindings were bound once (never cleared): received buffers
 	 * carry a reference per binding in rx_refs[buffer] (pool_size). */
 	atomic_bool  rx_multi;

@@ -560,12 +560,78 @@ static bool any_chain(const struct e1k_adapter *ad, const uint32_t *bufs, unsign
 	return false;
 }
 
+/*
+ * The batch indicate() is handing to a single binding on this thread, for
+ * return_rx: a frame of it given back during the call goes straight to the
+ * RX ring's next refill (rx_ring_recycle), not through the pool.  The DPC
+ * owns the ring and is this thread; the frames come back in order in the
+ * common case, so matching them is one compare each (next: the first frame
+ * not yet given back that way).
+ */
+struct rx_indication {
+	struct e1k_adapter         *ad;   /* NULL outside indicate's call */
+	const struct e1k_rx_frame  *f;
+	unsigned                    n, next;
+};
+static _Thread_local struct rx_indication rx_ind;
+
+/* Give back the leading run of bufs[0 .. n) that are the indication's next
+ * frames of one buffer, to the RX ring's refill; returns how many. */
+static unsigned return_recycle(struct e1k_adapter *ad, struct rx_indication *ri,
+                               const uint32_t *bufs, unsigned n)
+{
+	unsigned k = 0, next = ri->next, taken;
+
+	while (k < n && next < ri->n && bufs[k] == ri->f[next].buf && ri->f[next].nseg == 1) {
+		k++;
+		next++;
+	}
+	taken = rx_ring_recycle(ad->rx, bufs, k);
+	ri->next += taken;
+	if (taken)
+		atomic_fetch_add_explicit(&ad->rx_returned, taken, memory_order_release);
+	return taken;
+}
+
+/* True when b was given back already during this indication (recycled:
+ * neither the pool's nor the binding's). */
+static bool recycled_already(const struct rx_indication *ri, uint32_t b)
+{
+	for (unsigned i = 0; i < ri->next; i++)
+		if (ri->f[i].buf == b)
+			return true;
+	return false;
+}
+
 void e1k_adapter_return_rx(struct e1k_adapter *ad, const uint32_t *bufs, unsigned n)
 {
 	bool multi = atomic_load_explicit(&ad->rx_multi, memory_order_acquire);
 	uint32_t last[RX_BATCH];
 	unsigned k = 0;
 
+	if (rx_ind.ad == ad) {
+		unsigned done = return_recycle(ad, &rx_ind, bufs, n), bad = 0;
+
+		bufs += done;
+		n -= done;
+		/* The rest go the pool's way below, but not one recycled
+		 * already: the pool would take it (it is not free there) and
+		 * two owners would share it. */
+		for (unsigned i = 0; i < n; i++) {
+			if (!recycled_already(&rx_ind, bufs[i]))
+				continue;
+			if (i > 0)
+				e1k_adapter_return_rx(ad, bufs, i);
+			bufs += i + 1;
+			n -= i + 1;
+			i = (unsigned)-1;
+			bad++;
+		}
+		if (bad)
+			atomic_fetch_add_explicit(&ad->rx_bad_returns, bad, memory_order_relaxed);
+		if (n == 0)
+			return;
+	}
 	if (!multi && !any_chain(ad, bufs, n)) {
 		return_last(ad, bufs, n, false);
 		return;
@@ -695,8 +761,11 @@ static void indicate(struct e1k_adapter *ad, const struct e1k_pub *p,
 			atomic_store_explicit(&ad->rx_refs[f[i].buf], p->nbind, memory_order_relaxed);
 	atomic_fetch_add_explicit(&ad->rx_indicated, nbufs, memory_order_release);
 	e1k_in_callback++;
+	if (p->nbind == 1)
+		rx_ind = (struct rx_indication){ .ad = ad, .f = f, .n = n };
 	for (unsigned b = 0; b < p->nbind; b++)
 		p->bind[b].ops->receive(p->bind[b].ctx, f, n);
+	rx_ind.ad = NULL;
 	e1k_in_callback--;
 }
 

@@ -306,6 +306,19 @@ void rx_ring_hw_setup(struct rx_ring *r);
 unsigned rx_ring_refill(struct rx_ring *r);
 
 /*
+ * Give the ring free buffers (taken from its pool) for the next rx_ring_refill
+ * to post before it asks the pool for more: a buffer an upper layer gives
+ * back while the ring's owner still holds it (a binding returning a frame
+ * during its indication) goes round without the pool's lock and flags.
+ * Takes at most what that refill can post (the empty slots no recycled
+ * buffer already waits for); returns how many it took -- the rest stay the
+ * caller's.  They are free buffers the pool does not count until posted and
+ * harvested, or until rx_ring_abort (and hw_setup, destroy) puts them back.
+ * Context: the ring's owner.  Locks: none.  May block: no.
+ */
+unsigned rx_ring_recycle(struct rx_ring *r, const uint32_t *bufs, unsigned n);
+
+/*
  * Harvest descriptors with DD in ring order and return up to max good frames
  * in out[] (ownership of those buffers passes to the caller, who puts them
  * back in the pool when done).  Dropped and recycled to the pool, counted:
@@ -359,6 +372,7 @@ unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsig
 /*
  * Device stopped: return every posted buffer (including completed but not yet
  * polled ones) to the pool and clear the descriptors; returns the count.
+ * Recycled buffers not yet posted go back to the pool too (not counted).
  * Precondition: RCTL.EN clear.  The device's RDH/RDT no longer match the
  * software state afterwards: rx_ring_hw_setup (then refill) before RCTL.EN is
  * set again.

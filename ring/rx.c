@@ -36,6 +36,10 @@ struct rx_ring {
 	bool                  in_frag;      /* inside a frame that spans descriptors */
 	uint32_t             *slot_buf;     /* [ndesc] buffer posted in each slot */
 	uint32_t             *scratch;      /* [ndesc] batch for pool get/put */
+	/* [ndesc] free buffers rx_ring_recycle took, [0, nrecycled): the next
+	 * refill posts them first.  Never more than that refill can post. */
+	uint32_t             *recycled;
+	unsigned              nrecycled;
 	uint64_t              consumed;     /* slots poll and abort moved past */
 	struct rx_ring_stats  st;
 	/* For other threads (rx_ring_get_progress), stored by the owner at the
@@ -72,7 +76,8 @@ int rx_ring_create(struct hal_dev *hw, struct pkt_pool *pool, unsigned ndesc,
 	r->buf_size = pkt_pool_buf_size(pool);
 	r->slot_buf = calloc(ndesc, sizeof(*r->slot_buf));
 	r->scratch = calloc(ndesc, sizeof(*r->scratch));
-	if (!r->slot_buf || !r->scratch) {
+	r->recycled = calloc(ndesc, sizeof(*r->recycled));
+	if (!r->slot_buf || !r->scratch || !r->recycled) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -119,6 +124,7 @@ void rx_ring_destroy(struct rx_ring *r)
 		(void)rx_ring_abort(r);
 	hal_dma_free(r->hw, &r->dma);
 	r->desc = NULL;
+	free(r->recycled);
 	free(r->scratch);
 	free(r->slot_buf);
 	free(r);
@@ -143,11 +149,26 @@ void rx_ring_hw_setup(struct rx_ring *r)
 	hal_wr32(r->hw, E1000_RDT, 0);
 }
 
+unsigned rx_ring_recycle(struct rx_ring *r, const uint32_t *bufs, unsigned n)
+{
+	unsigned room;
+
+	if (!r || !bufs)
+		return 0;
+	room = r->ndesc - 1 - r->posted - r->nrecycled;
+	if (n > room)
+		n = room;
+	for (unsigned i = 0; i < n; i++)
+		r->recycled[r->nrecycled + i] = bufs[i];
+	r->nrecycled += n;
+	return n;
+}
+
 unsigned rx_ring_refill(struct rx_ring *r)
 {
 	struct pkt_pool_geom g;
 	struct e1000_rx_desc *desc;
-	uint32_t *slot_buf;
+	uint32_t *slot_buf, *bufs;
 	unsigned want, got, idx, mask;
 
 	if (!r)
@@ -155,7 +176,13 @@ unsigned rx_ring_refill(struct rx_ring *r)
 	want = r->ndesc - 1 - r->posted;
 	if (want == 0)
 		return 0;
-	got = pkt_pool_get(r->pool, r->scratch, want);
+	/* The recycled buffers first (want covers them: recycle takes no
+	 * more), the pool's after them in the same array. */
+	bufs = r->recycled;
+	got = r->nrecycled;
+	r->nrecycled = 0;
+	if (got < want)
+		got += pkt_pool_get(r->pool, bufs + got, want - got);
 	if (got == 0)
 		return 0;
 
@@ -167,7 +194,7 @@ unsigned rx_ring_refill(struct rx_ring *r)
 	mask = r->mask;
 	idx = r->next_use;
 	for (unsigned i = 0; i < got; i++) {
-		uint32_t b = r->scratch[i];
+		uint32_t b = bufs[i];
 
 		slot_buf[idx] = b;
 		rxd_post(&desc[idx], pkt_geom_iova(&g, b));
@@ -442,6 +469,9 @@ unsigned rx_ring_abort(struct rx_ring *r)
 		r->st.aborted += n;
 		r->consumed += n;
 	}
+	/* Recycled buffers were never posted: back to the pool, not counted. */
+	pkt_pool_put(r->pool, r->recycled, r->nrecycled);
+	r->nrecycled = 0;
 	publish(r);
 	return n;
 }
