@@ -391,7 +391,9 @@ unsigned rx_ring_posted(const struct rx_ring *r);
  * ring see that: the indexes as the owner published them at the end of its
  * last hw_setup/refill/poll/abort (consumed counts every slot poll or abort
  * moved past: received + dropped + aborted), RDH (one MMIO read), and the DD
- * bit of one slot (an atomic load of its status byte).
+ * bit or the whole status byte of one slot (an atomic load).  Poll waits on
+ * next_clean, or, when that slot starts a frame of several descriptors (DD
+ * without EOP), on the first of the frame's slots not written back yet.
  * Context: any.  Locks: none.  May block: no.
  */
 struct rx_ring_progress {
@@ -401,6 +403,7 @@ struct rx_ring_progress {
 };
 void rx_ring_get_progress(struct rx_ring *r, struct rx_ring_progress *p);
 bool rx_ring_desc_done(struct rx_ring *r, unsigned slot);
+uint8_t rx_ring_desc_status(struct rx_ring *r, unsigned slot);
 uint32_t rx_ring_hw_head(struct rx_ring *r);
 unsigned rx_ring_size(const struct rx_ring *r);
 void rx_ring_get_stats(const struct rx_ring *r, struct rx_ring_stats *st);

@@ -501,6 +501,11 @@ bool rx_ring_desc_done(struct rx_ring *r, unsigned slot)
 	return r && (DESC_LOAD_STATUS(r->desc[slot & r->mask].status) & E1000_RXD_STAT_DD);
 }
 
+uint8_t rx_ring_desc_status(struct rx_ring *r, unsigned slot)
+{
+	return r ? DESC_LOAD_STATUS(r->desc[slot & r->mask].status) : 0;
+}
+
 uint32_t rx_ring_hw_head(struct rx_ring *r)
 {
 	return r ? hal_rd32(r->hw, E1000_RDH) : 0;

@@ -698,6 +698,63 @@ static void test_rx_recycle_refuses_double_return(void)
 	rig_down(&r, E1K_HALT_STOPPED, NULL);
 }
 
+/*
+ * A device that writes a frame's first descriptor back (DD, no EOP) and moves
+ * its head past the next one without writing it: poll waits on that next
+ * slot for good (the chain never completes) while the first shows DD.  The
+ * watchdog must call it a stall -- it used to look for DD on the first slot
+ * only, took the chain's head for a frame a late DPC would take, and never
+ * did (robust_rx_skip_detected, once under ASan: the model's HOSTILE status
+ * bytes can be DD without EOP before a skip).
+ */
+static bool halt_asked(void *ctx)
+{
+	struct rig *r = ctx;
+	int v;
+
+	pthread_mutex_lock(&r->olock);
+	v = r->halt_reason;
+	pthread_mutex_unlock(&r->olock);
+	return v >= 0;
+}
+
+static bool rx_ring_full(void *ctx)
+{
+	struct rig *r = ctx;
+	struct rx_ring_progress pr;
+
+	rx_ring_get_progress(r->ad->rx, &pr);
+	return pr.posted == rx_ring_size(r->ad->rx) - 1;
+}
+
+static void test_rx_stall_behind_chain_head(void)
+{
+	struct rig r;
+	struct e1k_config c;
+	struct rx_ring_progress pr;
+	struct e1k_stats st;
+	struct e1000_rx_desc *d;
+	unsigned mask;
+
+	e1k_config_defaults(&c);
+	c.watchdog_ms = 20;
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, &c) == 0);
+	REQUIRE(tl_wait_until(rx_ring_full, &r, 5000));
+	rx_ring_get_progress(r.ad->rx, &pr);
+	mask = rx_ring_size(r.ad->rx) - 1;
+	d = &rx_ring_desc(r.ad->rx)[pr.next_clean];
+	/* The device's part, played by the test: a full first buffer written
+	 * back without EOP, the next descriptor skipped, the head past it. */
+	__atomic_store_n(&d->length, (uint16_t)2048, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->status, (uint8_t)E1000_RXD_STAT_DD, __ATOMIC_RELEASE);
+	hal_wr32(r.hw, E1000_RDH, (pr.next_clean + 2) & mask);
+	CHECK(tl_wait_until(halt_asked, &r, 5000));
+	CHECK_EQ(r.halt_reason, E1K_HALT_FAILED);
+	CHECK_OK(e1k_adapter_get_stats(r.ad, &st));
+	CHECK_EQ(st.rx_stalls, 1);
+	rig_down(&r, E1K_HALT_STOPPED, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct tl_case cases[] = {
@@ -719,6 +776,7 @@ int main(int argc, char **argv)
 		TL_CASE(test_bad_frames_refused),
 		TL_CASE(test_tx_stash_counted_free),
 		TL_CASE(test_rx_recycle_refuses_double_return),
+		TL_CASE(test_rx_stall_behind_chain_head),
 		TL_CASE(test_corrupt_writeback),
 		TL_CASE(test_stale_state_82574l),
 		TL_CASE(test_stale_state_82540em),
