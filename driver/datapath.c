@@ -571,6 +571,9 @@ static bool any_chain(const struct e1k_adapter *ad, const uint32_t *bufs, unsign
 struct rx_indication {
 	struct e1k_adapter         *ad;   /* NULL outside indicate's call */
 	const struct e1k_rx_frame  *f;
+	/* The frames' buffers in order, when every frame has one (else NULL):
+	 * then bufs[i] == f[i].buf, and a whole run compares as memory. */
+	const uint32_t             *bufs;
 	unsigned                    n, next;
 };
 static _Thread_local struct rx_indication rx_ind;
@@ -582,9 +585,20 @@ static unsigned return_recycle(struct e1k_adapter *ad, struct rx_indication *ri,
 {
 	unsigned k = 0, next = ri->next, taken;
 
-	while (k < n && next < ri->n && bufs[k] == ri->f[next].buf && ri->f[next].nseg == 1) {
-		k++;
-		next++;
+	if (ri->bufs) {
+		unsigned lim = n < ri->n - next ? n : ri->n - next;
+
+		/* The common case: the rest of the batch, in order. */
+		if (lim > 0 && memcmp(bufs, ri->bufs + next, lim * sizeof(*bufs)) == 0)
+			k = lim;
+		else
+			while (k < lim && bufs[k] == ri->bufs[next + k])
+				k++;
+	} else {
+		while (k < n && next < ri->n && bufs[k] == ri->f[next].buf && ri->f[next].nseg == 1) {
+			k++;
+			next++;
+		}
 	}
 	taken = rx_ring_recycle(ad->rx, bufs, k);
 	ri->next += taken;
@@ -762,7 +776,8 @@ static void indicate(struct e1k_adapter *ad, const struct e1k_pub *p,
 	atomic_fetch_add_explicit(&ad->rx_indicated, nbufs, memory_order_release);
 	e1k_in_callback++;
 	if (p->nbind == 1)
-		rx_ind = (struct rx_indication){ .ad = ad, .f = f, .n = n };
+		rx_ind = (struct rx_indication){ .ad = ad, .f = f, .n = n,
+		                                 .bufs = chained ? NULL : segs + r[0].seg };
 	for (unsigned b = 0; b < p->nbind; b++)
 		p->bind[b].ops->receive(p->bind[b].ctx, f, n);
 	rx_ind.ad = NULL;

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct rx_ring {
 	struct hal_dev       *hw;
@@ -158,8 +159,7 @@ unsigned rx_ring_recycle(struct rx_ring *r, const uint32_t *bufs, unsigned n)
 	room = r->ndesc - 1 - r->posted - r->nrecycled;
 	if (n > room)
 		n = room;
-	for (unsigned i = 0; i < n; i++)
-		r->recycled[r->nrecycled + i] = bufs[i];
+	memcpy(r->recycled + r->nrecycled, bufs, n * sizeof(*bufs));
 	r->nrecycled += n;
 	return n;
 }
