@@ -344,13 +344,12 @@ unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsig
 					break;
 				len = DESC_LOAD(d->length);
 				errors = DESC_LOAD(d->errors);
-				if ((errors & E1000_RXD_ERR_FRAME) || len == 0 || len > bsize)
+				/* len - 1 wraps for 0: one compare for both ends. */
+				if ((errors & E1000_RXD_ERR_FRAME) || len - 1u >= bsize)
 					break;
-				o[run].len = len;
-				o[run].seg = (uint16_t)(nsegs + run);
-				o[run].nseg = 1;
-				o[run].status = status;
-				o[run].errors = errors;
+				/* One assignment: stored as two words, not five fields. */
+				o[run] = (struct rx_frame_ref){ .len = len, .seg = (uint16_t)(nsegs + run),
+				                                .nseg = 1, .status = status, .errors = errors };
 				sg[run] = slot_buf[slot];
 				slot_buf[slot] = PKT_BUF_NONE;
 				rxd_clear(d);
