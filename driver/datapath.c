@@ -128,7 +128,8 @@ static void tx_bufs_unget(struct e1k_adapter *ad, const uint32_t *bufs, unsigned
 
 	for (; k < n && ad->tx_nstash < cap; k++)
 		ad->tx_stash[ad->tx_nstash++] = bufs[k];
-	pkt_pool_put(ad->pool, bufs + k, n - k);
+	if (k < n)
+		pkt_pool_put(ad->pool, bufs + k, n - k);
 }
 
 /* A frame send_plain takes: no offload, a valid length, one buffer

@@ -460,16 +460,29 @@ static unsigned submit_plain(struct tx_ring *r, struct pkt_pool *pool,
 	while (i < end) {
 		unsigned stop = end - i > TX_RS_INTERVAL ? i + TX_RS_INTERVAL : end, first = i;
 
-		for (; i < stop; i++) {
-			uint32_t len = pkts[i].len, buf = pkts[i].buf;
+		/* In runs of slots that do not wrap: pointers walk the packets,
+		 * descriptors and slot entries, no index masked per packet. */
+		while (i < stop) {
+			unsigned run = stop - i < r->ndesc - idx ? stop - i : r->ndesc - idx;
+			const struct pkt_ref *p = pkts + i, *pe = p + run;
+			struct e1000_tx_desc *d = &desc[idx];
+			uint32_t *sb = &slot_buf[idx];
 
-			/* len - 1 wraps for 0: one compare covers both ends. */
-			if (len - 1u >= limit || buf >= nbufs)
+			for (; p < pe; p++, d++, sb++) {
+				uint32_t len = p->len, buf = p->buf;
+
+				/* len - 1 wraps for 0: one compare covers both ends. */
+				if (len - 1u >= limit || buf >= nbufs)
+					break;
+				hi = (uint64_t)len | cmd;
+				txd_write(d, g.iova[buf], hi);
+				*sb = buf | SLOT_EOP;
+			}
+			run = (unsigned)(p - (pkts + i));
+			i += run;
+			idx = (idx + run) & mask;
+			if (p < pe)
 				break;
-			hi = (uint64_t)len | cmd;
-			txd_write(&desc[idx], g.iova[buf], hi);
-			slot_buf[idx] = buf | SLOT_EOP;
-			idx = (idx + 1) & mask;
 		}
 		if (i > first) {
 			/* Not yet the device's: the tail is below it. */
@@ -555,17 +568,26 @@ unsigned tx_ring_reclaim_frames(struct tx_ring *r, uint32_t *bufs, unsigned max,
 		else
 			r->bhead++;
 		in_flight -= cnt;
-		do {
-			uint32_t v = slot_buf[clean];
+		/* In runs that do not wrap: pointers, no index masked per slot. */
+		while (cnt > 0) {
+			unsigned run = cnt < mask + 1 - clean ? cnt : mask + 1 - clean;
+			uint32_t *sb = &slot_buf[clean], *se = sb + run, *out = bufs + got;
+			struct e1000_tx_desc *d = &desc[clean];
 
-			if (v != PKT_BUF_NONE) {
-				bufs[got++] = slot_bufidx(v);
-				nframes += slot_eop(v);
-				slot_buf[clean] = PKT_BUF_NONE;
+			for (; sb < se; sb++, d++) {
+				uint32_t v = *sb;
+
+				if (v != PKT_BUF_NONE) {
+					*out++ = slot_bufidx(v);
+					nframes += slot_eop(v);
+					*sb = PKT_BUF_NONE;
+				}
+				txd_clear(d);
 			}
-			txd_clear(&desc[clean]);
-			clean = (clean + 1) & mask;
-		} while (--cnt);
+			got = (unsigned)(out - bufs);
+			clean = (clean + run) & mask;
+			cnt -= run;
+		}
 	}
 	r->next_clean = clean;
 	r->in_flight = in_flight;
