@@ -179,8 +179,7 @@ static unsigned send_plain(struct e1k_adapter *ad, const struct pkt_pool_geom *g
 		if (!frame_plain(f, maxlen))
 			break;
 		memcpy(g->va[bufs[i]], f->data, f->len);
-		refs[i].buf = bufs[i];
-		refs[i].len = f->len;
+		refs[i] = (struct pkt_ref){ .buf = bufs[i], .len = f->len };
 		sum += f->len;
 	}
 	*other = i < k;

@@ -193,12 +193,21 @@ unsigned rx_ring_refill(struct rx_ring *r)
 	slot_buf = r->slot_buf;
 	mask = r->mask;
 	idx = r->next_use;
-	for (unsigned i = 0; i < got; i++) {
-		uint32_t b = bufs[i];
+	/* In runs of slots that do not wrap: pointers, no index masked per slot. */
+	for (unsigned i = 0; i < got;) {
+		unsigned run = got - i < mask + 1 - idx ? got - i : mask + 1 - idx;
+		const uint32_t *b = bufs + i, *be = b + run;
+		struct e1000_rx_desc *d = &desc[idx];
+		uint32_t *sb = &slot_buf[idx];
 
-		slot_buf[idx] = b;
-		rxd_post(&desc[idx], pkt_geom_iova(&g, b));
-		idx = (idx + 1) & mask;
+		for (; b < be; b++, d++, sb++) {
+			uint32_t v = *b;
+
+			*sb = v;
+			rxd_post(d, pkt_geom_iova(&g, v));
+		}
+		i += run;
+		idx = (idx + run) & mask;
 	}
 	r->next_use = idx;
 	r->posted += got;
@@ -295,7 +304,7 @@ unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsig
 {
 	unsigned got = 0, ndrop = 0, nsegs = 0, limit, slot, posted, mask;
 	struct e1000_rx_desc *desc;
-	uint32_t *slot_buf, bsize;
+	uint32_t *slot_buf, *sbp, bsize;
 	bool in_frag;
 
 	if (!r || !out || !segs || max_segs == 0)
@@ -334,8 +343,13 @@ unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsig
 				bound = max_segs - nsegs;
 			if (bound > posted)
 				bound = posted;
-			for (run = 0; run < bound; run++) {
-				d = &desc[slot];
+			/* Up to the ring's end: the slots walk by pointer (the
+			 * next pass starts again at slot 0). */
+			if (bound > mask + 1 - slot)
+				bound = mask + 1 - slot;
+			d = &desc[slot];
+			sbp = &slot_buf[slot];
+			for (run = 0; run < bound; run++, d++, sbp++) {
 				/* Acquire: pairs with the device's release store of
 				 * the status after the data, length and errors. */
 				status = DESC_LOAD_STATUS(d->status);
@@ -350,11 +364,11 @@ unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsig
 				/* One assignment: stored as two words, not five fields. */
 				o[run] = (struct rx_frame_ref){ .len = len, .seg = (uint16_t)(nsegs + run),
 				                                .nseg = 1, .status = status, .errors = errors };
-				sg[run] = slot_buf[slot];
-				slot_buf[slot] = PKT_BUF_NONE;
+				sg[run] = *sbp;
+				*sbp = PKT_BUF_NONE;
 				rxd_clear(d);
-				slot = (slot + 1) & mask;
 			}
+			slot = (slot + run) & mask;
 			got += run;
 			nsegs += run;
 			posted -= run;
