@@ -12,6 +12,7 @@
 #include "adapter_internal.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "clock.h"
@@ -134,10 +135,17 @@ static void tx_bufs_unget(struct e1k_adapter *ad, const uint32_t *bufs, unsigned
 
 /* A frame send_plain takes: no offload, a valid length, one buffer
  * (maxlen: the MTU's frame length, at most E1K_BUF_SIZE). */
+_Static_assert(offsetof(struct e1k_frame, csum) == offsetof(struct e1k_frame, gso) + 1,
+               "gso and csum are read as one 16-bit word");
+
 static inline bool frame_plain(const struct e1k_frame *f, uint32_t maxlen)
 {
+	uint16_t offload;
+
+	/* gso and csum together: one load, one test. */
+	memcpy(&offload, &f->gso, sizeof(offload));
 	/* len - 14 wraps below 14: one compare for both ends. */
-	return !(f->gso | f->csum) && f->len - E1000_ETH_HLEN <= maxlen - E1000_ETH_HLEN;
+	return !offload && f->len - E1000_ETH_HLEN <= maxlen - E1000_ETH_HLEN;
 }
 
 /*
