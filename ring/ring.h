@@ -306,7 +306,8 @@ void rx_ring_hw_setup(struct rx_ring *r);
 unsigned rx_ring_refill(struct rx_ring *r);
 
 /*
- * Give the ring free buffers (taken from its pool) for the next rx_ring_refill
+ * Give the ring free buffers (taken from its pool: indexes below its size,
+ * which refill posts unchecked) for the next rx_ring_refill
  * to post before it asks the pool for more: a buffer an upper layer gives
  * back while the ring's owner still holds it (a binding returning a frame
  * during its indication) goes round without the pool's lock and flags.

@@ -200,11 +200,13 @@ unsigned rx_ring_refill(struct rx_ring *r)
 		struct e1000_rx_desc *d = &desc[idx];
 		uint32_t *sb = &slot_buf[idx];
 
+		/* From the pool or recycled (buffers this ring harvested): in
+		 * range, no check per address. */
 		for (; b < be; b++, d++, sb++) {
 			uint32_t v = *b;
 
 			*sb = v;
-			rxd_post(d, pkt_geom_iova(&g, v));
+			rxd_post(d, g.iova[v]);
 		}
 		i += run;
 		idx = (idx + run) & mask;
