@@ -278,8 +278,11 @@ int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, uns
 	g = *pkt_pool_geom(ad->pool);
 	pthread_mutex_lock(&ad->tx_lock);
 	/* Reclaim first: keeps the ring and the pool from filling up when the
-	 * TX-completion interrupt is throttled. */
-	e1k_tx_reclaim_locked(ad);
+	 * TX-completion interrupt is throttled -- when the stash or the ring's
+	 * free slots might not cover this call (else the DPC's reclaim will,
+	 * in a larger batch). */
+	if (ad->tx_nstash < n || tx_ring_free_slots(ad->tx) < n)
+		e1k_tx_reclaim_locked(ad);
 	while (done < n && !bad) {
 		const struct e1k_frame *fs = frames + done;
 		unsigned lim = n - done < TX_BATCH ? n - done : TX_BATCH;
