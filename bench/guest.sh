@@ -11,7 +11,9 @@
 #   RUNS DUR WARM  runs per figure, measuring window and warm-up (s)
 #   FLOOD_PPS      pace of the host's flood (RX figures and halt load)
 #   TCP_SECONDS HALT_RUNS REASONS DRIVERS
-#   FIGURES        which figures: "pps tcp halt" or a part of it
+#   FIGURES        which figures: "pps tcp halt load" or a part of it
+#   LOAD_PPS LOAD_RX_BATCH LOAD_TX_BATCH   the fixed load of the load figures
+#   NB_ARGS        more options for e1k_bench_nic (e.g. --itr-ns N)
 # Every figure goes to the host as one JSON line (rpc result ...); a figure
 # that cannot be had is recorded as {"error": "..."} with the reason.
 set -uo pipefail
@@ -19,7 +21,11 @@ set -uo pipefail
 S=$E1K_RIG_SHARE
 BDF=$E1K_RIG_BDF
 NIC=$E1K_RIG_NIC
-FIGURES=${FIGURES:-pps tcp halt}
+FIGURES=${FIGURES:-pps tcp halt load}
+LOAD_PPS=${LOAD_PPS:-20000}
+LOAD_RX_BATCH=${LOAD_RX_BATCH:-1}
+LOAD_TX_BATCH=${LOAD_TX_BATCH:-8}
+read -r -a NB_EXTRA <<<"${NB_ARGS:-}"
 KDRV=$NIC                     # the kernel driver for this model: e1000 / e1000e
 W=/run/bench                  # guest-local scratch (tmpfs)
 NB=$BENCH_BIN/e1k_bench_nic
@@ -104,10 +110,11 @@ to_kernel() {   # IF=the kernel's interface, up, with carrier
 # moving; snap_* (RX) sets RXCOUNT to the driver's own receive counter;
 # stop_* ends it.  Output of each in $W/<driver>.out.
 PID=
-start_e1kd() {   # start_e1kd tx|rx
+start_e1kd() {   # start_e1kd tx|rx [MORE OPTIONS]
 	to_vfio || return 1
 	: >"$W/e1kd.out"
-	"$NB" --device "$BDF" --mode "$1" --seconds 0 --dst "$DST_MAC" >"$W/e1kd.out" 2>&1 &
+	"$NB" --device "$BDF" --mode "$1" --seconds 0 --dst "$DST_MAC" "${NB_EXTRA[@]}" "${@:2}" \
+		>"$W/e1kd.out" 2>&1 &
 	PID=$!
 	local i
 	for ((i = 0; i < 600; i++)); do
@@ -127,7 +134,11 @@ snap_e1kd() {
 		((after > before)) && break
 		nap 0.01
 	done
-	RXCOUNT=$(grep '"event":"snap"' "$W/e1kd.out" | tail -n1 | sed 's/.*"rx":\([0-9]*\).*/\1/')
+	local line
+	line=$(grep '"event":"snap"' "$W/e1kd.out" | tail -n1)
+	RXCOUNT=$(sed 's/.*"rx":\([0-9]*\).*/\1/' <<<"$line")
+	# What the driver itself used: its interrupts and its process's CPU.
+	DRV="$(sed 's/.*"interrupts":\([0-9]*\).*/\1/' <<<"$line") $(sed 's/.*"cpu_ns":\([0-9]*\).*/\1/' <<<"$line")"
 	[[ -n $RXCOUNT ]]
 }
 stop_e1kd() {
@@ -200,14 +211,15 @@ pktgen_ready() {
 	[[ -d $PG ]] || { ERR="cannot load pktgen ($PKTGEN_KO)"; return 1; }
 }
 pg() { echo "$2" >"$PG/$1"; }
-pktgen_start() {   # pktgen_start IF: pktgen floods IF (64-byte frames) in the background
+pktgen_start() {   # pktgen_start IF [DELAY_NS BURST]: pktgen floods IF (64-byte
+	# frames) in the background, BURST frames (8) per transmit every DELAY_NS (0)
 	pktgen_ready || return 1
 	pg kpktgend_0 rem_device_all
 	pg kpktgend_0 "add_device $1"
 	pg "$1" "count 0"
 	pg "$1" "pkt_size 60"
-	pg "$1" "burst 8"
-	pg "$1" "delay 0"
+	pg "$1" "burst ${3:-8}"
+	pg "$1" "delay ${2:-0}"
 	pg "$1" "dst 198.18.0.1"
 	pg "$1" "dst_mac $DST_MAC"
 	echo start >"$PG/pgctrl" &
@@ -218,9 +230,9 @@ pktgen_stop() {
 	wait "$PGPID" 2>/dev/null
 	pg kpktgend_0 rem_device_all 2>/dev/null
 }
-start_kernel() {   # start_kernel tx|rx
+start_kernel() {   # start_kernel tx|rx [DELAY_NS BURST]
 	to_kernel || return 1
-	if [[ $1 == tx ]]; then pktgen_start "$IF" || return 1; fi
+	if [[ $1 == tx ]]; then pktgen_start "$IF" "${@:2}" || return 1; fi
 	return 0
 }
 snap_kernel() { read -r RXCOUNT <"/sys/class/net/$IF/statistics/rx_packets"; }
@@ -230,23 +242,31 @@ stop_kernel() { [[ -n ${PGPID:-} ]] && pktgen_stop; PGPID=; return 0; }
 # One window: warm up, mark, wait DUR, mark.  For RX the driver's own counter is
 # read at both marks too.  Records one JSON line.
 window() {   # window FIGURE DRIVER RUN
-	local fig=$1 d=$2 r=$3 m0 m1 rx0=0 rx1=0 ta tb rt0=0 rt1=0
+	local fig=$1 d=$2 r=$3 m0 m1 rx0=0 rx1=0 ta tb rt0=0 rt1=0 drv0='' drv1='' extra=
 	nap "$WARM"
 	# The driver's count is timed by the guest's clock, around each read.
-	if [[ $fig == rx ]]; then
+	DRV=
+	if [[ $fig == rx || $fig == load_rx || ($fig == load_tx && $d == e1kd) ]]; then
 		ta=$EPOCHREALTIME; "snap_$d" || { ERR="cannot read $d's RX counter"; return 1; }; tb=$EPOCHREALTIME
-		rx0=$RXCOUNT; rt0=$(((${ta/./} + ${tb/./}) / 2))
+		rx0=$RXCOUNT; rt0=$(((${ta/./} + ${tb/./}) / 2)); drv0=$DRV
 	fi
 	mark m0 || { ERR="no answer from the host"; return 1; }
 	nap "$DUR"
 	mark m1 || { ERR="no answer from the host"; return 1; }
-	if [[ $fig == rx ]]; then
+	DRV=
+	if [[ $fig == rx || $fig == load_rx || ($fig == load_tx && $d == e1kd) ]]; then
 		ta=$EPOCHREALTIME; "snap_$d" || { ERR="cannot read $d's RX counter"; return 1; }; tb=$EPOCHREALTIME
-		rx1=$RXCOUNT; rt1=$(((${ta/./} + ${tb/./}) / 2))
+		rx1=$RXCOUNT; rt1=$(((${ta/./} + ${tb/./}) / 2)); drv1=$DRV
+	fi
+	if [[ -n $drv0 && -n $drv1 ]]; then
+		local di0 dc0 di1 dc1
+		read -r di0 dc0 <<<"$drv0"
+		read -r di1 dc1 <<<"$drv1"
+		[[ $di0$di1$dc0$dc1 =~ ^[0-9]+$ ]] && extra=",\"driver_irqs\":$((di1 - di0)),\"driver_cpu_ns\":$((dc1 - dc0))"
 	fi
 	read -r t0 hrx0 hrxb0 htx0 hdr0 v0 q0 c0 <<<"$m0"
 	read -r t1 hrx1 hrxb1 htx1 hdr1 v1 q1 c1 <<<"$m1"
-	result "{\"nic\":\"$NIC\",\"figure\":\"$fig\",\"driver\":\"$d\",\"run\":$r,\"host_ns\":$((t1 - t0)),\"tap_rx\":$((hrx1 - hrx0)),\"tap_rx_bytes\":$((hrxb1 - hrxb0)),\"tap_tx\":$((htx1 - htx0)),\"tap_tx_dropped\":$((hdr1 - hdr0)),\"driver_rx\":$((rx1 - rx0)),\"driver_us\":$((rt1 - rt0)),\"cpu_jiffies\":$((c1 - c0)),\"vcpu_ns\":$((v1 - v0)),\"qemu_ns\":$((q1 - q0)),\"hz\":$HZ,\"ncpu\":$(nproc)}"
+	result "{\"nic\":\"$NIC\",\"figure\":\"$fig\",\"driver\":\"$d\",\"run\":$r,\"host_ns\":$((t1 - t0)),\"tap_rx\":$((hrx1 - hrx0)),\"tap_rx_bytes\":$((hrxb1 - hrxb0)),\"tap_tx\":$((htx1 - htx0)),\"tap_tx_dropped\":$((hdr1 - hdr0)),\"driver_rx\":$((rx1 - rx0)),\"driver_us\":$((rt1 - rt0)),\"cpu_jiffies\":$((c1 - c0)),\"vcpu_ns\":$((v1 - v0)),\"qemu_ns\":$((q1 - q0)),\"hz\":$HZ,\"ncpu\":$(nproc)$extra}"
 }
 
 measure() {   # measure tx|rx DRIVER RUN
@@ -267,6 +287,30 @@ measure() {   # measure tx|rx DRIVER RUN
 	"stop_$d" || { ok=0; e1="$e1 $ERR"; }
 	((ok)) || fail_result "$fig" "$d" "$r" "$e1"
 	log "$fig $d run $r done${e1:+ ($e1)}"
+}
+
+# CPU at a fixed load, well below saturation (issue 16): the host floods
+# LOAD_PPS in bursts of LOAD_RX_BATCH (1: frames arrive one at a time, the
+# case interrupt moderation is for); the drivers transmit LOAD_PPS in bursts of
+# LOAD_TX_BATCH (e1k_bench_nic --rate, pktgen's delay: both sleep between
+# bursts).  The figure is the guest's CPU over the window.  testpmd cannot
+# pace its txonly mode, so DPDK's TX row is its rxonly poll loop with nothing
+# arriving: what its lcore burns whatever it sends -- a lower bound.
+measure_load() {   # measure_load tx|rx DRIVER RUN
+	local dir=$1 d=$2 r=$3 ok=1
+	ERR=
+	case $d/$dir in
+	e1kd/tx) start_e1kd tx --rate "$LOAD_PPS" --batch "$LOAD_TX_BATCH" ;;
+	e1kd/rx) start_e1kd rx ;;
+	dpdk/*) start_dpdk rxonly ;;
+	kernel/tx) start_kernel tx $((LOAD_TX_BATCH * 1000000000 / LOAD_PPS)) "$LOAD_TX_BATCH" ;;
+	kernel/rx) start_kernel rx ;;
+	esac || ok=0
+	if ((ok)); then window "load_$dir" "$d" "$r" || ok=0; fi
+	local e1=$ERR
+	"stop_$d" || { ok=0; e1="$e1 $ERR"; }
+	((ok)) || fail_result "load_$dir" "$d" "$r" "$e1"
+	log "load $dir $d run $r done${e1:+ ($e1)}"
 }
 
 # TCP through the driver: iperf3 between the guest's kernel (198.18.0.2) and
@@ -310,13 +354,35 @@ tcp_setup() {   # tcp_setup DRIVER
 tcp_keep() {   # tcp_keep SRC NAME: copy a guest file into the bench's --out dir
 	cp "$1" "$S/$2" 2>/dev/null && rpc save "$2"
 }
+# Where e1kd's CPU goes: per thread name (e1k-tap, e1k-irq, e1k-dpc, ...,
+# summed over threads of one name), user and system jiffies since boot.
+thread_cpu() {   # thread_cpu PID: "name utime stime" lines
+	local t comm st
+	for t in /proc/"$1"/task/*; do
+		read -r comm <"$t/comm" 2>/dev/null || continue
+		comm=${comm// /_}
+		read -r st <"$t/stat" 2>/dev/null || continue
+		st=${st##*) }   # the fields after "pid (comm) ", from state on
+		# shellcheck disable=SC2086
+		set -- $st
+		echo "$comm ${12} ${13}"
+	done | awk '{ u[$1] += $2; s[$1] += $3 } END { for (n in u) print n, u[n], s[n] }' | sort
+}
+# The difference of two thread_cpu snapshots as JSON: {"name":[user,sys],...}.
+thread_cpu_delta() {   # thread_cpu_delta BEFORE AFTER
+	printf '%s\n--\n%s\n' "$1" "$2" | awk '
+		$0 == "--" { after = 1; next }
+		!after { u[$1] = $2; s[$1] = $3; next }
+		{ printf "%s\"%s\":[%d,%d]", n++ ? "," : "{", $1, $2 - u[$1], $3 - s[$1] }
+		END { print n ? "}" : "{}" }'
+}
 
 # One run of one driver: set up, both directions, its counters, tear down.
 # Each transfer is bracketed by marks (bench/host.sh): the guest's busy
 # jiffies (/proc/stat, all CPUs: the driver and iperf3 both run in the guest)
 # and the host's view of the vCPU threads, next to iperf3's own byte count.
 tcp_run() {   # tcp_run DRIVER RUN
-	local d=$1 r=$2 dir f rflag m0 m1 kind=${1%%-*} tag=$NIC-$1-$2
+	local d=$1 r=$2 dir f rflag m0 m1 th0 th1 kind=${1%%-*} tag=$NIC-$1-$2
 	ERR=
 	if ! tcp_setup "$d"; then
 		for dir in tx rx; do fail_result "tcp_$dir" "$d" "$r" "$ERR"; done
@@ -332,13 +398,16 @@ tcp_run() {   # tcp_run DRIVER RUN
 		f=iperf-$NIC-$d-$dir-$r.json
 		rflag=()
 		[[ $dir == rx ]] && rflag=(-R)
+		th0= th1=
+		[[ $kind == e1kd ]] && th0=$(thread_cpu "$PID")
 		mark m0 || { fail_result "tcp_$dir" "$d" "$r" "no answer from the host"; continue; }
 		if TMPDIR=$W iperf3 -c 198.18.0.1 -t "$TCP_SECONDS" -J "${rflag[@]}" >"$S/$f" 2>"$W/iperf.err"; then
 			mark m1 || { fail_result "tcp_$dir" "$d" "$r" "no answer from the host"; continue; }
+			[[ $kind == e1kd ]] && th1=$(thread_cpu "$PID")
 			rpc save "$f"
 			read -r t0 hrx0 hrxb0 htx0 _ v0 q0 c0 <<<"$m0"
 			read -r t1 hrx1 hrxb1 htx1 _ v1 q1 c1 <<<"$m1"
-			result "{\"nic\":\"$NIC\",\"figure\":\"tcp_$dir\",\"driver\":\"$d\",\"run\":$r,\"iperf\":\"$f\",\"host_ns\":$((t1 - t0)),\"tap_rx\":$((hrx1 - hrx0)),\"tap_rx_bytes\":$((hrxb1 - hrxb0)),\"tap_tx\":$((htx1 - htx0)),\"cpu_jiffies\":$((c1 - c0)),\"vcpu_ns\":$((v1 - v0)),\"qemu_ns\":$((q1 - q0)),\"hz\":$HZ,\"ncpu\":$(nproc)}"
+			result "{\"nic\":\"$NIC\",\"figure\":\"tcp_$dir\",\"driver\":\"$d\",\"run\":$r,\"iperf\":\"$f\",\"host_ns\":$((t1 - t0)),\"tap_rx\":$((hrx1 - hrx0)),\"tap_rx_bytes\":$((hrxb1 - hrxb0)),\"tap_tx\":$((htx1 - htx0)),\"cpu_jiffies\":$((c1 - c0)),\"vcpu_ns\":$((v1 - v0)),\"qemu_ns\":$((q1 - q0)),\"hz\":$HZ,\"ncpu\":$(nproc)${th1:+,\"e1kd_threads\":$(thread_cpu_delta "$th0" "$th1")}}"
 		else
 			rpc save "$f"
 			fail_result "tcp_$dir" "$d" "$r" "iperf3 failed: $(grep -o '"error":[^}]*' "$S/$f" | head -n1) $(head -c 200 "$W/iperf.err")"
@@ -416,7 +485,7 @@ mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages
 log "guest: $(nproc) CPUs, $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo), hugepages $(cat /proc/sys/vm/nr_hugepages); drivers: $DRIVERS; runs $RUNS x ${DUR}s"
 result "{\"nic\":\"$NIC\",\"figure\":\"guest\",\"kernel\":\"$(uname -r)\",\"ncpu\":$(nproc),\"bdf\":\"$BDF\",\"dpdk\":\"$(dpkg-query -W -f='${Version}' dpdk 2>/dev/null)\"}"
 
-# FIGURES: pps (TX and RX windows), tcp, halt.  The packet figures and the
+# FIGURES: pps (TX and RX windows), tcp, halt, load (CPU at a fixed load).  The packet figures and the
 # halts know e1kd, dpdk and kernel; the TCP figures e1kd, e1kd-nooff and
 # kernel.  Other names in DRIVERS are skipped where they have no figure.
 has() { [[ " $1 " == *" $2 "* ]]; }
@@ -438,6 +507,15 @@ if has "$FIGURES" pps && ((${#pkt_drivers[@]})); then
 	done
 fi
 if has "$FIGURES" tcp && ((${#tcp_drivers[@]})); then measure_tcp "${tcp_drivers[@]}"; fi
+if has "$FIGURES" load && ((${#pkt_drivers[@]})); then
+	for ((run = 1; run <= RUNS; run++)); do
+		for d in "${pkt_drivers[@]}"; do measure_load tx "$d" "$run"; done
+		rpc flood-start "$LOAD_PPS $LOAD_RX_BATCH"
+		for d in "${pkt_drivers[@]}"; do measure_load rx "$d" "$run"; done
+		rpc flood-stop
+		result "{\"nic\":\"$NIC\",\"figure\":\"load_flood\",\"run\":$run,\"flood\":$RESP}"
+	done
+fi
 if has "$FIGURES" halt && ((HALT_RUNS > 0)); then
 	rpc flood-start "$FLOOD_PPS"
 	if has "$DRIVERS" e1kd; then measure_halt_e1kd; fi

@@ -13,7 +13,8 @@
 #                      vCPU threads ("CPU n/TCG") and the whole QEMU process
 #                      have used (schedstat, ns): the guest's CPU as the host
 #                      sees it (/proc/stat inside a TCG guest undercounts)
-#   flood-start PPS    start e1k_bench_flood towards the NIC's MAC, paced at PPS
+#   flood-start PPS [BATCH]  start e1k_bench_flood towards the NIC's MAC, paced
+#                      at PPS (0: as fast as it can) in bursts of BATCH (32)
 #   flood-stop         stop it; answers its JSON line ({"sent":..,...})
 #   iperf-start        an iperf3 server on 198.18.0.1 (one at a time)
 #   iperf-stop
@@ -92,7 +93,9 @@ while :; do
 		;;
 	flood-start)
 		if [[ -n $fpid ]]; then kill -TERM "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null; fi
-		"$FLOOD" --ifname "$TAP" --dst "$NIC_MAC" --rate "${args:-0}" >"$S/rpc/flood.out" 2>&1 &
+		read -r frate fbatch _ <<<"$args"
+		"$FLOOD" --ifname "$TAP" --dst "$NIC_MAC" --rate "${frate:-0}" --batch "${fbatch:-32}" \
+			>"$S/rpc/flood.out" 2>&1 &
 		fpid=$!
 		;;
 	flood-stop)

@@ -8,15 +8,22 @@
  *
  *   e1k_bench_nic --device BDF|sim:82540em|sim:82574l [--mode tx|rx|halt]
  *                 [--seconds S] [--stop-file PATH] [--size N] [--senders N]
- *                 [--dst MAC] [--reason R] [--warm N] [--backoff-us N]
- *                 [--irq-mode M] [--itr-ns N] [--tx-ring N] [--rx-ring N]
+ *                 [--dst MAC] [--reason R] [--warm N] [--send-mode wait|backoff]
+ *                 [--backoff-us N]
+ *                 [--irq-mode M] [--itr-ns N] [--itr-max-ns N] [--tx-ring N] [--rx-ring N]
  *                 [--dpc-workers N] [--sim-wire loopback|none]
+ *                 [--rate PPS] [--batch N]
  *
  * Modes:
  *   tx    N sender threads (default 1) send frames of --size bytes (default 60:
  *         64 on the wire) to --dst in batches of 32 through e1k_adapter_send();
- *         when the ring is full a sender sleeps --backoff-us (default 50, the
- *         TAP bridge's back-off) while TX-completion interrupts free slots.
+ *         when the ring is full a sender waits for room: --send-mode wait
+ *         (default) sleeps in e1k_adapter_tx_wait until a TX completion
+ *         frees slots (as the TAP bridge does); --send-mode backoff sleeps
+ *         --backoff-us (default 50; 0: sched_yield) and retries.
+ *         --rate PPS paces the senders together at PPS frames per second in
+ *         bursts of --batch frames (default 32), sleeping between bursts: a
+ *         fixed offered load, for the CPU-at-load figure.
  *   rx    count what the adapter indicates, return every buffer at once.
  *   halt  tx load (and whatever arrives), then once --warm frames (default
  *         20000) were sent, one halt with --reason R (default stopped) under
@@ -27,9 +34,11 @@
  * exists, or SIGTERM/SIGINT; then they halt with `stopped`.
  *
  * Output (stdout), one JSON object per line:
- *   {"event":"up",...}           the adapter is Running (after link-up)
+ *   {"event":"up",...}           the adapter is Running (after link-up);
+ *                                send_mode: how a sender meets a full ring
  *   {"event":"snap",...}         on SIGUSR1: t_ns (CLOCK_MONOTONIC), tx, rx,
- *                                tx_completed, interrupts, dpc_runs, cpu_ns
+ *                                tx_completed, tx_full, tx_waits (sleeps in
+ *                                e1k_adapter_tx_wait), interrupts, dpc_runs, cpu_ns
  *                                (this process: user + system)
  *   {"event":"halt",...}         the halt: reason, total_ms, clean, stages (ms)
  *   {"event":"end",...}          the final counters
@@ -72,17 +81,25 @@
 #define NB_LINK_WAIT_MS 5000u
 #define NB_WARM_WAIT_MS 20000u
 #define NB_TICK_MS     50u
+/* --send-mode wait: one wait's bound; a sender that times out (no
+ * completion: link down, a stuck device) just tries again. */
+#define NB_WAIT_NS     (100u * 1000u * 1000u)
 
 enum nb_mode { NB_TX, NB_RX, NB_HALT };
+enum nb_send_mode { NB_SEND_WAIT, NB_SEND_BACKOFF };
+static const char *const nb_send_mode_name[] = { "wait", "backoff" };
 
 struct nb_opts {
 	const char *device;
 	const char *stop_file;
 	enum nb_mode mode;
+	enum nb_send_mode send_mode;
 	unsigned seconds;
 	unsigned size;
 	unsigned senders;
 	unsigned backoff_us;
+	unsigned long rate;      /* frames per second, all senders; 0 = as fast as possible */
+	unsigned batch;          /* frames per send */
 	unsigned long warm;
 	uint8_t dst[6];
 	enum e1k_halt_reason reason;
@@ -130,27 +147,55 @@ static void *sender_thread(void *arg)
 		fr[i].data = bufs[i];
 		fr[i].len = s->o->size;
 	}
+	/* Paced: this sender's share of the rate, one burst of nb frames due
+	 * every period (absolute deadlines, so waking late does not lower the
+	 * rate; a sender more than a second off starts afresh rather than
+	 * bursting to catch up). */
+	const unsigned nb = s->o->batch;
+	uint64_t period = s->o->rate ? (uint64_t)nb * 1000000000ull * s->o->senders / s->o->rate : 0;
+	uint64_t due = e1k_now_ns();
+
 	while (!atomic_load_explicit(&s->stop[0], memory_order_relaxed)) {
 		unsigned off = 0;
 
+		if (period) {
+			uint64_t now = e1k_now_ns();
+
+			if (now + 1000000000ull < due || now > due + 1000000000ull)
+				due = now;
+			if (due > now) {
+				struct timespec ts = { .tv_sec = (time_t)(due / 1000000000ull),
+				                       .tv_nsec = (long)(due % 1000000000ull) };
+
+				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+			}
+			due += period;
+		}
 		/* A sequence number per frame (frames are copied into DMA buffers
 		 * by the send, so rewriting ours afterwards is safe). */
-		for (unsigned i = 0; i < NB_BATCH; i++, seq++)
+		for (unsigned i = 0; i < nb; i++, seq++)
 			memcpy(bufs[i] + 16, &seq, sizeof(seq));
-		while (off < NB_BATCH && !atomic_load_explicit(&s->stop[0], memory_order_relaxed)) {
-			int rc = e1k_adapter_send(s->ad, fr + off, NB_BATCH - off);
+		while (off < nb && !atomic_load_explicit(&s->stop[0], memory_order_relaxed)) {
+			int rc = e1k_adapter_send(s->ad, fr + off, nb - off);
 
 			if (rc < 0)
 				goto out;    /* -ENETDOWN: the halt began */
 			off += (unsigned)rc;
 			/* Relaxed: counters read for reports only. */
 			atomic_fetch_add_explicit(&s->sent, (unsigned)rc, memory_order_relaxed);
-			if (off < NB_BATCH) {
-				atomic_fetch_add_explicit(&s->full, 1, memory_order_relaxed);
-				if (back.tv_nsec)
-					nanosleep(&back, NULL);
-				else
-					sched_yield();
+			if (off == nb)
+				continue;
+			atomic_fetch_add_explicit(&s->full, 1, memory_order_relaxed);
+			if (s->o->send_mode == NB_SEND_WAIT) {
+				/* Room for the rest of the batch (a frame of
+				 * at most 1514 bytes takes one descriptor). */
+				rc = e1k_adapter_tx_wait(s->ad, nb - off, NB_WAIT_NS, s->stop);
+				if (rc == -ENETDOWN)
+					goto out;
+			} else if (back.tv_nsec) {
+				nanosleep(&back, NULL);
+			} else {
+				sched_yield();
 			}
 		}
 	}
@@ -188,8 +233,10 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: e1k_bench_nic --device BDF|sim:82540em|sim:82574l [--mode tx|rx|halt]\n"
 "       [--seconds S] [--stop-file PATH] [--size N] [--senders N] [--dst MAC]\n"
-"       [--reason R] [--warm N] [--backoff-us N] [--irq-mode M] [--itr-ns N]\n"
-"       [--tx-ring N] [--rx-ring N] [--dpc-workers N] [--sim-wire loopback|none]\n");
+"       [--reason R] [--warm N] [--send-mode wait|backoff] [--backoff-us N]\n"
+"       [--irq-mode M] [--itr-ns N] [--itr-max-ns N]\n"
+"       [--tx-ring N] [--rx-ring N] [--dpc-workers N] [--sim-wire loopback|none]\n"
+"       [--rate PPS] [--batch N]\n");
 }
 
 static int parse_args(int argc, char **argv, struct nb_opts *o)
@@ -204,13 +251,17 @@ static int parse_args(int argc, char **argv, struct nb_opts *o)
 		{ "dst", required_argument, NULL, 'D' },
 		{ "reason", required_argument, NULL, 'r' },
 		{ "warm", required_argument, NULL, 'w' },
+		{ "send-mode", required_argument, NULL, 'M' },
 		{ "backoff-us", required_argument, NULL, 'b' },
 		{ "irq-mode", required_argument, NULL, 'i' },
 		{ "itr-ns", required_argument, NULL, 'I' },
+		{ "itr-max-ns", required_argument, NULL, 'X' },
 		{ "tx-ring", required_argument, NULL, 'T' },
 		{ "rx-ring", required_argument, NULL, 'R' },
 		{ "dpc-workers", required_argument, NULL, 'W' },
 		{ "sim-wire", required_argument, NULL, 'S' },
+		{ "rate", required_argument, NULL, 'p' },
+		{ "batch", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -225,12 +276,13 @@ static int parse_args(int argc, char **argv, struct nb_opts *o)
 	o->size = 60;
 	o->senders = 1;
 	o->backoff_us = 50;
+	o->batch = NB_BATCH;
 	o->warm = 20000;
 	o->reason = E1K_HALT_STOPPED;
 	o->wire = SIM_WIRE_LOOPBACK;
 	memcpy(o->dst, def_dst, 6);
 	e1k_config_defaults(&o->cfg);
-	while ((c = getopt_long(argc, argv, "d:m:t:f:z:s:D:r:w:b:i:I:T:R:W:S:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:m:t:f:z:s:D:r:w:M:b:i:I:X:T:R:W:S:p:B:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->device = optarg; break;
 		case 'f': o->stop_file = optarg; break;
@@ -241,6 +293,14 @@ static int parse_args(int argc, char **argv, struct nb_opts *o)
 				o->mode = NB_RX;
 			else if (!strcmp(optarg, "halt"))
 				o->mode = NB_HALT;
+			else
+				goto bad;
+			break;
+		case 'M':
+			if (!strcmp(optarg, "wait"))
+				o->send_mode = NB_SEND_WAIT;
+			else if (!strcmp(optarg, "backoff"))
+				o->send_mode = NB_SEND_BACKOFF;
 			else
 				goto bad;
 			break;
@@ -266,7 +326,8 @@ static int parse_args(int argc, char **argv, struct nb_opts *o)
 			else
 				goto bad;
 			break;
-		case 't': case 'z': case 's': case 'w': case 'b': case 'I': case 'T': case 'R': case 'W': {
+		case 't': case 'z': case 's': case 'w': case 'b': case 'I': case 'X': case 'T': case 'R': case 'W':
+		case 'p': case 'B': {
 			unsigned long lo_v = 0, hi_v = 1000000000ul;
 
 			switch (c) {
@@ -274,9 +335,11 @@ static int parse_args(int argc, char **argv, struct nb_opts *o)
 			case 'z': lo_v = 60; hi_v = NB_MAX_FRAME; break;
 			case 's': lo_v = 1; hi_v = NB_MAX_SENDERS; break;
 			case 'b': hi_v = 999999; break;
-			case 'I': hi_v = 10000000; break;
+			case 'I': case 'X': hi_v = 65535u * 256u; break;
 			case 'T': case 'R': lo_v = 64; hi_v = 4096; break;
 			case 'W': lo_v = 1; hi_v = 64; break;
+			case 'p': lo_v = 1; hi_v = 100000000; break;
+			case 'B': lo_v = 1; hi_v = NB_BATCH; break;
 			default: break;
 			}
 			if (parse_uint(optarg, lo_v, hi_v, &v) < 0)
@@ -288,8 +351,11 @@ static int parse_args(int argc, char **argv, struct nb_opts *o)
 			case 'w': o->warm = v; break;
 			case 'b': o->backoff_us = (unsigned)v; break;
 			case 'I': o->cfg.itr_ns = (unsigned)v; break;
+			case 'X': o->cfg.itr_max_ns = (unsigned)v; break;
 			case 'T': o->cfg.tx_ring_size = (unsigned)v; break;
 			case 'R': o->cfg.rx_ring_size = (unsigned)v; break;
+			case 'p': o->rate = v; break;
+			case 'B': o->batch = (unsigned)v; break;
 			default: o->cfg.dpc_workers = (unsigned)v; break;
 			}
 			break;
@@ -371,13 +437,15 @@ static void print_counters(struct nb_run *r, const char *event)
 	for (unsigned i = 0; i < r->nsend; i++)
 		full += atomic_load_explicit(&r->snd[i].full, memory_order_relaxed);
 	printf("{\"event\":\"%s\",\"t_ns\":%llu,\"tx\":%llu,\"rx\":%lu,\"tx_completed\":%llu,"
-	       "\"tx_full\":%llu,\"interrupts\":%llu,\"dpc_runs\":%llu,\"rx_missed\":%llu,"
-	       "\"cpu_ns\":%llu}\n",
+	       "\"tx_full\":%llu,\"tx_waits\":%llu,\"interrupts\":%llu,\"dpc_runs\":%llu,\"rx_missed\":%llu,"
+	       "\"cpu_ns\":%llu,\"itr_ns\":%llu}\n",
 	       event, (unsigned long long)e1k_now_ns(), (unsigned long long)run_sent(r),
 	       atomic_load_explicit(&r->bind.rx, memory_order_relaxed),
 	       (unsigned long long)st.tx_completed, (unsigned long long)full,
+	       (unsigned long long)st.tx_waits,
 	       (unsigned long long)st.interrupts, (unsigned long long)st.dpc_runs,
-	       (unsigned long long)st.dev_mpc, (unsigned long long)cpu_ns());
+	       (unsigned long long)st.dev_mpc, (unsigned long long)cpu_ns(),
+	       (unsigned long long)st.itr_ns);
 	fflush(stdout);
 }
 
@@ -445,7 +513,9 @@ static int start_senders(struct nb_run *r)
 
 static void stop_senders(struct nb_run *r)
 {
-	atomic_store_explicit(&r->stop, true, memory_order_relaxed);
+	atomic_store_explicit(&r->stop, true, memory_order_release);
+	/* A sender asleep waiting for ring room sees stop now. */
+	e1k_adapter_tx_wake(r->ad);
 	for (unsigned i = 0; i < r->nsend; i++)
 		pthread_join(r->snd[i].t, NULL);
 }
@@ -527,10 +597,12 @@ int main(int argc, char **argv)
 
 		e1k_adapter_get_stats(run.ad, &st);
 		printf("{\"event\":\"up\",\"device\":\"%s\",\"irq_mode\":\"%s\",\"tx_ring\":%u,"
-		       "\"rx_ring\":%u,\"itr_ns\":%u,\"senders\":%u,\"size\":%u,\"link_mbps\":%u}\n",
+		       "\"rx_ring\":%u,\"itr_ns\":%u,\"senders\":%u,\"size\":%u,\"link_mbps\":%u,"
+		       "\"rate\":%lu,\"batch\":%u,\"itr_max_ns\":%u,\"send_mode\":\"%s\"}\n",
 		       run.hw->name, e1k_irq_mode_name(e1k_adapter_irq_mode(run.ad)),
 		       o.cfg.tx_ring_size, o.cfg.rx_ring_size, o.cfg.itr_ns,
-		       o.mode == NB_RX ? 0 : o.senders, o.size, st.link_mbps);
+		       o.mode == NB_RX ? 0 : o.senders, o.size, st.link_mbps, o.rate, o.batch, o.cfg.itr_max_ns,
+		       nb_send_mode_name[o.send_mode]);
 		fflush(stdout);
 	}
 	if (o.mode != NB_RX) {

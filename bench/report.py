@@ -28,7 +28,7 @@ import sys
 # before/after of the TAP bridge's offloads).
 DRIVERS = ("e1kd", "dpdk", "kernel", "e1kd-nooff")
 PEERS = ("e1kd", "dpdk", "kernel")          # the main table's columns
-FIGURE_GROUPS = ("pps", "tcp", "halt")      # scripts/bench --figures
+FIGURE_GROUPS = ("pps", "tcp", "halt", "load")   # scripts/bench --figures
 # figure key -> (label, unit scale, higher is better, group)
 FIGS = [
     ("tx_pps", "TX kpps, 64 B (host TAP count)", 1e-3, True, "pps"),
@@ -47,6 +47,12 @@ FIGS = [
     ("tcp_rx_cpu_s_per_gb", "TCP guest CPU s/GB host->guest", 1.0, False, "tcp"),
     ("tcp_vcpu_s_per_gb", "TCP vCPU s/GB (host) guest->host", 1.0, False, "tcp"),
     ("tcp_rx_vcpu_s_per_gb", "TCP vCPU s/GB (host) host->guest", 1.0, False, "tcp"),
+    # CPU at a fixed load well below saturation (in CPUs: busy seconds per
+    # second of the window, all of the guest's CPUs)
+    ("load_tx_pps", "TX kpps at the fixed load", 1e-3, True, "load"),
+    ("load_tx_cpu", "  guest CPU %, TX at the fixed load", 100.0, False, "load"),
+    ("load_rx_pps", "RX kpps at the fixed load", 1e-3, True, "load"),
+    ("load_rx_cpu", "  guest CPU %, RX at the fixed load", 100.0, False, "load"),
     ("halt_ms_p50", "halt ms under load, p50", 1.0, False, "halt"),
     ("halt_ms_p99", "halt ms under load, p99", 1.0, False, "halt"),
 ]
@@ -134,6 +140,8 @@ def nic_figures(nicdir):
         if fig == "flood":
             floods[r.get("run")] = r.get("flood")
             continue
+        if fig == "load_flood":
+            continue
         if d not in DRIVERS:
             continue
         if "error" in r:
@@ -191,6 +199,28 @@ def nic_figures(nicdir):
                     if vcpu:
                         runs[d].setdefault("rx_vcpu_s_per_mpkt", []).append(vcpu / (pk / 1e6))
             win[d].setdefault(r["run"], {})[fig] = (pk, cpu)
+        elif fig in ("load_tx", "load_rx"):
+            s = r["host_ns"] / 1e9
+            if s <= 0:
+                continue
+            vcpu = r.get("vcpu_ns", 0) / 1e9 or None
+            gcpu = r["cpu_jiffies"] / float(r["hz"])
+            cpu = max(vcpu, gcpu) if vcpu else gcpu
+            pre = fig + "_"
+            if fig == "load_tx":
+                # DPDK: testpmd's rxonly poll loop with nothing to do (it
+                # cannot pace txonly): no frames, its CPU a lower bound.
+                if d != "dpdk":
+                    add(runs, runmap, d, pre + "pps", r["run"], r["tap_rx"] / s)
+            else:
+                ds = r.get("driver_us", 0) / 1e6 or s
+                add(runs, runmap, d, pre + "pps", r["run"], r["driver_rx"] / ds)
+                runs[d].setdefault("load_rx_offered_pps", []).append(r["tap_tx"] / s)
+            add(runs, runmap, d, pre + "cpu", r["run"], cpu / s)
+            # e1kd's own view: its interrupts per second and its process's CPU
+            if "driver_irqs" in r:
+                runs[d].setdefault(pre + "irqs", []).append(r["driver_irqs"] / s)
+                runs[d].setdefault(pre + "proc_cpu", []).append(r["driver_cpu_ns"] / 1e9 / s)
         elif fig in ("tcp_tx", "tcp_rx"):
             mbps, nbytes, err = iperf_mbps(os.path.join(nicdir, r.get("iperf", "")))
             if mbps is None:
@@ -376,6 +406,8 @@ def cell(s, scale):
 
 TARGETS = [
     # (key, peer, op, bound, text)
+    ("load_tx_cpu", "dpdk", "<=", 0.25, "CPU at fixed TX load <= DPDK / 4"),
+    ("load_rx_cpu", "dpdk", "<=", 0.25, "CPU at fixed RX load <= DPDK / 4"),
     ("tx_pps", "dpdk", ">=", 1.0, "TX pps >= DPDK"),
     ("rx_pps", "dpdk", ">=", 1.0, "RX pps >= DPDK"),
     ("cpu_s_per_mpkt", "dpdk", "<=", 0.5, "CPU/Mpkt <= DPDK / 2"),
@@ -423,7 +455,8 @@ def main():
                     entry[key + "_min"] = round(s["min"], 3)
                     entry[key + "_max"] = round(s["max"], 3)
                     entry[key + "_runs"] = [round(x, 3) for x in runs[d].get(key, [])]
-            for extra in ("rx_offered_pps", "rx_delivered", "tx_frame_bytes"):
+            for extra in ("rx_offered_pps", "rx_delivered", "tx_frame_bytes", "load_rx_offered_pps",
+                          "load_tx_irqs", "load_rx_irqs", "load_tx_proc_cpu", "load_rx_proc_cpu"):
                 s = figs[d].get(extra)
                 entry[extra] = round(s["median"], 3) if s else None
             if "halt_by_reason" in figs[d]:
@@ -480,6 +513,16 @@ def main():
             lines.append("        e1kd halt per reason (ms median/max, dominant stage): " + "; ".join(
                 "%s %s/%s %s" % (r, fmt(v["median_ms"]), fmt(v["max_ms"]), v["dominant_stage"])
                 for r, v in hb.items()))
+        if "load" in groups:
+            for dr in ("tx", "rx"):
+                i, c = figs["e1kd"].get("load_%s_irqs" % dr), figs["e1kd"].get("load_%s_proc_cpu" % dr)
+                if i and c:
+                    lines.append("        e1kd at the fixed load, %s: %s interrupts/s, its own process %s%% CPU" % (
+                        dr.upper(), fmt(i["median"]), fmt(c["median"] * 100)))
+            lo = figs["e1kd"].get("load_rx_offered_pps")
+            lines.append("        fixed load: %s frames/s each way (RX offered by the host: %s kpps); DPDK's TX row is "
+                         "testpmd's idle poll loop (it cannot pace txonly): a lower bound" % (
+                             machine.get("load_pps", "?"), fmt(lo["median"], 1e-3) if lo else "-"))
         rxo = figs["e1kd"].get("rx_offered_pps")
         if rxo:
             lines.append("        RX offered by the host flood (TAP tx in the window): %s kpps; delivered to e1kd %s%%" % (

@@ -3,7 +3,7 @@
  * sim_bench.c - e1k_bench_sim: the model-only figures of docs/benchmarks.md.
  *
  *   e1k_bench_sim irq   [--model M] [--probes N] [--senders N] [--rt PRIO]
- *   e1k_bench_sim tx    [--model M] [--packets N]
+ *   e1k_bench_sim tx    [--model M] [--packets N] [--capture off|armed|read]
  *   e1k_bench_sim rx    [--model M] [--packets N]
  *
  * irq: interrupt-to-DPC latency of e1kd's adapter on the software model.  The
@@ -32,6 +32,12 @@
  *   tx sends N 60-byte frames (wire none) and waits for their completion;
  *   rx injects N frames into the model's wire and waits until the binding got
  *   them.  Prints {"packets":..,"completed":..,"received":..,"interrupts":..}.
+ *   tx also prints its rate ("pps": from the first send to the last
+ *   completion) and, with --capture, what a capture of it kept: armed -- a
+ *   capture ring attached (driver/capture.h) that nobody reads, so it fills
+ *   and drops; read -- a reader drains it every 10 ms as e1kd's capture
+ *   thread does.  off (the default) is the datapath with capture off; a build
+ *   with -DE1K_BENCH_NO_CAPTURE_HOOK compiles the hook out, for comparison.
  *
  * Exit status 0, 1 when a workload could not complete, 2 on a usage error.
  * Threads: main (control, probes, the tx sender, the rx injector), the
@@ -52,6 +58,7 @@
 
 #include "adapter.h"
 #include "bench_bind.h"
+#include "capture.h"
 #include "clock.h"
 #include "e1k_rcu.h"
 #include "halt.h"
@@ -69,6 +76,7 @@ struct sb_opts {
 	unsigned senders;
 	unsigned long packets;
 	int rt_prio;          /* --rt P: the adapter's irq and DPC threads as SCHED_FIFO P */
+	int capture;          /* --capture: 0 off, 1 armed (nobody reads), 2 read */
 };
 
 static void sleep_ns(uint64_t ns)
@@ -374,8 +382,32 @@ static bool tx_done(void *arg)
 	return st.tx_completed >= w->want;
 }
 
+struct cap_reader {
+	struct e1k_capture *c;
+	atomic_bool stop;
+	unsigned long read;
+};
+
+/* As e1kd's capture thread: drain, then look again 10 ms later. */
+static void *cap_reader(void *arg)
+{
+	static uint8_t buf[E1K_CAPTURE_SNAPLEN_MAX];
+	struct cap_reader *r = arg;
+	struct e1k_capture_rec rec;
+
+	while (!atomic_load(&r->stop)) {
+		while (e1k_capture_read(r->c, &rec, buf, sizeof(buf)) == 1)
+			r->read++;
+		sleep_ns(10000000u);
+	}
+	return NULL;
+}
+
 static int do_tx(const struct sb_opts *o)
 {
+	struct cap_reader cr = { 0 };
+	pthread_t crt;
+	uint64_t t0, t1, captured = 0, dropped = 0;
 	static const uint8_t dst[6] = { 0x02, 0, 0, 0, 0xbe, 0x01 };
 	uint8_t bufs[SB_BATCH][64], mac[6];
 	struct e1k_frame fr[SB_BATCH] = { 0 };
@@ -389,6 +421,20 @@ static int do_tx(const struct sb_opts *o)
 		return rc;
 	e1k_adapter_get_mac(s.ad, mac);
 	fill_frames(bufs, fr, SB_BATCH, dst, mac);
+	if (o->capture) {
+		cr.c = e1k_capture_new(4u << 20, E1K_CAPTURE_BOTH, E1K_CAPTURE_SNAPLEN_MAX);
+		if (!cr.c || e1k_adapter_capture_attach(s.ad, cr.c) < 0) {
+			sb_down(&s);
+			return -ENOMEM;
+		}
+		if (o->capture == 2 && pthread_create(&crt, NULL, cap_reader, &cr) != 0) {
+			e1k_adapter_capture_detach(s.ad, cr.c);
+			e1k_capture_free(cr.c);
+			sb_down(&s);
+			return -EAGAIN;
+		}
+	}
+	t0 = e1k_now_ns();
 	while (sent < o->packets) {
 		unsigned k = o->packets - sent < SB_BATCH ? (unsigned)(o->packets - sent) : SB_BATCH;
 		int n = e1k_adapter_send(s.ad, fr, k);
@@ -413,11 +459,24 @@ static int do_tx(const struct sb_opts *o)
 	w = (struct tx_wait){ s.ad, o->packets };
 	if (rc == 0 && !wait_until(tx_done, &w, SB_WAIT_MS))
 		rc = -ETIMEDOUT;
+	t1 = e1k_now_ns();
+	if (cr.c) {
+		e1k_adapter_capture_detach(s.ad, cr.c);
+		if (o->capture == 2) {
+			atomic_store(&cr.stop, true);
+			pthread_join(crt, NULL);
+		}
+		e1k_capture_counts(cr.c, &captured, &dropped);
+		e1k_capture_free(cr.c);
+	}
 	e1k_adapter_get_stats(s.ad, &st);
 	printf("{\"path\":\"tx\",\"packets\":%lu,\"completed\":%llu,\"interrupts\":%llu,"
-	       "\"dpc_runs\":%llu}\n",
+	       "\"dpc_runs\":%llu,\"pps\":%.0f,\"capture\":\"%s\",\"captured\":%llu,"
+	       "\"dropped\":%llu}\n",
 	       sent, (unsigned long long)st.tx_completed, (unsigned long long)st.interrupts,
-	       (unsigned long long)st.dpc_runs);
+	       (unsigned long long)st.dpc_runs, (double)sent * 1e9 / (double)(t1 - t0 ? t1 - t0 : 1),
+	       o->capture == 0 ? "off" : o->capture == 1 ? "armed" : "read",
+	       (unsigned long long)captured, (unsigned long long)dropped);
 	if (sb_down(&s) < 0 && rc == 0)
 		rc = -EIO;
 	return rc;
@@ -480,7 +539,7 @@ static int do_rx(const struct sb_opts *o)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: e1k_bench_sim irq|tx|rx [--model 82540em|82574l] [--probes N] "
-	           "[--senders N] [--packets N] [--rt PRIO]\n");
+	           "[--senders N] [--packets N] [--rt PRIO] [--capture off|armed|read]\n");
 }
 
 int main(int argc, char **argv)
@@ -491,6 +550,7 @@ int main(int argc, char **argv)
 		{ "senders", required_argument, NULL, 's' },
 		{ "packets", required_argument, NULL, 'n' },
 		{ "rt", required_argument, NULL, 'r' },
+		{ "capture", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -498,7 +558,7 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "m:p:s:n:r:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:p:s:n:r:c:h", lo, NULL)) != -1) {
 		char *end;
 		unsigned long v;
 
@@ -506,6 +566,14 @@ int main(int argc, char **argv)
 		case 'm':
 			if (sim_model_parse(optarg, &o.model) < 0) {
 				fprintf(stderr, "e1k_bench_sim: bad --model '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'c':
+			o.capture = !strcmp(optarg, "off") ? 0 : !strcmp(optarg, "armed") ? 1 :
+			            !strcmp(optarg, "read") ? 2 : -1;
+			if (o.capture < 0) {
+				fprintf(stderr, "e1k_bench_sim: --capture is off, armed or read\n");
 				return 2;
 			}
 			break;

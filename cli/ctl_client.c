@@ -180,13 +180,78 @@ static int check_peer(int fd, struct ctl_client_peer *peer)
 	return cred.uid == 0 || cred.uid == me ? 0 : -EPERM;
 }
 
+/* As recv_line, reading no byte past the newline (a stream may follow). */
+static int recv_line_exact(int fd, uint64_t deadline, char **resp_out)
+{
+	size_t len = 0;
+	char *buf = malloc(CTL_MAX_RESPONSE + 1);
+	int rc;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (len >= CTL_MAX_RESPONSE) {
+			rc = -EMSGSIZE;
+			goto fail;
+		}
+		/* A byte at a time: the line is short, the stream behind it is not ours. */
+		n = recv(fd, buf + len, 1, 0);
+		if (n == 1) {
+			if (buf[len] == '\n') {
+				buf[len] = '\0';
+				*resp_out = buf;
+				return 0;
+			}
+			len++;
+			continue;
+		}
+		if (n == 0 || errno == ECONNRESET || errno == EPIPE) {
+			rc = len ? -EPROTO : -ECONNRESET;
+			goto fail;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN) {
+			rc = -errno;
+			goto fail;
+		}
+		rc = wait_fd(fd, POLLIN, deadline);
+		if (rc < 0)
+			goto fail;
+	}
+
+fail:
+	free(buf);
+	return rc;
+}
+
 int ctl_client_call(const char *path, const char *line, unsigned timeout_ms, char **resp_out)
 {
 	return ctl_client_call_peer(path, line, timeout_ms, resp_out, NULL);
 }
 
+static int call(const char *path, const char *line, unsigned timeout_ms, char **resp_out,
+                struct ctl_client_peer *peer, int *keep_fd);
+
 int ctl_client_call_peer(const char *path, const char *line, unsigned timeout_ms, char **resp_out,
                          struct ctl_client_peer *peer)
+{
+	return call(path, line, timeout_ms, resp_out, peer, NULL);
+}
+
+int ctl_client_open_peer(const char *path, const char *line, unsigned timeout_ms, char **resp_out,
+                         struct ctl_client_peer *peer, int *fd_out)
+{
+	if (!fd_out)
+		return -EINVAL;
+	*fd_out = -1;
+	return call(path, line, timeout_ms, resp_out, peer, fd_out);
+}
+
+static int call(const char *path, const char *line, unsigned timeout_ms, char **resp_out,
+                struct ctl_client_peer *peer, int *keep_fd)
 {
 	uint64_t deadline;
 	size_t len;
@@ -220,7 +285,11 @@ int ctl_client_call_peer(const char *path, const char *line, unsigned timeout_ms
 	if (rc == 0)
 		rc = send_all(fd, req, len + 1, deadline);
 	if (rc == 0)
-		rc = recv_line(fd, deadline, resp_out);
+		rc = keep_fd ? recv_line_exact(fd, deadline, resp_out) : recv_line(fd, deadline, resp_out);
+	if (rc == 0 && keep_fd) {
+		*keep_fd = fd;
+		fd = -1;
+	}
 	if (fd >= 0)
 		close(fd);
 	free(req);

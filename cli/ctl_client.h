@@ -2,7 +2,8 @@
 /*
  * ctl_client.h - the e1kctl side of the control socket (protocol: ctl_proto.h).
  *
- * One call = one connection, one request line, one response line.
+ * One call = one connection, one request line, one response line
+ * (ctl_client_open_peer: then the connection stays the caller's).
  * Context: any thread (no shared state).  Locks: none.  May block: up to
  * timeout_ms in total (connect, send and receive share one deadline).
  */
@@ -45,5 +46,10 @@ int ctl_client_call(const char *path, const char *line, unsigned timeout_ms, cha
  * filled once read) -- what a refusal with -EPERM should tell the user. */
 int ctl_client_call_peer(const char *path, const char *line, unsigned timeout_ms, char **resp_out,
                          struct ctl_client_peer *peer);
+/* Same, and the connection stays open for what the server sends after the
+ * response line (nothing past the line's newline is read): *fd_out (non-
+ * blocking, the caller closes it) on success, -1 otherwise.  For CAPTURE. */
+int ctl_client_open_peer(const char *path, const char *line, unsigned timeout_ms, char **resp_out,
+                         struct ctl_client_peer *peer, int *fd_out);
 
 #endif

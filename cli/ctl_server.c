@@ -58,6 +58,8 @@ struct ctl_client {
 	bool halt_only;            /* in the HALT slot: its one request must be HALT */
 	bool eof;                  /* the peer shut down its sending side */
 	bool closing;              /* close once out is flushed */
+	ctl_handoff_fn handoff;    /* set by the handler: the connection goes there once out is flushed */
+	void *handoff_ctx;
 };
 
 struct ctl_server {
@@ -435,6 +437,13 @@ static int bind_listen(struct ctl_server *s, char *errmsg, size_t errlen)
 
 static void client_close(struct ctl_client *c)
 {
+	if (c->handoff) {
+		/* The connection failed (or the server stops) before it was handed over. */
+		ctl_handoff_fn fn = c->handoff;
+
+		c->handoff = NULL;
+		fn(c->handoff_ctx, -1);
+	}
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -627,6 +636,30 @@ static void do_accept(struct ctl_server *s)
 	}
 }
 
+/* The client whose request the handler on this thread is running, else NULL. */
+static _Thread_local struct ctl_client *tls_client;
+
+int ctl_server_handoff(ctl_handoff_fn fn, void *ctx)
+{
+	if (!tls_client || !fn || tls_client->handoff)
+		return -EINVAL;
+	tls_client->handoff = fn;
+	tls_client->handoff_ctx = ctx;
+	return 0;
+}
+
+/* The response is out: the connection is the handoff's now, no longer ours. */
+static void client_give_away(struct ctl_client *c)
+{
+	ctl_handoff_fn fn = c->handoff;
+	int fd = c->fd;
+
+	c->handoff = NULL;
+	c->fd = -1;
+	client_close(c);
+	fn(c->handoff_ctx, fd);
+}
+
 /* Run the handler for one complete line and queue the response. */
 static void handle_line(struct ctl_server *s, struct ctl_client *c, const char *line, size_t len)
 {
@@ -657,8 +690,17 @@ static void handle_line(struct ctl_server *s, struct ctl_client *c, const char *
 	jb_reset(&s->resp);
 	s->errmsg[0] = '\0';
 	/* No server lock exists to hold: the handler may block as long as it must. */
+	tls_client = c;
 	rc = s->fn(s->ctx, req, &s->resp, s->errmsg, sizeof(s->errmsg));
+	tls_client = NULL;
 	s->errmsg[sizeof(s->errmsg) - 1] = '\0';
+	if (rc < 0 && c->handoff) {
+		/* A handler that failed keeps no connection. */
+		ctl_handoff_fn fn = c->handoff;
+
+		c->handoff = NULL;
+		fn(c->handoff_ctx, -1);
+	}
 	if (rc < 0) {
 		client_queue_err(s, c, rc, s->errmsg);
 	} else if (s->resp.len == 0 && !s->resp.err) {
@@ -742,9 +784,13 @@ static bool client_progress(struct ctl_server *s, struct ctl_client *c)
 {
 	if (client_pending(c) && client_flush(s, c) < 0)
 		goto drop;
+	if (!client_pending(c) && c->handoff && !c->closing)
+		goto give_away;
 	client_serve_one(s, c);
 	if (client_pending(c) && client_flush(s, c) < 0)
 		goto drop;
+	if (!client_pending(c) && c->handoff && !c->closing)
+		goto give_away;
 	/* Nothing owed: a closing client, or a finished peer with no whole line left, can go. */
 	if (!client_pending(c) && (c->closing || (c->eof && !memchr(c->in, '\n', c->in_len))))
 		goto drop;
@@ -752,6 +798,9 @@ static bool client_progress(struct ctl_server *s, struct ctl_client *c)
 
 drop:
 	client_close(c);
+	return false;
+give_away:
+	client_give_away(c);
 	return false;
 }
 

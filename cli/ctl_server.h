@@ -87,6 +87,18 @@ struct ctl_server;
 typedef int (*ctl_handler_fn)(void *ctx, const struct ctl_request *req, struct jbuf *out,
                               char *errmsg, size_t errlen);
 
+/*
+ * From the handler, for the request it is running: once the response line has
+ * been written to the peer, the connection is no longer the server's --
+ * fn(ctx, fd) gets it (non-blocking; fn's to close), on the server thread,
+ * and the server forgets the client (no deadlines, no lifetime cap).  If the
+ * handler fails (returns < 0), or the connection fails or the server stops
+ * before the response is out, fn(ctx, -1) instead.  -EINVAL outside a
+ * handler or when called twice.  Context: the handler.
+ */
+typedef void (*ctl_handoff_fn)(void *ctx, int fd);
+int ctl_server_handoff(ctl_handoff_fn fn, void *ctx);
+
 /* Tunables; a zero field takes the default. */
 struct ctl_server_opts {
 	unsigned idle_ms;      /* default CTL_SERVER_IDLE_MS */

@@ -52,7 +52,7 @@ const struct ctl_verb ctl_verbs[] = {
 	  "or one for each self-test: stuck-bit (a bit of FCTTV\n"
 	  "reads 0), bad-eeprom (checksum word off by one bit),\n"
 	  "lost-irq (causes set through ICS signal nothing) or\n"
-	  "corrupt-loopback (MAC-looped frames lose a byte);\n"
+	  "corrupt-loopback (looped-back frames lose a byte);\n"
 	  "on a VFIO device only surprise-remove (on, and it\n"
 	  "cannot be cleared): memory decoding is turned off in\n"
 	  "the PCI command register, the registers read all\n"
@@ -67,8 +67,20 @@ const struct ctl_verb ctl_verbs[] = {
 	V(SELFTEST, "SELFTEST", NULL, "[OFFLINE]", 0, 1, "selftest", "[--offline]", 0, 0,
 	  "self-test (ethtool -t): registers and EEPROM checksum;",
 	  "--offline pauses the adapter and adds the interrupt\n"
-	  "and MAC loopback tests, then restores and restarts it;\n"
+	  "and loopback (PHY; MAC too on an 82574L) tests, then\n"
+	  "restores and restarts it;\n"
 	  "exit 4 when a test fails", CTL_VERB_NEEDS_DEVICE),
+	/* e1kctl's options become the wire's three arguments; the records
+	 * that follow OK are capture_proto.h's. */
+	V(CAPTURE, "CAPTURE", NULL, "RX|TX|BOTH COUNT SNAPLEN", 3, 3, "capture",
+	  "[--count N] [--rx|--tx] [--snaplen N] -w FILE", 0, 0,
+	  "write a pcap of the frames at the driver's edge to FILE",
+	  "(received as harvested, sent as handed over); --count N\n"
+	  "stops after N frames (default: SIGINT/SIGTERM), --rx or\n"
+	  "--tx one direction, --snaplen N bytes kept per frame\n"
+	  "(1..65535, default 65535).  Bounded: frames the reader\n"
+	  "cannot keep up with are dropped and counted, never held\n"
+	  "up.  One capture at a time; ends cleanly at a halt", 0),
 };
 #undef V
 

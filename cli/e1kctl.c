@@ -21,6 +21,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -31,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture_cmd.h"
 #include "clock.h"
 #include "ctl_client.h"
 #include "ctl_proto.h"
@@ -98,7 +100,7 @@ static const char help_tail[] =
 "\n"
 "Exit status:\n"
 "  0  success\n"
-"  1  internal error (out of memory)\n"
+"  1  internal error (out of memory), or capture cannot write its FILE\n"
 "  2  usage error (bad command, option or argument; report: a FILE that cannot\n"
 "     be read or is not JSON)\n"
 "  3  no driver answers (no socket, nobody listening, timeout, no valid response)\n"
@@ -192,9 +194,15 @@ static bool valid_fault_name(const char *s)
 struct cmd {
 	bool is_halt;
 	bool offline;                /* selftest --offline */
+	/* capture: --rx/--tx, --count N, --snaplen N, -w FILE (NULL: not given) */
+	bool cap_rx, cap_tx;
+	const char *cap_count, *cap_snaplen, *cap_file;
+	uint64_t cap_n;
+	unsigned cap_snap;
+	char cap_tok[2][24];
 	enum ctl_verb_id id;
 	const char *sub;
-	const char *tok[4];          /* the request line's tokens, verb first */
+	const char *tok[5];          /* the request line's tokens, verb first */
 	int ntok;
 	char mac[E1K_MAC_STRLEN];
 	char num[24];
@@ -309,6 +317,29 @@ static int build_selftest(struct cmd *c, const struct ctl_verb *v, char **args, 
 	return EXIT_OK;
 }
 
+static int build_capture(struct cmd *c, const struct ctl_verb *v, char **args, int nargs,
+                         const char *reason)
+{
+	(void)v, (void)args, (void)nargs, (void)reason;
+	if (c->cap_rx && c->cap_tx)
+		return usage_error("--rx and --tx exclude each other (neither: both directions)");
+	if (!c->cap_file || !*c->cap_file)
+		return usage_error("capture needs -w FILE (the pcap file to write; - for stdout)");
+	c->cap_n = 0;
+	c->cap_snap = 65535;
+	if (c->cap_count && e1k_num_parse(c->cap_count, 1, UINT32_MAX, &c->cap_n) < 0)
+		return usage_error("--count needs a number of frames (1..%u), not '%s'", UINT32_MAX,
+		                   c->cap_count);
+	if (c->cap_snaplen && e1k_num_parse_uint(c->cap_snaplen, 1, 65535, &c->cap_snap) < 0)
+		return usage_error("--snaplen needs bytes per frame (1..65535), not '%s'", c->cap_snaplen);
+	c->tok[c->ntok++] = c->cap_rx ? "RX" : c->cap_tx ? "TX" : "BOTH";
+	snprintf(c->cap_tok[0], sizeof(c->cap_tok[0]), "%" PRIu64, c->cap_n);
+	snprintf(c->cap_tok[1], sizeof(c->cap_tok[1]), "%u", c->cap_snap);
+	c->tok[c->ntok++] = c->cap_tok[0];
+	c->tok[c->ntok++] = c->cap_tok[1];
+	return EXIT_OK;
+}
+
 static const struct {
 	enum ctl_verb_id id;
 	build_fn fn;
@@ -326,6 +357,7 @@ static const struct {
 	{ CTL_VERB_FAULT, build_fault },
 	{ CTL_VERB_DUMP, build_none },
 	{ CTL_VERB_SELFTEST, build_selftest },
+	{ CTL_VERB_CAPTURE, build_capture },
 };
 
 /* Turn the command words into a request line; EXIT_OK or an error exit. */
@@ -359,6 +391,9 @@ static int build_request(int nwords, char **words, const char *reason, struct cm
 	}
 	if (c->offline && v->id != CTL_VERB_SELFTEST)
 		return usage_error("--offline is only valid with selftest");
+	if ((c->cap_rx || c->cap_tx || c->cap_count || c->cap_snaplen || c->cap_file) &&
+	    v->id != CTL_VERB_CAPTURE)
+		return usage_error("--rx, --tx, --count, --snaplen and -w are only valid with capture");
 	c->id = v->id;
 	c->sub = v->sub;
 	c->ntok = 0;
@@ -464,6 +499,8 @@ struct opts {
 	const char *ctl;             /* NULL: $E1KD_CTL, else DEFAULT_CTL */
 	const char *reason;          /* --reason, for halt */
 	bool json, help, version, offline;
+	bool cap_rx, cap_tx;         /* capture --rx / --tx */
+	const char *cap_count, *cap_snaplen, *cap_file;   /* capture --count, --snaplen, -w */
 	bool watch;                  /* stats --watch */
 	unsigned watch_ms;
 	unsigned timeout_ms;
@@ -537,6 +574,28 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		}
 		if (!strcmp(a, "--offline")) {
 			o->offline = true;
+			continue;
+		}
+		if (!strcmp(a, "--rx") || !strcmp(a, "--tx")) {
+			*(a[2] == 'r' ? &o->cap_rx : &o->cap_tx) = true;
+			continue;
+		}
+		/* capture's options with a value: "-w FILE", "--count N", "--count=N". */
+		if (!strcmp(a, "-w") || !strncmp(a, "--count", 7) || !strncmp(a, "--snaplen", 9)) {
+			const char *eq = a[1] == '-' ? strchr(a, '=') : NULL;
+			size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+			const char **dst = !strcmp(a, "-w") ? &o->cap_file :
+			                   nlen == 7 && !strncmp(a, "--count", 7) ? &o->cap_count :
+			                   nlen == 9 && !strncmp(a, "--snaplen", 9) ? &o->cap_snaplen : NULL;
+
+			if (!dst)
+				return usage_error("unknown option '%s'", a);
+			if (eq)
+				*dst = eq + 1;
+			else if (i + 1 < argc)
+				*dst = argv[++i];
+			else
+				return usage_error("%s needs a value", a);
 			continue;
 		}
 		if (!strcmp(a, "--watch") || !strncmp(a, "--watch=", 8)) {
@@ -624,9 +683,14 @@ static int run_driver_command(const struct opts *o)
 	struct ctl_response r;
 	struct jr_node *root = NULL;
 	char *resp = NULL;
-	int ex;
+	int ex, sfd = -1;
 
 	c.offline = o->offline;
+	c.cap_rx = o->cap_rx;
+	c.cap_tx = o->cap_tx;
+	c.cap_count = o->cap_count;
+	c.cap_snaplen = o->cap_snaplen;
+	c.cap_file = o->cap_file;
 	ex = build_request(o->nwords, o->words, o->reason, &c);
 	if (ex != EXIT_OK)
 		return ex;
@@ -638,10 +702,12 @@ static int run_driver_command(const struct opts *o)
 
 	/* What is left of --timeout: the call and the rendering share it. */
 	now = e1k_now_ns();
-	ex = now + 1000000u < deadline
-	     ? ctl_client_call_peer(ctl, c.line, (unsigned)((deadline - now) / 1000000u), &resp,
-	                            &peer)
-	     : -ETIMEDOUT;
+	ex = now + 1000000u >= deadline ? -ETIMEDOUT :
+	     c.id == CTL_VERB_CAPTURE
+	     ? ctl_client_open_peer(ctl, c.line, (unsigned)((deadline - now) / 1000000u), &resp,
+	                            &peer, &sfd)
+	     : ctl_client_call_peer(ctl, c.line, (unsigned)((deadline - now) / 1000000u), &resp,
+	                            &peer);
 	if (ex < 0) {
 		ex = report_call_error(ex, ctl, o->timeout_ms, &peer);
 		goto out;
@@ -660,6 +726,12 @@ static int run_driver_command(const struct opts *o)
 		ctl_safe_text(r.code, strlen(r.code), false);
 		fprintf(stderr, "e1kctl: the driver refused: %s (%s)\n", r.msg, r.code);
 		ex = EXIT_REFUSED;
+		goto out;
+	}
+	if (c.id == CTL_VERB_CAPTURE) {
+		/* --timeout covered the request; the capture runs until it ends. */
+		ex = capture_cmd_run(sfd, c.cap_file, c.cap_snap, c.cap_n);
+		sfd = -1;
 		goto out;
 	}
 	ex = jr_parse_max(r.json, r.json_len, E1KCTL_MAX_NODES, &root, &jerr);
@@ -718,6 +790,8 @@ static int run_driver_command(const struct opts *o)
 		ex = EXIT_INTERNAL;
 	}
 out:
+	if (sfd >= 0)
+		close(sfd);
 	jr_free(root);
 	free(resp);
 	return ex;

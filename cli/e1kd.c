@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include "adapter.h"
+#include "capture.h"
+#include "capture_srv.h"
 #include "clock.h"
 #include "ctl_proto.h"
 #include "ctl_server.h"
@@ -64,6 +66,7 @@ struct daemon {
 	struct e1k_adapter *ad;
 	struct e1k_tap_bridge *bridge;
 	struct ctl_server *ctl;
+	struct capture_srv capture;   /* `e1kctl capture`: one at a time */
 	uint64_t start_ns;
 
 	/* Halt triggers from other threads: reason + 1 (0 = none), and why. */
@@ -100,6 +103,8 @@ static void usage(FILE *f)
 "  --tx-ring N          TX descriptors, power of two 64..4096 (default 256)\n"
 "  --rx-ring N          RX descriptors, power of two 64..4096 (default 1024)\n"
 "  --itr-ns N           interrupt throttle interval in ns (default 50000; 0 = off)\n"
+"  --itr-max-ns N       the interval under load (default 250000): moderation moves\n"
+"                       between the two with the frame rate; 0 = fixed at --itr-ns\n"
 "  --report PATH        write the halt report (JSON) to PATH, whatever caused the halt;\n"
 "                       a new 0600 file renamed over PATH.  Refused (exit 1) when\n"
 "                       PATH is a symlink or another user's file, or a directory\n"
@@ -245,6 +250,9 @@ static int do_halt(struct daemon *d, enum e1k_halt_reason reason, const char *wh
 		fatal_adapter = NULL;
 		d->halt_rc = e1k_adapter_halt(d->ad, reason, &d->report);
 		d->halted = true;
+		/* A running capture drains what it has, tells its client
+		 * "halted" and ends (its thread takes no e1kd lock). */
+		capture_srv_close(&d->capture);
 		e1k_log(d->halt_rc ? E1K_LOG_WARN : E1K_LOG_INFO, "halted in %.1f ms%s",
 		        (double)d->report.total_ns / 1e6,
 		        d->halt_rc ? ": a stage failed or timed out (see the report)" : "");
@@ -356,6 +364,7 @@ static void stats_json(struct daemon *d, struct jbuf *o)
 #define U(k, v) jb_u64(o, k, s.v)
 	U("packets", tx_packets); U("bytes", tx_bytes); U("completed", tx_completed);
 	U("aborted", tx_aborted); U("busy", tx_busy); U("hangs", tx_hangs); U("in_flight", tx_in_flight);
+	U("waits", tx_waits); U("wait_timeouts", tx_wait_timeouts);
 	U("tso", tx_tso); U("csum", tx_csum); U("bad_offload", tx_bad_offload);
 	U("zero_copy", tx_zero_copy); U("borrowed", tx_borrowed);
 	jb_obj_end(o);
@@ -369,6 +378,7 @@ static void stats_json(struct daemon *d, struct jbuf *o)
 	jb_obj_begin(o, "irq");
 	U("interrupts", interrupts); U("not_ours", isr_not_ours); U("dpc_runs", dpc_runs);
 	U("link_changes", link_changes); U("watchdog_runs", watchdog_runs);
+	U("itr_ns", itr_ns); U("itr_changes", itr_changes);
 	jb_obj_end(o);
 	jb_obj_begin(o, "pool");
 	U("size", pool_size); U("free", pool_free); U("bad_puts", pool_bad_puts);
@@ -775,6 +785,57 @@ static int verb_selftest(struct daemon *d, const struct ctl_verb *v, const struc
 	return 0;
 }
 
+/* Arms the capture and answers; the connection then carries its records
+ * (capture_proto.h) from the capture thread (capture_srv.h). */
+static int verb_capture(struct daemon *d, const struct ctl_verb *v, const struct ctl_request *r,
+                        struct jbuf *o, char *err, size_t errlen)
+{
+	unsigned dirs, snaplen;
+	uint64_t count;
+	int rc;
+
+	(void)v;
+	if (ctl_arg_is(r, 0, "RX"))
+		dirs = E1K_CAPTURE_RX;
+	else if (ctl_arg_is(r, 0, "TX"))
+		dirs = E1K_CAPTURE_TX;
+	else if (ctl_arg_is(r, 0, "BOTH"))
+		dirs = E1K_CAPTURE_BOTH;
+	else
+		dirs = 0;
+	if (!dirs || e1k_num_parse(r->argv[1], 0, UINT32_MAX, &count) < 0 ||
+	    e1k_num_parse_uint(r->argv[2], 1, E1K_CAPTURE_SNAPLEN_MAX, &snaplen) < 0) {
+		snprintf(err, errlen, "usage: CAPTURE RX|TX|BOTH COUNT SNAPLEN (COUNT 0..%u, 0: "
+		         "until stopped; SNAPLEN 1..%u)", UINT32_MAX, E1K_CAPTURE_SNAPLEN_MAX);
+		return -EINVAL;
+	}
+	rc = capture_srv_start(&d->capture, dirs, snaplen, count);
+	if (rc == -EBUSY) {
+		snprintf(err, errlen, "a capture is already running (one at a time)");
+		return rc;
+	}
+	if (rc == -ESHUTDOWN) {
+		snprintf(err, errlen, "the adapter is halted and e1kd is exiting");
+		return rc;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot start a capture: %s", strerror(-rc));
+		return rc;
+	}
+	if (ctl_server_handoff(capture_srv_handoff, &d->capture) < 0) {
+		capture_srv_handoff(&d->capture, -1);
+		snprintf(err, errlen, "internal error: the connection cannot be handed over");
+		return -EPROTO;
+	}
+	jb_obj_begin(o, NULL);
+	jb_str(o, "direction", dirs == E1K_CAPTURE_BOTH ? "both" : dirs == E1K_CAPTURE_RX ? "rx" : "tx");
+	jb_u64(o, "count", count);
+	jb_u64(o, "snaplen", snaplen);
+	jb_u64(o, "ring_bytes", CAPTURE_SRV_RING_BYTES);
+	jb_obj_end(o);
+	return 0;
+}
+
 static const struct {
 	enum ctl_verb_id id;
 	verb_fn fn;
@@ -792,6 +853,7 @@ static const struct {
 	{ CTL_VERB_FAULT, verb_fault },
 	{ CTL_VERB_DUMP, verb_dump },
 	{ CTL_VERB_SELFTEST, verb_selftest },
+	{ CTL_VERB_CAPTURE, verb_capture },
 };
 
 static verb_fn verb_handler(enum ctl_verb_id id)
@@ -996,6 +1058,10 @@ int main(int argc, char **argv)
 	}
 	pthread_mutex_init(&d.trigger_lock, NULL);
 	pthread_mutex_init(&d.halt_lock, NULL);
+	if (capture_srv_init(&d.capture, NULL) < 0) {
+		fprintf(stderr, "e1kd: eventfd: %s\n", strerror(errno));
+		goto out;
+	}
 	e1k_rcu_thread_online();
 	d.start_ns = e1k_now_ns();
 
@@ -1016,6 +1082,7 @@ int main(int argc, char **argv)
 	}
 	/* From here every exit path goes through the halt. */
 	fatal_adapter = d.ad;
+	d.capture.ad = d.ad;
 	if (d.rt_prio) {
 		/* The adapter's own threads, by the names irq/ gives them. */
 		static const char *const rt_threads[] = { "e1k-irq", "e1k-dpc", NULL };
@@ -1147,5 +1214,6 @@ out:
 		close(sfd);
 	if (d.trigger_efd >= 0)
 		close(d.trigger_efd);
+	capture_srv_destroy(&d.capture);
 	return exit_code;
 }

@@ -78,6 +78,7 @@ int e1kd_parse_args(int argc, char **argv, struct e1kd_args *out, char *err, siz
 		{ "tx-ring", required_argument, NULL, 'T' },
 		{ "rx-ring", required_argument, NULL, 'R' },
 		{ "itr-ns", required_argument, NULL, 'I' },
+		{ "itr-max-ns", required_argument, NULL, 'M' },
 		{ "report", required_argument, NULL, 'r' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "halt-when-unbound", no_argument, NULL, 'u' },
@@ -141,6 +142,10 @@ int e1kd_parse_args(int argc, char **argv, struct e1kd_args *out, char *err, siz
 			break;
 		case 'I':
 			if (parse_uint("--itr-ns", optarg, 0, 65535u * 256u, &cfg->itr_ns, err, errlen) < 0)
+				return -EINVAL;
+			break;
+		case 'M':
+			if (parse_uint("--itr-max-ns", optarg, 0, 65535u * 256u, &cfg->itr_max_ns, err, errlen) < 0)
 				return -EINVAL;
 			break;
 		case 'i':

@@ -29,6 +29,7 @@
 #ifndef E1K_ADAPTER_H
 #define E1K_ADAPTER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,10 +73,18 @@ struct e1k_config {
 	unsigned rx_ring_size;       /* power of two 64..4096, default 1024 */
 	unsigned pool_size;          /* packet buffers, default 2048 */
 	enum e1k_irq_mode irq_mode;  /* default auto: MSI-X, then MSI, then INTx */
-	unsigned itr_ns;             /* interrupt throttle interval, default 50000 (20k/s) */
+	unsigned itr_ns;             /* interrupt throttle interval, default 50000 (20k/s);
+	                              * with itr_max_ns, the interval at low rates */
+	unsigned itr_max_ns;         /* adaptive moderation's interval under load (driver/itr.h),
+	                              * default 250000 (4k/s); 0 or <= itr_ns: fixed at itr_ns */
 	unsigned rx_delay_us;        /* RDTR, default 0 */
 	unsigned rx_abs_delay_us;    /* RADV, default 0 */
 	unsigned watchdog_ms;        /* default 500 */
+	/* e1k_adapter_tx_wait looks at the ring at least this often while it
+	 * sleeps: moderation (ITR, up to itr_max_ns) may hold the completion's
+	 * interrupt back longer than the device takes to drain the ring.
+	 * Default 50000 (the default itr_ns); 0: woken by reclaims only. */
+	unsigned tx_poll_ns;
 	/* NDIS 5.1: the last upper binding going away halts the adapter with
 	 * instance-deinitialized (the owner is asked through halt_needed). */
 	bool halt_when_unbound;
@@ -203,6 +212,44 @@ struct e1k_tx_borrowed {
  * give them back). */
 int e1k_adapter_send_borrowed(struct e1k_adapter *ad, const struct e1k_tx_borrowed *fr, unsigned n);
 
+/* ---- waiting for room in the TX ring ----
+ * A sender that wants throughput sends until the ring is full, then waits
+ * here instead of sleeping a fixed back-off: it returns as soon as a TX
+ * completion makes room.
+ *
+ * Descriptors frame f takes: one per buffer, one more for an offload's
+ * context descriptor (the most it can take; the context is not always
+ * written). */
+static inline unsigned e1k_frame_tx_slots(const struct e1k_frame *f)
+{
+	return (f->len + E1K_TX_BUF_SIZE - 1) / E1K_TX_BUF_SIZE + ((f->gso | f->csum) ? 1u : 0u);
+}
+/*
+ * Wait until the TX ring has at least `slots` free descriptors.  Reclaims
+ * completed sends first; sleeps (never spins) until a reclaim frees
+ * descriptors -- the interrupt DPC's on TX completion, or another sender's,
+ * or its own every e1k_config.tx_poll_ns (moderation may delay the first) --
+ * the adapter leaves Running (pause, shutdown, the halt's first stage:
+ * every waiter is woken), `*cancel` is set and e1k_adapter_tx_wake called,
+ * or timeout_ns passes.  Returns:
+ *   0           room now (another sender may still take it first)
+ *   -ENETDOWN   not Running, or the device is gone
+ *   -ECANCELED  *cancel is true (cancel may be NULL)
+ *   -ETIMEDOUT  no room within timeout_ns
+ *   -EINVAL     more slots than the ring can ever have free
+ *   -EDEADLK    called from a binding callback or an adapter thread (the
+ *               DPC that would wake it)
+ * A waiter holds no lock and no RCU read-side section while it sleeps, so
+ * nothing the halt or a pause waits for waits for it.
+ * Context: any RCU-registered thread, outside a read-side section.
+ */
+int e1k_adapter_tx_wait(struct e1k_adapter *ad, unsigned slots, uint64_t timeout_ns,
+                        const atomic_bool *cancel);
+/* Wake every sender sleeping in e1k_adapter_tx_wait so it looks at its cancel
+ * flag again: set the flag first.  Context: any thread (takes the TX lock
+ * briefly; may be called under the control lock, e.g. from an unbind). */
+void e1k_adapter_tx_wake(struct e1k_adapter *ad);
+
 /* ---- lifecycle ---- */
 /* Callbacks from the adapter to its owner (the daemon). */
 struct e1k_owner_ops {
@@ -267,6 +314,7 @@ unsigned e1k_adapter_max_mtu(struct e1k_adapter *ad);   /* 9000 or more */
 struct e1k_stats {
 	/* driver counters */
 	uint64_t tx_packets, tx_bytes, tx_completed, tx_aborted, tx_busy, tx_hangs;
+	uint64_t tx_waits, tx_wait_timeouts;   /* e1k_adapter_tx_wait: sleeps, -ETIMEDOUT returns */
 	uint64_t rx_packets, rx_bytes, rx_indicated, rx_returned, rx_no_binding, rx_dropped_paused;
 	uint64_t rx_bad_length, rx_bad_status, rx_bad_frag;
 	uint64_t tx_tso, tx_csum, tx_bad_offload;   /* sends with TSO, with checksum offload, refused */
@@ -275,6 +323,7 @@ struct e1k_stats {
 	uint64_t rx_csum_ok, rx_chained;            /* frames with E1K_RX_CSUM_OK, of several buffers */
 	uint64_t rx_stalls;        /* watchdog: the device skipped descriptors (docs/robustness.md F1) */
 	uint64_t interrupts, isr_not_ours, dpc_runs, link_changes, watchdog_runs;
+	uint64_t itr_ns, itr_changes;   /* the interval in force; adaptive moderation's changes */
 	uint64_t rx_outstanding;   /* indicated and not yet returned */
 	uint64_t tx_in_flight;
 	uint64_t pool_free, pool_size, pool_bad_puts;

@@ -142,8 +142,10 @@ static void op_stop_rx_tx(void *dev) { e1k_hw_stop_rx_tx(A(dev)->hw); }
 static unsigned op_mask_interrupts(void *dev)
 {
 	struct e1k_adapter *ad = dev;
-	/* Two throttle intervals, and the MSI-X wait (see above). */
-	unsigned wait_us = 2 * ad->cfg.itr_ns / 1000u;
+	/* Two throttle intervals (the longest moderation may have set), and
+	 * the MSI-X wait (see above). */
+	unsigned itr = ad->cfg.itr_max_ns > ad->cfg.itr_ns ? ad->cfg.itr_max_ns : ad->cfg.itr_ns;
+	unsigned wait_us = 2 * itr / 1000u;
 
 	e1k_hw_irq_mask(ad->hw);
 	if (ad->irq_mode == E1K_IRQ_MSIX && wait_us < E1K_HW_E1000E_THROTTLE_US)

@@ -28,6 +28,7 @@
 #include "hw.h"
 #include "irq_thread.h"
 #include "isr.h"
+#include "itr.h"
 #include "ledger.h"
 #include "pool.h"
 #include "ring.h"
@@ -102,6 +103,12 @@ struct e1k_adapter {
 	 * e1k_tx_abort_locked (pause, halt) puts them back. */
 	uint32_t            tx_stash[E1K_TX_STASH];
 	unsigned            tx_nstash;
+	/* Senders asleep in e1k_adapter_tx_wait (under tx_lock).  A reclaim
+	 * that frees descriptors broadcasts tx_room only while tx_waiters is
+	 * nonzero; e1k_set_state (leaving Running) and e1k_adapter_tx_wake
+	 * broadcast it too.  CLOCK_MONOTONIC. */
+	pthread_cond_t      tx_room;
+	unsigned            tx_waiters;
 
 	/* Device statistics are clear-on-read: accumulated under stats_lock. */
 	pthread_mutex_t     stats_lock;
@@ -119,8 +126,15 @@ struct e1k_adapter {
 	uint64_t            wd_rx_consumed;
 	unsigned            wd_rx_stuck;
 
+	/* Adaptive interrupt moderation: the interrupt DPC's own (itr.h);
+	 * itr_ns_now mirrors the interval for the statistics. */
+	struct e1k_itr      itr;
+	atomic_uint         itr_ns_now;
+	atomic_ulong        itr_changes;
+
 	/* Driver counters. */
 	atomic_ulong tx_packets, tx_bytes, tx_completed, tx_aborted, tx_busy, tx_hangs;
+	atomic_ulong tx_waits, tx_wait_timeouts;
 	atomic_ulong rx_packets, rx_bytes, rx_indicated, rx_returned, rx_no_binding;
 	atomic_ulong rx_dropped_paused, dpc_runs, link_changes, watchdog_runs, rx_stalls;
 	/* The RX ring's own counters, published by its owner (the DPC) so other
@@ -162,6 +176,9 @@ struct e1k_adapter {
 	atomic_ulong dpc_after_drain;
 	atomic_ulong callbacks_after_halted;
 
+	/* The attached capture (capture.h), or NULL: RCU-published. */
+	struct e1k_capture *_Atomic capture;
+
 	/* Removal / failure notification to the owner, at most once. */
 	atomic_bool  halt_requested;
 
@@ -190,6 +207,9 @@ void e1k_dpc_intr(struct dpc *d);
 void e1k_rx_publish_stats(struct e1k_adapter *ad);
 unsigned e1k_tx_reclaim_locked(struct e1k_adapter *ad);
 unsigned e1k_tx_abort_locked(struct e1k_adapter *ad);
+/* Wake every e1k_adapter_tx_wait sleeper (they look at the state, their
+ * cancel flag and the ring again).  Caller: not holding tx_lock. */
+void e1k_tx_wake_all(struct e1k_adapter *ad);
 void e1k_link_update(struct e1k_adapter *ad, bool notify);
 /* Frames the device wrote that will not be indicated: harvested and their
  * buffers put back.  Returns how many.  Caller: the RX ring's owner with no

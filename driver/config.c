@@ -63,7 +63,9 @@ void e1k_config_defaults(struct e1k_config *cfg)
 	cfg->pool_size = 2048;
 	cfg->irq_mode = E1K_IRQ_AUTO;
 	cfg->itr_ns = 50000;
+	cfg->itr_max_ns = 250000;
 	cfg->watchdog_ms = 500;
+	cfg->tx_poll_ns = 50000;
 	cfg->offloads = ~0u;
 }
 
@@ -89,8 +91,12 @@ int e1k_config_validate(const struct e1k_config *cfg, char *err, size_t errlen)
 		         cfg->rx_ring_size + cfg->tx_ring_size, cfg->pool_size);
 		return -EINVAL;
 	}
-	if (cfg->itr_ns > 65535u * 256u) {
+	if (cfg->itr_ns > 65535u * 256u || cfg->itr_max_ns > 65535u * 256u) {
 		snprintf(err, errlen, "interrupt throttle interval too large (max %u ns)", 65535u * 256u);
+		return -EINVAL;
+	}
+	if (cfg->tx_poll_ns > 1000000000u) {
+		snprintf(err, errlen, "TX wait poll interval too large (max 1 s)");
 		return -EINVAL;
 	}
 	if (cfg->watchdog_ms < 10 || cfg->watchdog_ms > 60000) {

@@ -375,11 +375,14 @@ int e1k_adapter_get_stats(struct e1k_adapter *ad, struct e1k_stats *st)
 	pthread_mutex_unlock(&ad->stats_lock);
 #define LD(x) st->x = atomic_load_explicit(&ad->x, memory_order_relaxed)
 	LD(tx_packets); LD(tx_bytes); LD(tx_completed); LD(tx_aborted); LD(tx_busy); LD(tx_hangs);
+	LD(tx_waits); LD(tx_wait_timeouts);
 	LD(rx_packets); LD(rx_bytes); LD(rx_indicated); LD(rx_returned); LD(rx_no_binding);
 	LD(rx_dropped_paused); LD(dpc_runs); LD(link_changes); LD(watchdog_runs); LD(rx_stalls);
 #undef LD
 	st->rx_outstanding = st->rx_indicated - st->rx_returned;
 	st->interrupts = atomic_load(&ad->isr.runs);
+	st->itr_ns = atomic_load_explicit(&ad->itr_ns_now, memory_order_relaxed);
+	st->itr_changes = atomic_load_explicit(&ad->itr_changes, memory_order_relaxed);
 	st->isr_not_ours = atomic_load(&ad->isr.not_ours);
 	st->rx_bad_length = atomic_load_explicit(&ad->rx_bad_length, memory_order_relaxed);
 	st->rx_bad_status = atomic_load_explicit(&ad->rx_bad_status, memory_order_relaxed);

@@ -5,6 +5,8 @@
  *
  * Context rules:
  *   e1k_adapter_send      any RCU-registered thread; takes tx_lock
+ *   e1k_adapter_tx_wait   the same, outside a read-side section; sleeps on
+ *                         tx_room without tx_lock or a read-side section
  *   e1k_dpc_intr          a DPC worker (never concurrently with itself);
  *                         the only user of the RX ring while Running
  *   e1k_adapter_return_rx any thread
@@ -14,7 +16,9 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 
+#include "capture_hook.h"
 #include "clock.h"
 #include "log.h"
 #include "offload.h"
@@ -82,8 +86,13 @@ unsigned e1k_tx_reclaim_locked(struct e1k_adapter *ad)
 			break;
 		total += frames;
 	}
-	if (total)
+	if (total) {
 		atomic_fetch_add_explicit(&ad->tx_completed, total, memory_order_relaxed);
+		/* Room for senders asleep in e1k_adapter_tx_wait: whoever
+		 * reclaims (the DPC, a sender, the halt) wakes them. */
+		if (ad->tx_waiters)
+			pthread_cond_broadcast(&ad->tx_room);
+	}
 	return total;
 }
 
@@ -202,6 +211,21 @@ static unsigned send_plain(struct e1k_adapter *ad, const struct pkt_pool_geom *g
 	tx_bufs_unget(ad, bufs + accepted, k - accepted);
 	*bytes += sum;
 	return accepted;
+}
+
+/* Adaptive moderation (itr.h): one sample per run of the interrupt DPC,
+ * which owns ad->itr; the interval is written only while Running. */
+static void itr_adapt(struct e1k_adapter *ad)
+{
+	uint64_t frames = atomic_load_explicit(&ad->rx_packets, memory_order_relaxed) +
+	                  atomic_load_explicit(&ad->tx_completed, memory_order_relaxed);
+	unsigned ns;
+
+	if (!e1k_itr_sample(&ad->itr, e1k_now_ns(), frames, &ns))
+		return;
+	e1k_hw_set_itr(ad->hw, ns);
+	atomic_store_explicit(&ad->itr_ns_now, ns, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ad->itr_changes, 1, memory_order_relaxed);
 }
 
 /* Buffers a frame of len bytes takes. */
@@ -379,6 +403,7 @@ int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, uns
 			break;
 	}
 	pthread_mutex_unlock(&ad->tx_lock);
+	e1k_capture_tx_hook(ad, frames, done);
 	e1k_rcu_read_unlock();
 	if (bad && done == 0)
 		rc = -EINVAL;
@@ -470,6 +495,7 @@ int e1k_adapter_send_borrowed(struct e1k_adapter *ad, const struct e1k_tx_borrow
 		if (nf == 0)
 			break;
 		accepted = tx_ring_submit_frames(ad->tx, ad->pool, tf, nf);
+		e1k_capture_tx_borrowed_hook(ad, fr + done, accepted);
 		for (unsigned i = 0; i < accepted; i++) {
 			bytes += fr[done + i].f.len;
 			nbufs += tf[i].nseg;
@@ -720,6 +746,7 @@ static void indicate(struct e1k_adapter *ad, const struct e1k_pub *p,
 	uint64_t bytes = 0, csum_ok = 0, chained = 0;
 	struct pkt_pool_geom g;
 
+	e1k_capture_rx_hook(ad, r, segs, n);
 	atomic_fetch_add_explicit(&ad->rx_packets, n, memory_order_relaxed);
 	if (p->state != E1K_STATE_RUNNING || p->nbind == 0) {
 		for (unsigned i = 0; i < n; i++)
@@ -925,10 +952,99 @@ void e1k_dpc_intr(struct dpc *d)
 	 * In any other state the control thread masks and keeps them masked:
 	 * "the DPC re-enables interrupts only when not halting". */
 	if (p->state == E1K_STATE_RUNNING && !hal_is_gone(ad->hw)) {
+		if (ad->itr.ceil_ns)
+			itr_adapt(ad);
 		if (more)
 			dpc_queue(ad->dpcs, &ad->dpc_intr);
 		else
 			e1k_hw_irq_enable(ad->hw, ad->isr.enabled_mask);
 	}
 	e1k_rcu_read_unlock();
+}
+
+/* ---- waiting for TX room ---- */
+
+void e1k_tx_wake_all(struct e1k_adapter *ad)
+{
+	/* Under tx_lock: a waiter checks the state (or its cancel flag) and
+	 * goes to sleep in one tx_lock section, so it either sees what the
+	 * caller changed before this or is asleep when the broadcast comes. */
+	pthread_mutex_lock(&ad->tx_lock);
+	if (ad->tx_waiters)
+		pthread_cond_broadcast(&ad->tx_room);
+	pthread_mutex_unlock(&ad->tx_lock);
+}
+
+void e1k_adapter_tx_wake(struct e1k_adapter *ad)
+{
+	e1k_tx_wake_all(ad);
+}
+
+int e1k_adapter_tx_wait(struct e1k_adapter *ad, unsigned slots, uint64_t timeout_ns,
+                        const atomic_bool *cancel)
+{
+	uint64_t now = e1k_now_ns();
+	uint64_t deadline = timeout_ns < UINT64_MAX - now ? now + timeout_ns : UINT64_MAX;
+	bool slept = false;
+	int rc;
+
+	if (e1k_on_adapter_thread || e1k_in_callback)
+		return -EDEADLK;
+	if (slots >= ad->cfg.tx_ring_size)
+		return -EINVAL;
+	/* The order send uses (read-side section, then tx_lock).  The section
+	 * is left before each sleep and entered again, still holding tx_lock,
+	 * after it: entering one never blocks, so no lock order is broken, and
+	 * the state read under tx_lock is ordered against e1k_set_state's
+	 * broadcast (it takes tx_lock after publishing). */
+	e1k_rcu_read_lock();
+	pthread_mutex_lock(&ad->tx_lock);
+	for (;;) {
+		struct timespec ts;
+		uint64_t until = deadline;
+
+		if (e1k_rcu_deref(&ad->pub)->state != E1K_STATE_RUNNING || hal_is_gone(ad->hw)) {
+			rc = -ENETDOWN;
+			break;
+		}
+		if (cancel && atomic_load_explicit(cancel, memory_order_acquire)) {
+			rc = -ECANCELED;
+			break;
+		}
+		e1k_tx_reclaim_locked(ad);
+		if (tx_ring_free_slots(ad->tx) >= slots) {
+			rc = 0;
+			break;
+		}
+		if (slept && e1k_now_ns() >= deadline) {
+			rc = -ETIMEDOUT;
+			atomic_fetch_add_explicit(&ad->tx_wait_timeouts, 1, memory_order_relaxed);
+			break;
+		}
+		/* The descriptors in flight all end in a batch with RS set (every
+		 * submission's last frame has it, TIDV/TADV are 0): the device
+		 * raises TXDW when it reaches them, at most one throttle interval
+		 * later the DPC reclaims, and that reclaim wakes us.  Moderation
+		 * may make that interval longer than the device takes to drain
+		 * the ring (adaptive ITR goes up to itr_max_ns): look again every
+		 * tx_poll_ns regardless. */
+		if (ad->cfg.tx_poll_ns) {
+			uint64_t t = e1k_now_ns() + ad->cfg.tx_poll_ns;
+
+			if (t < until)
+				until = t;
+		}
+		atomic_fetch_add_explicit(&ad->tx_waits, 1, memory_order_relaxed);
+		ts.tv_sec = (time_t)(until / 1000000000u);
+		ts.tv_nsec = (long)(until % 1000000000u);
+		ad->tx_waiters++;
+		e1k_rcu_read_unlock();
+		(void)pthread_cond_timedwait(&ad->tx_room, &ad->tx_lock, &ts);
+		e1k_rcu_read_lock();
+		ad->tx_waiters--;
+		slept = true;
+	}
+	pthread_mutex_unlock(&ad->tx_lock);
+	e1k_rcu_read_unlock();
+	return rc;
 }

@@ -141,13 +141,18 @@ void e1k_hw_setup(struct hal_dev *hw, const struct e1k_hw_setup *s)
 	hal_wr32(hw, E1000_RXCSUM, s->rx_csum ? E1000_RXCSUM_IPOFL | E1000_RXCSUM_TUOFL : 0);
 	if (hw->mac == E1K_MAC_82574L)
 		hal_wr32(hw, E1000_RFCTL, 0);
-	hal_wr32(hw, E1000_ITR, s->itr_ns / 256u);
+	e1k_hw_set_itr(hw, s->itr_ns);
 	hal_wr32(hw, E1000_RDTR, s->rx_delay_us);
 	hal_wr32(hw, E1000_RADV, s->rx_abs_delay_us);
 	hal_wr32(hw, E1000_TIDV, 0);
 	hal_wr32(hw, E1000_TADV, 0);
 	hal_wr32(hw, E1000_RAL(0), e1k_mac_ral(s->mac));
 	hal_wr32(hw, E1000_RAH(0), e1k_mac_rah(s->mac) | E1000_RAH_AV);
+}
+
+void e1k_hw_set_itr(struct hal_dev *hw, unsigned ns)
+{
+	hal_wr32(hw, E1000_ITR, ns / E1000_ITR_UNIT_NS);
 }
 
 void e1k_hw_route_vectors(struct hal_dev *hw, bool msix)

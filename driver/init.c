@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -43,6 +44,8 @@ static void program_device(struct e1k_adapter *ad)
 	rx_ring_hw_setup(ad->rx);
 	/* Station address in RAR 0; RAR 1..15 and the MTA from the filter state. */
 	e1k_hw_setup(ad->hw, &hs);
+	e1k_itr_init(&ad->itr, ad->cfg.itr_ns, ad->cfg.itr_max_ns);
+	atomic_store_explicit(&ad->itr_ns_now, ad->cfg.itr_ns, memory_order_relaxed);
 	e1k_program_filters(ad, e1k_pub_locked(ad));
 	hal_flush(ad->hw);
 }
@@ -298,6 +301,15 @@ int e1k_adapter_initialize(struct hal_dev *hw, const struct e1k_config *cfg,
 		ad->efd[i] = -1;
 	pthread_mutex_init(&ad->ctl_lock, NULL);
 	pthread_mutex_init(&ad->tx_lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		/* e1k_adapter_tx_wait's deadlines are CLOCK_MONOTONIC. */
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&ad->tx_room, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	pthread_mutex_init(&ad->stats_lock, NULL);
 	ledger_init(&ad->ledger);
 	pub->state = E1K_STATE_INITIALIZING;

@@ -60,6 +60,11 @@ void e1k_set_state(struct e1k_adapter *ad, enum e1k_state s, bool halting)
 		__atomic_store_n(&cur->halting, halting, __ATOMIC_RELEASE);
 		__atomic_store_n(&cur->state, s, __ATOMIC_RELEASE);
 	}
+	/* Senders asleep in e1k_adapter_tx_wait see the new state now, not at
+	 * their timeout: a pause or a halt never waits for them (they sleep
+	 * outside any read-side section), but they should stop waiting. */
+	if (s != E1K_STATE_RUNNING)
+		e1k_tx_wake_all(ad);
 	/* Every reader that saw the previous state has finished. */
 	e1k_rcu_synchronize();
 }
@@ -73,6 +78,7 @@ void e1k_adapter_free(struct e1k_adapter *ad)
 	free(ad->rx_next);
 	pthread_mutex_destroy(&ad->ctl_lock);
 	pthread_mutex_destroy(&ad->tx_lock);
+	pthread_cond_destroy(&ad->tx_room);
 	pthread_mutex_destroy(&ad->stats_lock);
 	free(ad);
 }

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "e1k_rcu.h"
 #include "gro.h"
 #include "ledger.h"
@@ -38,6 +39,12 @@ _Static_assert(TAPDEV_GSO_MAX_FRAME == E1K_GSO_FRAME_MAX, "vnet TAP and adapter 
 /* Headers deeper than this in a frame are not looked for in its first
  * buffer (the TCP header's end, at the deepest a real sender puts it). */
 #define ZC_HDR_MAX      (E1K_TX_BUF_SIZE - 60u)
+/* TAP -> NIC with the ring full: how long a batch waits for room after its
+ * last progress before the rest of it is dropped (a device that stopped
+ * completing: no link, a hang the watchdog has yet to call).  Completions
+ * normally come within one throttle interval (tens of microseconds). */
+#define TX_WAIT_BOUND_NS    (200u * 1000u * 1000u)
+#define POOL_SHORT_PAUSE_NS 50000
 _Static_assert(GRO_MAX_IOV <= TAPDEV_MAX_IOV, "a GRO packet fits one tapdev write");
 
 struct e1k_tap_bridge {
@@ -157,6 +164,8 @@ static void bridge_unbind(void *ctx)
 	struct e1k_tap_bridge *b = ctx;
 
 	atomic_store_explicit(&b->unbound, true, memory_order_release);
+	/* A send waiting for ring room stops waiting now. */
+	e1k_adapter_tx_wake(b->ad);
 }
 
 static const struct e1k_binding_ops bridge_ops = {
@@ -166,12 +175,43 @@ static const struct e1k_binding_ops bridge_ops = {
 	.unbind = bridge_unbind,
 };
 
-/* Send a batch, retrying briefly while the ring is full (the TX completion
- * DPC frees slots); frames that still do not fit are dropped and counted, as
- * a NIC queue would. */
+/* The ring (or the pool) could not take frame f: wait until a TX completion
+ * makes room for it.  progress: the send before this took frames, so the
+ * bound starts over.  False when the rest of the batch is to be dropped: no
+ * room within TX_WAIT_BOUND_NS of the last progress (a stuck device), the
+ * adapter not Running, or the bridge stopping. */
+static bool wait_room(struct e1k_tap_bridge *b, const struct e1k_frame *f, bool progress,
+                      uint64_t *deadline)
+{
+	uint64_t now = e1k_now_ns();
+	int rc;
+
+	if (progress || *deadline == 0)
+		*deadline = now + TX_WAIT_BOUND_NS;
+	else if (now >= *deadline)
+		return false;
+	rc = e1k_adapter_tx_wait(b->ad, e1k_frame_tx_slots(f), *deadline - now, &b->unbound);
+	if (rc < 0)
+		return false;
+	if (!progress) {
+		/* The ring had room and the send took nothing: the pool is
+		 * short (buffers come back with RX returns and reclaims, which
+		 * wake nobody), or another sender was first.  A pause, bounded
+		 * by the deadline like the rest. */
+		struct timespec ts = { 0, POOL_SHORT_PAUSE_NS };
+
+		nanosleep(&ts, NULL);
+	}
+	return true;
+}
+
+/* Send a batch; while the ring is full, wait for TX completions to make room
+ * (wait_room).  Frames that cannot be sent in time are dropped and counted,
+ * as a NIC queue would; the kernel's TAP queue holds what comes meanwhile. */
 static void send_batch(struct e1k_tap_bridge *b, struct e1k_frame *fr, unsigned n)
 {
-	unsigned sent = 0, tries = 0;
+	unsigned sent = 0;
+	uint64_t deadline = 0;
 
 	while (sent < n && !atomic_load_explicit(&b->unbound, memory_order_acquire)) {
 		int rc = e1k_adapter_send(b->ad, fr + sent, n - sent);
@@ -193,13 +233,8 @@ static void send_batch(struct e1k_tap_bridge *b, struct e1k_frame *fr, unsigned 
 		}
 		sent += (unsigned)rc;
 		atomic_fetch_add_explicit(&b->to_nic, (unsigned)rc, memory_order_relaxed);
-		if (sent < n) {
-			struct timespec ts = { 0, 50000 };
-
-			if (++tries > 200)
-				break;
-			nanosleep(&ts, NULL);
-		}
+		if (sent < n && !wait_room(b, &fr[sent], rc > 0, &deadline))
+			break;
 	}
 	if (sent < n)
 		atomic_fetch_add_explicit(&b->to_nic_busy_drops, n - sent, memory_order_relaxed);
@@ -209,7 +244,8 @@ static void send_batch(struct e1k_tap_bridge *b, struct e1k_frame *fr, unsigned 
  * cannot take in time goes back to it. */
 static void send_batch_borrowed(struct e1k_tap_bridge *b, struct e1k_tx_borrowed *fr, unsigned n)
 {
-	unsigned sent = 0, tries = 0;
+	unsigned sent = 0;
+	uint64_t deadline = 0;
 
 	while (sent < n && !atomic_load_explicit(&b->unbound, memory_order_acquire)) {
 		int rc = e1k_adapter_send_borrowed(b->ad, fr + sent, n - sent);
@@ -232,13 +268,8 @@ static void send_batch_borrowed(struct e1k_tap_bridge *b, struct e1k_tx_borrowed
 		sent += (unsigned)rc;
 		CNT_ADD(b, to_nic, (unsigned)rc);
 		CNT_ADD(b, to_nic_zero_copy, (unsigned)rc);
-		if (sent < n) {
-			struct timespec ts = { 0, 50000 };
-
-			if (++tries > 200)
-				break;
-			nanosleep(&ts, NULL);
-		}
+		if (sent < n && !wait_room(b, &fr[sent].f, rc > 0, &deadline))
+			break;
 	}
 	if (sent < n)
 		CNT_ADD(b, to_nic_busy_drops, n - sent);
@@ -413,6 +444,9 @@ static void rel_thread(void *arg)
 
 	if (!b->thread_started)
 		return;
+	/* Stop sending first: a send waiting for ring room returns at once. */
+	atomic_store_explicit(&b->unbound, true, memory_order_release);
+	e1k_adapter_tx_wake(b->ad);
 	if (write(b->stop_efd, &one, sizeof(one)) != sizeof(one))
 		e1k_log(E1K_LOG_ERROR, "tap bridge: cannot signal the thread: %s", strerror(errno));
 	pthread_join(b->thread, NULL);

@@ -450,6 +450,9 @@ _Static_assert(sizeof(struct e1000_data_desc) == 16, "data descriptor is 16 byte
 #define E1000_PHY_ID2           3u
 #define E1000_PHY_CTRL_RESET    0x8000u      /* SC */
 #define E1000_PHY_CTRL_ANEG_RESTART 0x0200u  /* SC */
+#define E1000_PHY_CTRL_LOOPBACK 0x4000u      /* PHY loopback: TX returns on RX inside the PHY */
+#define E1000_PHY_CTRL_FULL_DUPLEX 0x0100u
+#define E1000_PHY_CTRL_SPEED_1000 0x0040u    /* speed select MSB (with bit 13 clear: 1000 Mb/s) */
 #define E1000_PHY_CTRL_DEFAULT  0x1140u      /* autoneg enable, full duplex, 1000 Mb/s */
 #define E1000_PHY_STATUS_LINK   0x0004u
 #define E1000_PHY_STATUS_ANEG_DONE 0x0020u

@@ -573,6 +573,20 @@ uint32_t sim_peek_reg(struct hal_dev *hw, uint32_t off)
 	return v;
 }
 
+uint16_t sim_peek_phy(struct hal_dev *hw, unsigned reg)
+{
+	struct sim_dev *d;
+	uint16_t v;
+
+	if (!hw || !sim_is_sim(hw) || reg >= E1000_PHY_REGS)
+		return 0;
+	d = sim_of(hw);
+	pthread_mutex_lock(&d->reg_lock);
+	v = d->phy[reg];
+	pthread_mutex_unlock(&d->reg_lock);
+	return v;
+}
+
 static uint64_t sim_op_dma_faults(struct hal_dev *hw)
 {
 	return atomic_load_explicit(&sim_of(hw)->dma.faults, memory_order_relaxed);

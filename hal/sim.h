@@ -7,9 +7,11 @@
  * The model runs its own thread.  It processes TX descriptors after a TDT write,
  * delivers frames from its wire into posted RX buffers, and signals interrupts
  * through the eventfds given to irq_set, exactly as VFIO would (INTx stays
- * masked after a signal until irq_unmask).  With RCTL.LBM = MAC loopback the
- * transmitted frames go back to the receiver inside the device (not to the
- * wire, the TX hook or the link: they are received even with the link down).
+ * masked after a signal until irq_unmask).  With RCTL.LBM = MAC loopback, or
+ * the loopback bit of the PHY's control register (BMCR bit 14, written through
+ * MDIC), the transmitted frames go back to the receiver inside the device (not
+ * to the wire, the TX hook or the link: they are received even with the link
+ * down).  Frames from the wire are still received meanwhile, as QEMU does.
  * Every DMA it performs goes through
  * the mappings registered with dma_alloc; an access outside a live mapping is
  * refused and counted as a DMA fault, never performed.
@@ -53,6 +55,20 @@ struct sim_config {
 	 * (e.g. RFCTL.EXSTEN from Linux's e1000e).  The hal reset op (FLR) still
 	 * resets everything. */
 	bool           qemu_ctrl_rst;
+	/* Registers QEMU does not read back: the 82540EM ("e1000" emulates
+	 * none of them) reads 0 from FCAL, FCAH, FCT, FCTTV, TIPG and TIDV and
+	 * drops writes to them; the 82574L ("e1000e" stores TIDV but has no
+	 * read for it) reads 0 from TIDV. */
+	bool           qemu_unread_regs;
+	/* QEMU's e1000 (82540EM) refuses received frames for a second after
+	 * each RCTL write (flush_queue_timer) and drops a looped-back frame it
+	 * refuses: looped-back frames are dropped for this many ms after an
+	 * RCTL write (0: never). */
+	unsigned       qemu_rctl_hold_ms;
+	/* Frames from the wire wait (up to the wire queue's capacity) while
+	 * RCTL.EN is off and come in once it is on, as QEMU queues what its
+	 * receiver refuses; without it they are dropped at once. */
+	bool           qemu_rx_queue;
 };
 
 /* Parse "82540em"/"82574l" (case-insensitive); -EINVAL otherwise. */
@@ -79,8 +95,8 @@ enum sim_fault {
 	SIM_FAULT_STUCK_BIT,       /* bit SIM_STUCK_BIT of FCTTV reads 0 whatever is written (on/off) */
 	SIM_FAULT_BAD_EEPROM,      /* EERD returns the checksum word with bit 0 flipped (on/off) */
 	SIM_FAULT_LOST_IRQ,        /* causes set through ICS reach ICR but signal no vector (on/off) */
-	SIM_FAULT_CORRUPT_LOOPBACK,/* frames looped back by RCTL.LBM_MAC get their last byte
-	                            * inverted (on/off) */
+	SIM_FAULT_CORRUPT_LOOPBACK,/* frames looped back (MAC or PHY loopback) get their last
+	                            * byte inverted (on/off) */
 	SIM_FAULT_COUNT
 };
 
@@ -131,6 +147,8 @@ void sim_get_stats(struct hal_dev *hw, struct sim_stats *st);
  * (ICR and the statistics are not cleared): for tests that compare what
  * the driver read with the device.  Write-only registers read 0. */
 uint32_t sim_peek_reg(struct hal_dev *hw, uint32_t off);
+/* A PHY register (behind MDIC) as the model holds it; 0 for reg >= 32. */
+uint16_t sim_peek_phy(struct hal_dev *hw, unsigned reg);
 
 /* Block until the model has processed every TDT write and wire frame made
  * before the call (or the device is hung/removed).  For tests: no sleeps. */

@@ -225,7 +225,9 @@ struct sim_dev {
 	unsigned             nstaged;        /* completed frames in stage[0..n) */
 	unsigned             cur_slot;       /* stage slot of the frame being gathered */
 	bool                 flush_link_up;  /* link state seen by the last TX burst */
-	bool                 flush_loopback; /* RCTL.LBM_MAC seen by the last TX burst */
+	bool                 flush_loopback; /* MAC or PHY loopback seen by the last TX burst */
+	bool                 flush_hold;     /* ... within cfg.qemu_rctl_hold_ms of an RCTL write */
+	uint64_t             rctl_hold_until;/* e1k_now_ns() of that; reg_lock */
 	bool                 flush_corrupt;  /* ... and the corrupt-loopback fault */
 	uint8_t             *tap_buf;        /* SIM_FRAME_MAX bytes */
 
@@ -368,8 +370,9 @@ unsigned sim_tx_flush(struct sim_dev *d);
 /* One receive burst from the wire queue; returns frames consumed.
  * Locks: reg_lock + dma. */
 unsigned sim_rx_burst_locked(struct sim_dev *d, struct sim_sig *sig);
-/* RCTL asks for MAC loopback.  Locks: reg_lock. */
-bool     sim_mac_loopback_locked(const struct sim_dev *d);
+/* RCTL asks for MAC loopback or the PHY's BMCR for PHY loopback.
+ * Locks: reg_lock. */
+bool     sim_loopback_locked(const struct sim_dev *d);
 /* Address filter (13.4.22).  Locks: reg_lock. */
 bool     sim_rx_filter_locked(const struct sim_dev *d, const uint8_t *frame);
 

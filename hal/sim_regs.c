@@ -246,9 +246,28 @@ static uint32_t status_value(const struct sim_dev *d)
 	return E1000_STATUS_FD | E1000_STATUS_SPEED_1000 | (d->link_down ? 0u : E1000_STATUS_LU);
 }
 
+/* sim.h qemu_unread_regs: what QEMU does not read back (and, on the
+ * 82540EM, does not store). */
+static bool qemu_unread(const struct sim_dev *d, uint32_t off)
+{
+	if (!d->cfg.qemu_unread_regs)
+		return false;
+	switch (off) {
+	case E1000_TIDV:
+		return true;
+	case E1000_FCAL: case E1000_FCAH: case E1000_FCT: case E1000_FCTTV: case E1000_TIPG:
+		return !sim_is_82574(d);
+	default:
+		return false;
+	}
+}
+
 static uint32_t read_locked(struct sim_dev *d, uint32_t off, struct sim_sig *sig)
 {
 	uint32_t v;
+
+	if (qemu_unread(d, off))
+		return 0;
 
 	if (is_stat(off)) {
 		v = sim_reg(d, off);
@@ -353,6 +372,9 @@ static void write_locked(struct sim_dev *d, uint32_t off, uint32_t val, struct s
 		sim_irq_update_locked(d, old_pend, sig);
 		return;
 	case E1000_RCTL:
+		if (d->cfg.qemu_rctl_hold_ms)
+			d->rctl_hold_until = e1k_now_ns() + (uint64_t)d->cfg.qemu_rctl_hold_ms * 1000000u;
+		/* fall through */
 	case E1000_TCTL:
 		sim_reg_set(d, off, val);
 		sig->kick = true;
@@ -366,7 +388,7 @@ static void write_locked(struct sim_dev *d, uint32_t off, uint32_t val, struct s
 	if (is_stat(off))
 		return;
 	mask = rw_mask(d, off);
-	if (!mask)
+	if (!mask || (qemu_unread(d, off) && !sim_is_82574(d)))
 		return;   /* unknown or absent on this model: ignored */
 	sim_reg_set(d, off, (sim_reg(d, off) & ~mask) | (val & mask));
 	if (d->stuck_bit && off == SIM_STUCK_REG)

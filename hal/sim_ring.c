@@ -228,7 +228,8 @@ unsigned sim_tx_burst_locked(struct sim_dev *d, struct sim_sig *sig)
 	uint64_t base;
 
 	d->flush_link_up = !d->link_down;
-	d->flush_loopback = sim_mac_loopback_locked(d);
+	d->flush_loopback = sim_loopback_locked(d);
+	d->flush_hold = d->cfg.qemu_rctl_hold_ms && e1k_now_ns() < d->rctl_hold_until;
 	d->flush_corrupt = d->corrupt_loopback;
 	if (sim_quiet_locked(d) || !(sim_reg(d, E1000_TCTL) & E1000_TCTL_EN))
 		return 0;
@@ -304,13 +305,13 @@ unsigned sim_tx_flush(struct sim_dev *d)
 		return n;
 	}
 	if (d->flush_loopback) {
-		/* MAC loopback: back to our own receiver, nothing leaves. */
+		/* MAC or PHY loopback: back to our own receiver, nothing leaves. */
 		for (unsigned i = 0; i < n; i++) {
 			struct sim_frame *f = &d->stage[i];
 
 			if (d->flush_corrupt && f->len)
 				f->buf[f->len - 1] ^= 0xffu;   /* fault: corrupt-loopback */
-			if (sim_wire_enqueue(d, f->buf, f->len) != 0)
+			if (d->flush_hold || sim_wire_enqueue(d, f->buf, f->len) != 0)
 				sim_count(&d->st_wire_drops, 1);
 		}
 	} else if (d->flush_link_up) {
@@ -486,7 +487,7 @@ static void rx_one(struct sim_dev *d, const uint8_t *frame, uint32_t len, uint32
 
 	if (!(rctl & E1000_RCTL_EN))
 		return;   /* receiver off: the frame is not taken in */
-	if (d->link_down && !sim_mac_loopback_locked(d)) {
+	if (d->link_down && !sim_loopback_locked(d)) {
 		sim_count(&d->st_wire_drops, 1);
 		return;
 	}
@@ -599,9 +600,10 @@ static void rx_one(struct sim_dev *d, const uint8_t *frame, uint32_t len, uint32
 	}
 }
 
-bool sim_mac_loopback_locked(const struct sim_dev *d)
+bool sim_loopback_locked(const struct sim_dev *d)
 {
-	return (sim_reg(d, E1000_RCTL) & E1000_RCTL_LBM_MASK) == E1000_RCTL_LBM_MAC;
+	return (sim_reg(d, E1000_RCTL) & E1000_RCTL_LBM_MASK) == E1000_RCTL_LBM_MAC ||
+	       (d->phy[E1000_PHY_CTRL] & E1000_PHY_CTRL_LOOPBACK);
 }
 
 unsigned sim_rx_burst_locked(struct sim_dev *d, struct sim_sig *sig)
@@ -610,6 +612,8 @@ unsigned sim_rx_burst_locked(struct sim_dev *d, struct sim_sig *sig)
 
 	if (sim_quiet_locked(d))
 		return 0;   /* frames wait on the wire (up to its capacity) */
+	if (d->cfg.qemu_rx_queue && !(sim_reg(d, E1000_RCTL) & E1000_RCTL_EN))
+		return 0;   /* sim.h qemu_rx_queue: they wait too */
 	k = sim_wire_peek(d, SIM_RX_BURST);
 	for (uint32_t i = 0; i < k; i++) {
 		struct sim_frame *f = sim_wire_slot(d, i);

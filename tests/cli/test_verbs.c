@@ -44,6 +44,8 @@ static const char *example(const struct ctl_verb *v)
 		{ "mcast del", "01:00:5e:00:00:01" }, { "promisc", "on" }, { "mtu", "1500" },
 		{ "fault", "link-down off" }, { "dump regs", "" }, { "dump eeprom", "" },
 		{ "selftest", "--offline" },
+		/* Runs until SIGINT: send_form stops it once armed. */
+		{ "capture", "--tx --snaplen 128 -w " },
 	};
 
 	for (size_t i = 0; i < TL_N(ex); i++)
@@ -162,10 +164,41 @@ static void test_help_lists_every_form(void)
 	}
 }
 
+static bool pcap_written(void *ctx)
+{
+	struct stat st;
+
+	return stat(ctx, &st) == 0 && st.st_size > 0;
+}
+
+/* A capture ends at SIGINT, once armed (its file has the pcap header). */
+static int run_capture(const struct ctl_verb *v, const char *const *lead)
+{
+	char args[256], file[200];
+	int pid;
+
+	snprintf(file, sizeof(file), "%s/verbs.pcap", tmp);
+	snprintf(args, sizeof(args), "%s%s", example(v), file);
+	pid = run(e1kctl, lead, v->cli, args, false);
+	if (pid <= 0)
+		return -1;
+	if (!tl_wait_until(pcap_written, file, 10000))
+		tl_fail(__FILE__, __LINE__, "e1kctl capture wrote no pcap header to %s", file);
+	kill(pid, SIGINT);
+	free(err);
+	pid = tu_wait_child(pid, 30000);
+	err = tu_slurp(err_path);
+	if (!err)
+		err = strdup("");
+	if (!strstr(err, "0 frames captured, 0 dropped"))
+		tl_fail(__FILE__, __LINE__, "e1kctl capture: '%s'", err);
+	return pid;
+}
+
 static void send_form(const struct ctl_verb *v)
 {
 	const char *lead[] = { "--ctl", sock, NULL };
-	int rc = run(e1kctl, lead, v->cli, example(v), true);
+	int rc = v->id == CTL_VERB_CAPTURE ? run_capture(v, lead) : run(e1kctl, lead, v->cli, example(v), true);
 
 	if (rc != 0 || strstr(err, "ENOSYS"))
 		tl_fail(__FILE__, __LINE__, "e1kctl %s %s: exit %d: %s", v->cli, example(v), rc, err);
