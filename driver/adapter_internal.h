@@ -38,6 +38,9 @@
 #define E1K_UC_MAX  (E1000_RAR_ENTRIES - 1)  /* RAR 0 is the station address */
 #define E1K_MC_MAX  64u
 #define E1K_MAX_VECTORS 3u                   /* MSI-X: RXQ0, TXQ0, OTHER */
+/* The most buffers TX keeps from reclaim for the next send (tx_stash); at
+ * most an eighth of the pool, so an idle sender never holds what RX needs. */
+#define E1K_TX_STASH 256u
 
 /*
  * What the datapath, the ISR, the DPCs and the timers read.  Published as a
@@ -94,6 +97,12 @@ struct e1k_adapter {
 
 	/* TX: e1k_adapter_send and TX reclaim in the DPC serialise on tx_lock. */
 	pthread_mutex_t     tx_lock;
+	/* Buffers TX reclaim took back, kept (under tx_lock) for the next send
+	 * instead of the pool: no pool lock or free flag per buffer either way.
+	 * Free buffers all the same: statistics count them as the pool's, and
+	 * e1k_tx_abort_locked (pause, halt) puts them back. */
+	uint32_t            tx_stash[E1K_TX_STASH];
+	unsigned            tx_nstash;
 	/* Senders asleep in e1k_adapter_tx_wait (under tx_lock).  A reclaim
 	 * that frees descriptors broadcasts tx_room only while tx_waiters is
 	 * nonzero; e1k_set_state (leaving Running) and e1k_adapter_tx_wake
@@ -138,6 +147,9 @@ struct e1k_adapter {
 	atomic_bool  rx_starved;     /* DPC: RX ring low, return_rx should queue us */
 	atomic_bool  pool_closing;   /* set by halt before the pool is freed */
 	atomic_ulong rx_late_returns;
+	/* Buffers given back twice during their indication (see return_rx's
+	 * recycling in datapath.c): refused, counted here. */
+	atomic_ulong rx_bad_returns;
 	/* Several bindings were bound once (never cleared): received buffers
 	 * carry a reference per binding in rx_refs[buffer] (pool_size). */
 	atomic_bool  rx_multi;

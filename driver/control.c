@@ -397,10 +397,11 @@ int e1k_adapter_get_stats(struct e1k_adapter *ad, struct e1k_stats *st)
 	if (ad->tx) {
 		pthread_mutex_lock(&ad->tx_lock);
 		st->tx_in_flight = tx_ring_in_flight(ad->tx);
+		st->pool_free = ad->tx_nstash;   /* free, kept for the next send */
 		pthread_mutex_unlock(&ad->tx_lock);
 	}
 	if (ad->pool) {
-		st->pool_free = pkt_pool_free_count(ad->pool);
+		st->pool_free += pkt_pool_free_count(ad->pool);
 		st->pool_size = pkt_pool_size(ad->pool);
 		st->pool_bad_puts = pkt_pool_bad_puts(ad->pool);
 	}

@@ -14,6 +14,7 @@
 #include "adapter_internal.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -56,14 +57,33 @@ void e1k_request_halt(struct e1k_adapter *ad, enum e1k_halt_reason r, const char
 		ad->owner.halt_needed(ad->owner.ctx, r, why);
 }
 
-/* Caller holds tx_lock.  Returns completed frames. */
+/* How many buffers the TX stash may hold (E1K_TX_STASH, an eighth of the pool). */
+static inline unsigned tx_stash_cap(const struct e1k_adapter *ad)
+{
+	unsigned c = pkt_pool_geom(ad->pool)->nbufs / 8;
+
+	return c < E1K_TX_STASH ? c : E1K_TX_STASH;
+}
+
+/* Caller holds tx_lock.  Returns completed frames.  The buffers go to the
+ * stash while it has room, the rest to the pool. */
 unsigned e1k_tx_reclaim_locked(struct e1k_adapter *ad)
 {
 	uint32_t bufs[TX_SEGS];
-	unsigned n, frames, total = 0;
+	unsigned n, frames, total = 0, cap = tx_stash_cap(ad);
 
-	while ((n = tx_ring_reclaim_frames(ad->tx, bufs, TX_SEGS, &frames)) > 0) {
-		pkt_pool_put(ad->pool, bufs, n);
+	for (;;) {
+		unsigned room = cap - ad->tx_nstash;
+
+		if (room > 0) {
+			n = tx_ring_reclaim_frames(ad->tx, ad->tx_stash + ad->tx_nstash, room, &frames);
+			ad->tx_nstash += n;
+		} else {
+			n = tx_ring_reclaim_frames(ad->tx, bufs, TX_SEGS, &frames);
+			pkt_pool_put(ad->pool, bufs, n);
+		}
+		if (n == 0)
+			break;
 		total += frames;
 	}
 	if (total) {
@@ -86,9 +106,111 @@ unsigned e1k_tx_abort_locked(struct e1k_adapter *ad)
 		pkt_pool_put(ad->pool, bufs, n);
 		total += frames;
 	}
+	/* The transmitter is stopped: the stash goes back too, so the pool
+	 * is whole again once nothing else is held. */
+	pkt_pool_put(ad->pool, ad->tx_stash, ad->tx_nstash);
+	ad->tx_nstash = 0;
 	if (total)
 		atomic_fetch_add_explicit(&ad->tx_aborted, total, memory_order_relaxed);
 	return total;
+}
+
+/* Caller holds tx_lock.  Take up to n free buffers: the stash's first (the
+ * most recently reclaimed), then the pool's. */
+static unsigned tx_bufs_get(struct e1k_adapter *ad, uint32_t *bufs, unsigned n)
+{
+	unsigned k = n < ad->tx_nstash ? n : ad->tx_nstash;
+	const uint32_t *top = ad->tx_stash + ad->tx_nstash - k;
+
+	for (unsigned i = 0; i < k; i++)
+		bufs[i] = top[i];
+	ad->tx_nstash -= k;
+	return k < n ? k + pkt_pool_get(ad->pool, bufs + k, n - k) : k;
+}
+
+/* Caller holds tx_lock.  Give back n free buffers taken by tx_bufs_get and
+ * not sent: to the stash while it has room, the rest to the pool.  bufs may
+ * lie in the stash above its top (send_plain's): the copy runs upwards,
+ * never over an entry it has still to read. */
+static void tx_bufs_unget(struct e1k_adapter *ad, const uint32_t *bufs, unsigned n)
+{
+	unsigned cap = tx_stash_cap(ad), k = 0;
+
+	for (; k < n && ad->tx_nstash < cap; k++)
+		ad->tx_stash[ad->tx_nstash++] = bufs[k];
+	if (k < n)
+		pkt_pool_put(ad->pool, bufs + k, n - k);
+}
+
+/* A frame send_plain takes: no offload, a valid length, one buffer
+ * (maxlen: the MTU's frame length, at most E1K_BUF_SIZE). */
+_Static_assert(offsetof(struct e1k_frame, csum) == offsetof(struct e1k_frame, gso) + 1,
+               "gso and csum are read as one 16-bit word");
+
+static inline bool frame_plain(const struct e1k_frame *f, uint32_t maxlen)
+{
+	uint16_t offload;
+
+	/* gso and csum together: one load, one test. */
+	memcpy(&offload, &f->gso, sizeof(offload));
+	/* len - 14 wraps below 14: one compare for both ends. */
+	return !offload && f->len - E1000_ETH_HLEN <= maxlen - E1000_ETH_HLEN;
+}
+
+/*
+ * Caller holds tx_lock.  Send the leading run of fs[0 .. n) that
+ * frame_plain takes, at most slots of them, in one pass: take the buffers
+ * (straight from the stash when it holds enough), copy, and hand them to the
+ * ring as packets.  Returns frames sent; *other is true when the run ended
+ * at a frame of another kind (a bad one too) with every frame before it
+ * sent, false when the ring's room, the pool or the ring's checks ended it
+ * (or all n went).  *bytes grows by what was sent.
+ */
+static unsigned send_plain(struct e1k_adapter *ad, const struct pkt_pool_geom *g,
+                           const struct e1k_frame *fs, unsigned n, unsigned slots,
+                           uint32_t maxlen, uint64_t *bytes, bool *other)
+{
+	struct pkt_ref refs[TX_BATCH];
+	uint32_t local[TX_BATCH];
+	const uint32_t *bufs;
+	unsigned k = n < slots ? n : slots, i, accepted;
+	uint64_t sum = 0;
+
+	if (k > TX_BATCH)
+		k = TX_BATCH;
+	if (maxlen > E1K_BUF_SIZE)
+		maxlen = E1K_BUF_SIZE;
+	*other = n > 0 && !frame_plain(&fs[0], maxlen);
+	if (k == 0 || *other)
+		return 0;
+	if (ad->tx_nstash >= k) {
+		ad->tx_nstash -= k;
+		bufs = ad->tx_stash + ad->tx_nstash;
+	} else {
+		k = tx_bufs_get(ad, local, k);
+		bufs = local;
+	}
+	for (i = 0; i < k; i++) {
+		const struct e1k_frame *f = &fs[i];
+
+		if (!frame_plain(f, maxlen))
+			break;
+		memcpy(g->va[bufs[i]], f->data, f->len);
+		refs[i] = (struct pkt_ref){ .buf = bufs[i], .len = f->len };
+		sum += f->len;
+	}
+	*other = i < k;
+	accepted = i ? tx_ring_submit(ad->tx, ad->pool, refs, i) : 0;
+	if (accepted < i) {
+		*other = false;
+		for (unsigned j = accepted; j < i; j++)
+			sum -= refs[j].len;
+	}
+	/* The buffers not sent (the frame that stopped the run and those after
+	 * it, or what the ring refused): back whence they came. */
+	tx_bufs_unget(ad, bufs + accepted, k - accepted);
+	*bytes += sum;
+	return accepted;
 }
 
 /* Adaptive moderation (itr.h): one sample per run of the interrupt DPC,
@@ -167,7 +289,7 @@ int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, uns
 	unsigned done = 0, tso = 0, csum = 0;
 	uint32_t maxlen;
 	uint64_t bytes = 0;
-	bool bad = false;
+	bool bad = false, other;
 	int rc = 0;
 
 	e1k_rcu_read_lock();
@@ -180,13 +302,26 @@ int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, uns
 	g = *pkt_pool_geom(ad->pool);
 	pthread_mutex_lock(&ad->tx_lock);
 	/* Reclaim first: keeps the ring and the pool from filling up when the
-	 * TX-completion interrupt is throttled. */
-	e1k_tx_reclaim_locked(ad);
+	 * TX-completion interrupt is throttled -- when the stash or the ring's
+	 * free slots might not cover this call (else the DPC's reclaim will,
+	 * in a larger batch). */
+	if (ad->tx_nstash < n || tx_ring_free_slots(ad->tx) < n)
+		e1k_tx_reclaim_locked(ad);
 	while (done < n && !bad) {
 		const struct e1k_frame *fs = frames + done;
 		unsigned lim = n - done < TX_BATCH ? n - done : TX_BATCH;
 		unsigned nf, nb = 0, got, accepted, slots = tx_ring_free_slots(ad->tx);
 
+		/* The common case first: plain frames of one buffer, in one
+		 * pass.  Stopped by another kind of frame: the path below takes
+		 * it; by the ring or the pool: so would the path below. */
+		accepted = send_plain(ad, &g, fs, lim, slots, maxlen, &bytes, &other);
+		if (accepted > 0) {
+			done += accepted;
+			if (accepted < lim && !other)
+				break;
+			continue;
+		}
 		/* Which frames fit in this submission (the ring's slots, one more
 		 * for an offload's context descriptor, and TX_SEGS buffers). */
 		for (nf = 0; nf < lim; nf++) {
@@ -220,7 +355,7 @@ int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, uns
 		}
 		if (nf == 0)
 			break;
-		got = pkt_pool_get(ad->pool, bufs, nb);
+		got = tx_bufs_get(ad, bufs, nb);
 		if (got < nb) {
 			/* The pool ran short: send the frames it covers. */
 			unsigned used = 0, k = 0;
@@ -462,12 +597,92 @@ static bool any_chain(const struct e1k_adapter *ad, const uint32_t *bufs, unsign
 	return false;
 }
 
+/*
+ * The batch indicate() is handing to a single binding on this thread, for
+ * return_rx: a frame of it given back during the call goes straight to the
+ * RX ring's next refill (rx_ring_recycle), not through the pool.  The DPC
+ * owns the ring and is this thread; the frames come back in order in the
+ * common case, so matching them is one compare each (next: the first frame
+ * not yet given back that way).
+ */
+struct rx_indication {
+	struct e1k_adapter         *ad;   /* NULL outside indicate's call */
+	const struct e1k_rx_frame  *f;
+	/* The frames' buffers in order, when every frame has one (else NULL):
+	 * then bufs[i] == f[i].buf, and a whole run compares as memory. */
+	const uint32_t             *bufs;
+	unsigned                    n, next;
+};
+static _Thread_local struct rx_indication rx_ind;
+
+/* Give back the leading run of bufs[0 .. n) that are the indication's next
+ * frames of one buffer, to the RX ring's refill; returns how many. */
+static unsigned return_recycle(struct e1k_adapter *ad, struct rx_indication *ri,
+                               const uint32_t *bufs, unsigned n)
+{
+	unsigned k = 0, next = ri->next, taken;
+
+	if (ri->bufs) {
+		unsigned lim = n < ri->n - next ? n : ri->n - next;
+
+		/* The common case: the rest of the batch, in order. */
+		if (lim > 0 && memcmp(bufs, ri->bufs + next, lim * sizeof(*bufs)) == 0)
+			k = lim;
+		else
+			while (k < lim && bufs[k] == ri->bufs[next + k])
+				k++;
+	} else {
+		while (k < n && next < ri->n && bufs[k] == ri->f[next].buf && ri->f[next].nseg == 1) {
+			k++;
+			next++;
+		}
+	}
+	taken = rx_ring_recycle(ad->rx, bufs, k);
+	ri->next += taken;
+	if (taken)
+		atomic_fetch_add_explicit(&ad->rx_returned, taken, memory_order_release);
+	return taken;
+}
+
+/* True when b was given back already during this indication (recycled:
+ * neither the pool's nor the binding's). */
+static bool recycled_already(const struct rx_indication *ri, uint32_t b)
+{
+	for (unsigned i = 0; i < ri->next; i++)
+		if (ri->f[i].buf == b)
+			return true;
+	return false;
+}
+
 void e1k_adapter_return_rx(struct e1k_adapter *ad, const uint32_t *bufs, unsigned n)
 {
 	bool multi = atomic_load_explicit(&ad->rx_multi, memory_order_acquire);
 	uint32_t last[RX_BATCH];
 	unsigned k = 0;
 
+	if (rx_ind.ad == ad) {
+		unsigned done = return_recycle(ad, &rx_ind, bufs, n), bad = 0;
+
+		bufs += done;
+		n -= done;
+		/* The rest go the pool's way below, but not one recycled
+		 * already: the pool would take it (it is not free there) and
+		 * two owners would share it. */
+		for (unsigned i = 0; i < n; i++) {
+			if (!recycled_already(&rx_ind, bufs[i]))
+				continue;
+			if (i > 0)
+				e1k_adapter_return_rx(ad, bufs, i);
+			bufs += i + 1;
+			n -= i + 1;
+			i = (unsigned)-1;
+			bad++;
+		}
+		if (bad)
+			atomic_fetch_add_explicit(&ad->rx_bad_returns, bad, memory_order_relaxed);
+		if (n == 0)
+			return;
+	}
 	if (!multi && !any_chain(ad, bufs, n)) {
 		return_last(ad, bufs, n, false);
 		return;
@@ -544,7 +759,33 @@ static void indicate(struct e1k_adapter *ad, const struct e1k_pub *p,
 		return;
 	}
 	g = *pkt_pool_geom(ad->pool);
-	for (unsigned i = 0; i < n; i++) {
+	if (nbufs == n) {
+		/* Every frame in one buffer (the common case): frame i is
+		 * buffer i, no chain to link, no split to compute. */
+		const uint32_t *b = segs + r[0].seg;
+		struct e1k_rx_seg *s = seg + r[0].seg;
+
+		/* The ring's buffers are the pool's (it posts no other): no
+		 * range check per address. */
+		for (unsigned i = 0; i < n; i++) {
+			uint32_t len = r[i].len;
+			void *va = g.va[b[i]];
+
+			s[i].data = va;
+			s[i].len = len;
+			f[i] = (struct e1k_rx_frame){ .buf = b[i], .len = len, .data = va, .nseg = 1,
+			                              .seg = &s[i] };
+			bytes += len;
+			/* rx_csum_ok's first test, inline: most frames fail it. */
+			if ((r[i].status & (E1000_RXD_STAT_TCPCS | E1000_RXD_STAT_UDPCS)) &&
+			    rx_csum_ok(&r[i], va)) {
+				f[i].flags = E1K_RX_CSUM_OK;
+				csum_ok++;
+			}
+		}
+	}
+	/* Frames of several buffers among them: each as it comes. */
+	for (unsigned i = 0; nbufs != n && i < n; i++) {
 		const uint32_t *b = segs + r[i].seg;
 		struct e1k_rx_seg *s = seg + r[i].seg;
 		uint32_t left = r[i].len;
@@ -598,8 +839,12 @@ static void indicate(struct e1k_adapter *ad, const struct e1k_pub *p,
 			atomic_store_explicit(&ad->rx_refs[f[i].buf], p->nbind, memory_order_relaxed);
 	atomic_fetch_add_explicit(&ad->rx_indicated, nbufs, memory_order_release);
 	e1k_in_callback++;
+	if (p->nbind == 1)
+		rx_ind = (struct rx_indication){ .ad = ad, .f = f, .n = n,
+		                                 .bufs = chained ? NULL : segs + r[0].seg };
 	for (unsigned b = 0; b < p->nbind; b++)
 		p->bind[b].ops->receive(p->bind[b].ctx, f, n);
+	rx_ind.ad = NULL;
 	e1k_in_callback--;
 }
 

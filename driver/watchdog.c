@@ -26,14 +26,21 @@
  * max(3, RX_STALL_MIN_MS / period) ticks in a row: buffers are posted,
  * nothing was harvested since the previous tick, RDH is not at the slot poll
  * waits on (the device has gone past it), and that slot has no DD (so this
- * is not a late DPC or a lost interrupt: those leave DD set).  Then the
- * stall is counted and the owner asked for a `failed` halt, as for a TX hang.
- * Cost per tick: one RDH read and one status byte load.
+ * is not a late DPC or a lost interrupt: those leave DD set).  The slot poll
+ * waits on is next_clean, or, when a frame of several descriptors starts
+ * there (DD without EOP), the first of its slots not written back: a device
+ * that wrote a frame's first buffer and skipped the next leaves DD on
+ * next_clean and poll waiting one slot further, for good.  Then the stall is
+ * counted and the owner asked for a `failed` halt, as for a TX hang.
+ * Cost per tick: one RDH read and one status byte load (one per written
+ * descriptor of an unfinished frame at next_clean).
  */
 static void rx_stall_check(struct e1k_adapter *ad)
 {
 	struct rx_ring_progress pr;
-	unsigned need = RX_STALL_MIN_MS / ad->cfg.watchdog_ms;
+	unsigned need = RX_STALL_MIN_MS / ad->cfg.watchdog_ms, wait, k;
+	unsigned mask = rx_ring_size(ad->rx) - 1;
+	uint8_t status = 0;
 	bool stuck;
 	uint32_t rdh;
 
@@ -42,9 +49,16 @@ static void rx_stall_check(struct e1k_adapter *ad)
 	if (e1k_check_removed(ad, rdh))
 		return;
 	/* DD read after RDH: a write-back the device made before moving its
-	 * head is visible here. */
-	stuck = pr.posted > 0 && pr.consumed == ad->wd_rx_consumed && rdh != pr.next_clean &&
-	        !rx_ring_desc_done(ad->rx, pr.next_clean);
+	 * head is visible here.  Past an unfinished frame's written slots to
+	 * the one poll waits on (a whole ring of them: not called a stall). */
+	wait = pr.next_clean;
+	for (k = 0; k < pr.posted; k++, wait = (wait + 1) & mask) {
+		status = rx_ring_desc_status(ad->rx, wait);
+		if ((status & (E1000_RXD_STAT_DD | E1000_RXD_STAT_EOP)) != E1000_RXD_STAT_DD)
+			break;
+	}
+	stuck = pr.posted > 0 && k < pr.posted && pr.consumed == ad->wd_rx_consumed &&
+	        rdh != wait && !(status & E1000_RXD_STAT_DD);
 	ad->wd_rx_consumed = pr.consumed;
 	if (!stuck) {
 		ad->wd_rx_stuck = 0;
@@ -57,7 +71,7 @@ static void rx_stall_check(struct e1k_adapter *ad)
 	atomic_fetch_add_explicit(&ad->rx_stalls, 1, memory_order_relaxed);
 	e1k_log(E1K_LOG_ERROR, "%s: receive stalled: the device moved RDH to %u past descriptor %u "
 	        "without writing it back (%u buffers posted, nothing received for %u periods)",
-	        ad->hw->name, rdh, pr.next_clean, pr.posted, need);
+	        ad->hw->name, rdh, wait, pr.posted, need);
 	e1k_request_halt(ad, E1K_HALT_FAILED, "receive stall detected by the watchdog: "
 	                 "the device skipped receive descriptors");
 }

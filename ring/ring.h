@@ -306,6 +306,20 @@ void rx_ring_hw_setup(struct rx_ring *r);
 unsigned rx_ring_refill(struct rx_ring *r);
 
 /*
+ * Give the ring free buffers (taken from its pool: indexes below its size,
+ * which refill posts unchecked) for the next rx_ring_refill
+ * to post before it asks the pool for more: a buffer an upper layer gives
+ * back while the ring's owner still holds it (a binding returning a frame
+ * during its indication) goes round without the pool's lock and flags.
+ * Takes at most what that refill can post (the empty slots no recycled
+ * buffer already waits for); returns how many it took -- the rest stay the
+ * caller's.  They are free buffers the pool does not count until posted and
+ * harvested, or until rx_ring_abort (and hw_setup, destroy) puts them back.
+ * Context: the ring's owner.  Locks: none.  May block: no.
+ */
+unsigned rx_ring_recycle(struct rx_ring *r, const uint32_t *bufs, unsigned n);
+
+/*
  * Harvest descriptors with DD in ring order and return up to max good frames
  * in out[] (ownership of those buffers passes to the caller, who puts them
  * back in the pool when done).  Dropped and recycled to the pool, counted:
@@ -359,6 +373,7 @@ unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsig
 /*
  * Device stopped: return every posted buffer (including completed but not yet
  * polled ones) to the pool and clear the descriptors; returns the count.
+ * Recycled buffers not yet posted go back to the pool too (not counted).
  * Precondition: RCTL.EN clear.  The device's RDH/RDT no longer match the
  * software state afterwards: rx_ring_hw_setup (then refill) before RCTL.EN is
  * set again.
@@ -377,7 +392,9 @@ unsigned rx_ring_posted(const struct rx_ring *r);
  * ring see that: the indexes as the owner published them at the end of its
  * last hw_setup/refill/poll/abort (consumed counts every slot poll or abort
  * moved past: received + dropped + aborted), RDH (one MMIO read), and the DD
- * bit of one slot (an atomic load of its status byte).
+ * bit or the whole status byte of one slot (an atomic load).  Poll waits on
+ * next_clean, or, when that slot starts a frame of several descriptors (DD
+ * without EOP), on the first of the frame's slots not written back yet.
  * Context: any.  Locks: none.  May block: no.
  */
 struct rx_ring_progress {
@@ -387,6 +404,7 @@ struct rx_ring_progress {
 };
 void rx_ring_get_progress(struct rx_ring *r, struct rx_ring_progress *p);
 bool rx_ring_desc_done(struct rx_ring *r, unsigned slot);
+uint8_t rx_ring_desc_status(struct rx_ring *r, unsigned slot);
 uint32_t rx_ring_hw_head(struct rx_ring *r);
 unsigned rx_ring_size(const struct rx_ring *r);
 void rx_ring_get_stats(const struct rx_ring *r, struct rx_ring_stats *st);

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct rx_ring {
 	struct hal_dev       *hw;
@@ -36,6 +37,10 @@ struct rx_ring {
 	bool                  in_frag;      /* inside a frame that spans descriptors */
 	uint32_t             *slot_buf;     /* [ndesc] buffer posted in each slot */
 	uint32_t             *scratch;      /* [ndesc] batch for pool get/put */
+	/* [ndesc] free buffers rx_ring_recycle took, [0, nrecycled): the next
+	 * refill posts them first.  Never more than that refill can post. */
+	uint32_t             *recycled;
+	unsigned              nrecycled;
 	uint64_t              consumed;     /* slots poll and abort moved past */
 	struct rx_ring_stats  st;
 	/* For other threads (rx_ring_get_progress), stored by the owner at the
@@ -72,7 +77,8 @@ int rx_ring_create(struct hal_dev *hw, struct pkt_pool *pool, unsigned ndesc,
 	r->buf_size = pkt_pool_buf_size(pool);
 	r->slot_buf = calloc(ndesc, sizeof(*r->slot_buf));
 	r->scratch = calloc(ndesc, sizeof(*r->scratch));
-	if (!r->slot_buf || !r->scratch) {
+	r->recycled = calloc(ndesc, sizeof(*r->recycled));
+	if (!r->slot_buf || !r->scratch || !r->recycled) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -119,6 +125,7 @@ void rx_ring_destroy(struct rx_ring *r)
 		(void)rx_ring_abort(r);
 	hal_dma_free(r->hw, &r->dma);
 	r->desc = NULL;
+	free(r->recycled);
 	free(r->scratch);
 	free(r->slot_buf);
 	free(r);
@@ -143,11 +150,25 @@ void rx_ring_hw_setup(struct rx_ring *r)
 	hal_wr32(r->hw, E1000_RDT, 0);
 }
 
+unsigned rx_ring_recycle(struct rx_ring *r, const uint32_t *bufs, unsigned n)
+{
+	unsigned room;
+
+	if (!r || !bufs)
+		return 0;
+	room = r->ndesc - 1 - r->posted - r->nrecycled;
+	if (n > room)
+		n = room;
+	memcpy(r->recycled + r->nrecycled, bufs, n * sizeof(*bufs));
+	r->nrecycled += n;
+	return n;
+}
+
 unsigned rx_ring_refill(struct rx_ring *r)
 {
 	struct pkt_pool_geom g;
 	struct e1000_rx_desc *desc;
-	uint32_t *slot_buf;
+	uint32_t *slot_buf, *bufs;
 	unsigned want, got, idx, mask;
 
 	if (!r)
@@ -155,7 +176,13 @@ unsigned rx_ring_refill(struct rx_ring *r)
 	want = r->ndesc - 1 - r->posted;
 	if (want == 0)
 		return 0;
-	got = pkt_pool_get(r->pool, r->scratch, want);
+	/* The recycled buffers first (want covers them: recycle takes no
+	 * more), the pool's after them in the same array. */
+	bufs = r->recycled;
+	got = r->nrecycled;
+	r->nrecycled = 0;
+	if (got < want)
+		got += pkt_pool_get(r->pool, bufs + got, want - got);
 	if (got == 0)
 		return 0;
 
@@ -166,12 +193,23 @@ unsigned rx_ring_refill(struct rx_ring *r)
 	slot_buf = r->slot_buf;
 	mask = r->mask;
 	idx = r->next_use;
-	for (unsigned i = 0; i < got; i++) {
-		uint32_t b = r->scratch[i];
+	/* In runs of slots that do not wrap: pointers, no index masked per slot. */
+	for (unsigned i = 0; i < got;) {
+		unsigned run = got - i < mask + 1 - idx ? got - i : mask + 1 - idx;
+		const uint32_t *b = bufs + i, *be = b + run;
+		struct e1000_rx_desc *d = &desc[idx];
+		uint32_t *sb = &slot_buf[idx];
 
-		slot_buf[idx] = b;
-		rxd_post(&desc[idx], pkt_geom_iova(&g, b));
-		idx = (idx + 1) & mask;
+		/* From the pool or recycled (buffers this ring harvested): in
+		 * range, no check per address. */
+		for (; b < be; b++, d++, sb++) {
+			uint32_t v = *b;
+
+			*sb = v;
+			rxd_post(d, g.iova[v]);
+		}
+		i += run;
+		idx = (idx + run) & mask;
 	}
 	r->next_use = idx;
 	r->posted += got;
@@ -268,7 +306,7 @@ unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsig
 {
 	unsigned got = 0, ndrop = 0, nsegs = 0, limit, slot, posted, mask;
 	struct e1000_rx_desc *desc;
-	uint32_t *slot_buf, bsize;
+	uint32_t *slot_buf, *sbp, bsize;
 	bool in_frag;
 
 	if (!r || !out || !segs || max_segs == 0)
@@ -307,8 +345,13 @@ unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsig
 				bound = max_segs - nsegs;
 			if (bound > posted)
 				bound = posted;
-			for (run = 0; run < bound; run++) {
-				d = &desc[slot];
+			/* Up to the ring's end: the slots walk by pointer (the
+			 * next pass starts again at slot 0). */
+			if (bound > mask + 1 - slot)
+				bound = mask + 1 - slot;
+			d = &desc[slot];
+			sbp = &slot_buf[slot];
+			for (run = 0; run < bound; run++, d++, sbp++) {
 				/* Acquire: pairs with the device's release store of
 				 * the status after the data, length and errors. */
 				status = DESC_LOAD_STATUS(d->status);
@@ -317,18 +360,17 @@ unsigned rx_ring_poll_chained(struct rx_ring *r, struct rx_frame_ref *out, unsig
 					break;
 				len = DESC_LOAD(d->length);
 				errors = DESC_LOAD(d->errors);
-				if ((errors & E1000_RXD_ERR_FRAME) || len == 0 || len > bsize)
+				/* len - 1 wraps for 0: one compare for both ends. */
+				if ((errors & E1000_RXD_ERR_FRAME) || len - 1u >= bsize)
 					break;
-				o[run].len = len;
-				o[run].seg = (uint16_t)(nsegs + run);
-				o[run].nseg = 1;
-				o[run].status = status;
-				o[run].errors = errors;
-				sg[run] = slot_buf[slot];
-				slot_buf[slot] = PKT_BUF_NONE;
+				/* One assignment: stored as two words, not five fields. */
+				o[run] = (struct rx_frame_ref){ .len = len, .seg = (uint16_t)(nsegs + run),
+				                                .nseg = 1, .status = status, .errors = errors };
+				sg[run] = *sbp;
+				*sbp = PKT_BUF_NONE;
 				rxd_clear(d);
-				slot = (slot + 1) & mask;
 			}
+			slot = (slot + run) & mask;
 			got += run;
 			nsegs += run;
 			posted -= run;
@@ -442,6 +484,9 @@ unsigned rx_ring_abort(struct rx_ring *r)
 		r->st.aborted += n;
 		r->consumed += n;
 	}
+	/* Recycled buffers were never posted: back to the pool, not counted. */
+	pkt_pool_put(r->pool, r->recycled, r->nrecycled);
+	r->nrecycled = 0;
 	publish(r);
 	return n;
 }
@@ -469,6 +514,11 @@ bool rx_ring_desc_done(struct rx_ring *r, unsigned slot)
 	/* desc and mask never change after create; the status byte is only
 	 * ever accessed atomically (device, poll, clear). */
 	return r && (DESC_LOAD_STATUS(r->desc[slot & r->mask].status) & E1000_RXD_STAT_DD);
+}
+
+uint8_t rx_ring_desc_status(struct rx_ring *r, unsigned slot)
+{
+	return r ? DESC_LOAD_STATUS(r->desc[slot & r->mask].status) : 0;
 }
 
 uint32_t rx_ring_hw_head(struct rx_ring *r)

@@ -252,11 +252,11 @@ static inline void close_batch(struct tx_ring *r, unsigned last)
 }
 
 /*
- * The one submit loop.  f == NULL: pkts[i] is frame i, one segment, no
- * offload (tx_ring_submit); else f[i].
+ * The frames' submit loop (tx_ring_submit_frames); tx_ring_submit's
+ * packets have submit_plain below.
  */
 static unsigned submit(struct tx_ring *r, struct pkt_pool *pool, const struct tx_frame *f,
-                       const struct pkt_ref *pkts, unsigned n)
+                       unsigned n)
 {
 	/* Locals: the stores into slot_buf[] could alias the
 	 * ring's and the pool's fields, which the compiler would reload. */
@@ -275,7 +275,7 @@ static unsigned submit(struct tx_ring *r, struct pkt_pool *pool, const struct tx
 		limit = TX_DESC_LEN_MAX;
 
 	i = 0;
-	if (f) {
+	{
 		/* A leading run of one-buffer frames without offload, the
 		 * common case: one legacy descriptor each, in a loop of its own
 		 * (few live values).  Anything else -- a frame that is not
@@ -309,9 +309,9 @@ static unsigned submit(struct tx_ring *r, struct pkt_pool *pool, const struct tx
 		used = nbuf_desc = i;
 	}
 	for (; i < n; i++) {
-		const struct pkt_ref *seg = f ? f[i].seg : &pkts[i];
-		unsigned nseg = f ? f[i].nseg : 1u;
-		unsigned kind = f ? f[i].off.kind : TX_OFFLOAD_NONE;
+		const struct pkt_ref *seg = f[i].seg;
+		unsigned nseg = f[i].nseg;
+		unsigned kind = f[i].off.kind;
 		unsigned start = idx, need = nseg, s;
 		bool ctx = false, rs;
 		uint64_t clo = 0, chi = 0, hi = 0;
@@ -435,12 +435,87 @@ static unsigned submit(struct tx_ring *r, struct pkt_pool *pool, const struct tx
 	return i;
 }
 
+/*
+ * tx_ring_submit: one legacy descriptor per packet, nothing else to decide,
+ * so a loop of its own.  RS goes on the last of every TX_RS_INTERVAL packets
+ * and on the last accepted: the loop runs in chunks of TX_RS_INTERVAL and
+ * adds RS to the chunk's last descriptor afterwards (its second word is
+ * still in a register), instead of testing for it per packet.
+ */
+static unsigned submit_plain(struct tx_ring *r, struct pkt_pool *pool,
+                             const struct pkt_ref *pkts, unsigned n)
+{
+	const struct pkt_pool_geom g = *pkt_pool_geom(pool);
+	struct e1000_tx_desc *desc = r->desc;
+	uint32_t *slot_buf = r->slot_buf;
+	const unsigned mask = r->mask;
+	const uint64_t cmd = HI_CMD(E1000_TXD_CMD_IFCS | E1000_TXD_CMD_EOP);
+	uint32_t limit = pkt_pool_buf_size(pool), nbufs = g.nbufs;
+	unsigned room = r->ndesc - 1 - r->in_flight - r->nparked;
+	unsigned idx = r->next_use, end = n < room ? n : room, i = 0;
+	uint64_t hi = 0;
+
+	if (limit > TX_DESC_LEN_MAX)
+		limit = TX_DESC_LEN_MAX;
+	while (i < end) {
+		unsigned stop = end - i > TX_RS_INTERVAL ? i + TX_RS_INTERVAL : end, first = i;
+
+		/* In runs of slots that do not wrap: pointers walk the packets,
+		 * descriptors and slot entries, no index masked per packet. */
+		while (i < stop) {
+			unsigned run = stop - i < r->ndesc - idx ? stop - i : r->ndesc - idx;
+			const struct pkt_ref *p = pkts + i, *pe = p + run;
+			struct e1000_tx_desc *d = &desc[idx];
+			uint32_t *sb = &slot_buf[idx];
+
+			for (; p < pe; p++, d++, sb++) {
+				uint32_t len = p->len, buf = p->buf;
+
+				/* len - 1 wraps for 0: one compare covers both ends. */
+				if (len - 1u >= limit || buf >= nbufs)
+					break;
+				hi = (uint64_t)len | cmd;
+				txd_write(d, g.iova[buf], hi);
+				*sb = buf | SLOT_EOP;
+			}
+			run = (unsigned)(p - (pkts + i));
+			i += run;
+			idx = (idx + run) & mask;
+			if (p < pe)
+				break;
+		}
+		if (i > first) {
+			/* Not yet the device's: the tail is below it. */
+			unsigned last = (idx - 1) & mask;
+
+			txd_write_hi(&desc[last], hi | HI_CMD(E1000_TXD_CMD_RS));
+			close_batch(r, last);
+		}
+		if (i < stop) {
+			r->st.rejected++;
+			break;
+		}
+	}
+	if (i == end && end < n)
+		r->st.full++;
+	if (i == 0)
+		return 0;
+	r->next_use = idx;
+	r->in_flight += i;
+	r->st.submitted += i;
+	/* As in submit: descriptors and frame data before the tail. */
+	atomic_thread_fence(memory_order_release);
+	hal_wr32(r->hw, E1000_TDT, idx);
+	r->st.tail_writes++;
+	return i;
+}
+
 unsigned tx_ring_submit(struct tx_ring *r, struct pkt_pool *pool,
                         const struct pkt_ref *pkts, unsigned n)
 {
 	if (!r || !pool || !pkts || n == 0)
 		return 0;
-	return submit(r, pool, NULL, pkts, n);
+	return submit_plain(r, pool, pkts, n);
 }
 
 unsigned tx_ring_submit_frames(struct tx_ring *r, struct pkt_pool *pool,
@@ -448,13 +523,13 @@ unsigned tx_ring_submit_frames(struct tx_ring *r, struct pkt_pool *pool,
 {
 	if (!r || !pool || !f || n == 0)
 		return 0;
-	return submit(r, pool, f, NULL, n);
+	return submit(r, pool, f, n);
 }
 
 unsigned tx_ring_reclaim_frames(struct tx_ring *r, uint32_t *bufs, unsigned max,
                                 unsigned *frames)
 {
-	unsigned got = 0, nframes = 0, mask, clean, in_flight;
+	unsigned got = 0, nframes = 0, mask, clean, in_flight, cnt;
 	struct e1000_tx_desc *desc;
 	uint32_t *slot_buf;
 	uint8_t status;
@@ -481,28 +556,37 @@ unsigned tx_ring_reclaim_frames(struct tx_ring *r, uint32_t *bufs, unsigned max,
 		status = DESC_LOAD_STATUS(desc[rs].status);
 		if (!(status & E1000_TXD_STAT_DD))
 			break;
-		/* The batch's slots up to and including rs; the RS descriptor
-		 * (and its DD) is cleared last, so a harvest cut short by max
-		 * resumes from the same DD.  A context slot has no buffer, and
-		 * never ends a batch (RS is on data descriptors only). */
-		for (;;) {
-			unsigned slot = clean;
-			uint32_t v = slot_buf[slot];
+		/* The batch's slots up to and including rs, or the first
+		 * max - got of them (a slot carries one buffer or, a context
+		 * slot, none): counted once, not tested per slot.  The RS
+		 * descriptor (and its DD) is cleared last, so a harvest cut
+		 * short by max resumes from the same DD.  A context slot never
+		 * ends a batch (RS is on data descriptors only). */
+		cnt = ((rs - clean) & mask) + 1;
+		if (cnt > max - got)
+			cnt = max - got;
+		else
+			r->bhead++;
+		in_flight -= cnt;
+		/* In runs that do not wrap: pointers, no index masked per slot. */
+		while (cnt > 0) {
+			unsigned run = cnt < mask + 1 - clean ? cnt : mask + 1 - clean;
+			uint32_t *sb = &slot_buf[clean], *se = sb + run, *out = bufs + got;
+			struct e1000_tx_desc *d = &desc[clean];
 
-			if (v != PKT_BUF_NONE) {
-				bufs[got++] = slot_bufidx(v);
-				nframes += slot_eop(v);
-				slot_buf[slot] = PKT_BUF_NONE;
+			for (; sb < se; sb++, d++) {
+				uint32_t v = *sb;
+
+				if (v != PKT_BUF_NONE) {
+					*out++ = slot_bufidx(v);
+					nframes += slot_eop(v);
+					*sb = PKT_BUF_NONE;
+				}
+				txd_clear(d);
 			}
-			txd_clear(&desc[slot]);
-			clean = (slot + 1) & mask;
-			in_flight--;
-			if (slot == rs) {
-				r->bhead++;
-				break;
-			}
-			if (got == max)
-				break;
+			got = (unsigned)(out - bufs);
+			clean = (clean + run) & mask;
+			cnt -= run;
 		}
 	}
 	r->next_clean = clean;

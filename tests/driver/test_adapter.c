@@ -130,6 +130,8 @@ static void test_pause_restart(void)
 	CHECK_EQ(st.tx_in_flight, 0);
 	CHECK_EQ(st.tx_completed + st.tx_aborted, st.tx_packets);
 	CHECK_EQ(st.pool_free, st.pool_size);   /* nothing posted, nothing held */
+	/* ... and the TX stash went back: the pool itself is whole. */
+	CHECK_EQ(pkt_pool_free_count(r.ad->pool), st.pool_size);
 	pthread_mutex_lock(&r.b.lock);
 	seen = r.b.received;
 	pthread_mutex_unlock(&r.b.lock);
@@ -399,6 +401,71 @@ static void test_tx_completion_while_sender_holds_lock(void)
 	rig_down(&r, E1K_HALT_STOPPED, NULL);
 }
 
+static bool tx_all_done(void *ctx)
+{
+	struct e1k_adapter *ad = ctx;
+	struct e1k_stats st;
+
+	return e1k_adapter_get_stats(ad, &st) == 0 && st.tx_in_flight == 0 &&
+	       st.tx_completed == st.tx_packets;
+}
+
+/*
+ * Buffers TX reclaim keeps for the next send (the stash) are free buffers:
+ * once every frame sent completed, the statistics count exactly the free
+ * buffers there were before, however reclaim split them between the stash
+ * and the pool (more frames than the stash holds).  The batches mix plain
+ * one-buffer frames (send's one-pass path) with two-buffer frames (the
+ * general path) and end, now and then, at a bad frame: each path gives the
+ * buffers it took and did not send back, none lost, none twice.
+ */
+static void test_tx_stash_counted_free(void)
+{
+	static uint8_t big[3000];
+	struct rig r;
+	struct e1k_stats st;
+	struct e1k_frame fr[32];
+	uint8_t buf[32][64];
+	uint64_t before;
+	unsigned sent = 0, round = 0;
+
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, NULL) == 0);
+	REQUIRE(e1k_adapter_set_mtu(r.ad, 4000) == 0);
+	REQUIRE(tl_wait_until(tx_all_done, r.ad, 5000));
+	CHECK_OK(e1k_adapter_get_stats(r.ad, &st));
+	before = st.pool_free;
+	rig_frame(&r, big, sizeof(big), 99);
+	for (unsigned i = 0; i < 32; i++) {
+		rig_frame(&r, buf[i], sizeof(buf[i]), i);
+		fr[i] = (struct e1k_frame){ .data = buf[i], .len = sizeof(buf[i]) };
+		if (i % 7 == 3)
+			fr[i] = (struct e1k_frame){ .data = big, .len = sizeof(big) };
+	}
+	while (sent < 3000) {
+		unsigned bad = round++ % 5 == 4 ? 17 : 32;   /* frame 17 too short */
+		int n;
+
+		fr[17].len = bad == 17 ? 13 : sizeof(buf[17]);
+		n = e1k_adapter_send(r.ad, fr, 32);
+		REQUIRE(n >= 0);
+		CHECK((unsigned)n <= bad);
+		sent += (unsigned)n;
+		if ((unsigned)n < bad)
+			REQUIRE(tl_wait_until(tx_all_done, r.ad, 10000));
+	}
+	CHECK(tl_wait_until(tx_all_done, r.ad, 10000));
+	CHECK_OK(e1k_adapter_get_stats(r.ad, &st));
+	CHECK_EQ(st.pool_free, before);
+	CHECK_EQ(st.pool_bad_puts, 0);
+	CHECK_EQ(st.tx_packets, sent);
+	/* Paused, the stash is back in the pool: every buffer once. */
+	CHECK_EQ(e1k_adapter_pause(r.ad), 0);
+	CHECK_OK(e1k_adapter_get_stats(r.ad, &st));
+	CHECK_EQ(pkt_pool_free_count(r.ad->pool), st.pool_size);
+	CHECK_EQ(st.pool_bad_puts, 0);
+	rig_down(&r, E1K_HALT_STOPPED, NULL);
+}
+
 static void test_bad_frames_refused(void)
 {
 	struct rig r;
@@ -547,6 +614,147 @@ static void test_every_binding_receives(void)
 	e1k_adapter_destroy(r.ad);
 }
 
+/*
+ * A frame given back during its own indication goes straight to the RX
+ * ring's refill (recycled, not through the pool).  A binding that gives one
+ * back twice in that call must not make two owners of it: the second is
+ * refused and counted (rx_bad_returns).  Frames given back out of order go
+ * the pool's way.  Either way nothing is lost: once paused, the pool is
+ * whole, with no double put.
+ */
+struct twice {
+	struct e1k_adapter *ad;
+	atomic_ulong frames, calls, doubled;
+};
+
+static void twice_receive(void *ctx, const struct e1k_rx_frame *f, unsigned n)
+{
+	struct twice *t = ctx;
+	uint32_t bufs[64];
+	unsigned call = (unsigned)atomic_fetch_add(&t->calls, 1);
+
+	for (unsigned i = 0; i < n; i++)
+		bufs[i] = f[i].buf;
+	if (call % 2 == 0) {
+		/* In order (recycled), then the first once more. */
+		e1k_adapter_return_rx(t->ad, bufs, n);
+		e1k_adapter_return_rx(t->ad, bufs, 1);
+		atomic_fetch_add(&t->doubled, 1);
+	} else {
+		/* The first last: the rest out of order, the pool's way. */
+		if (n > 1)
+			e1k_adapter_return_rx(t->ad, bufs + 1, n - 1);
+		e1k_adapter_return_rx(t->ad, bufs, 1);
+	}
+	atomic_fetch_add(&t->frames, n);
+}
+
+static const struct e1k_binding_ops twice_ops = { .name = "twice", .receive = twice_receive };
+
+static bool twice_got(void *ctx)
+{
+	struct twice *t = ctx;
+
+	return atomic_load(&t->frames) >= 400;
+}
+
+static void test_rx_recycle_refuses_double_return(void)
+{
+	struct rig r;
+	struct twice t = { 0 };
+	struct e1k_stats st;
+	struct e1k_frame fr[16];
+	uint8_t buf[16][64];
+	struct outstanding_is o;
+	unsigned sent = 0;
+
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_LOOPBACK, NULL) == 0);
+	REQUIRE(e1k_adapter_unbind(r.ad, &rig_binding_ops, &r) == 0);
+	t.ad = r.ad;
+	REQUIRE(e1k_adapter_bind(r.ad, &twice_ops, &t) == 0);
+	for (unsigned i = 0; i < 16; i++) {
+		rig_frame(&r, buf[i], sizeof(buf[i]), i);
+		fr[i] = (struct e1k_frame){ .data = buf[i], .len = sizeof(buf[i]) };
+	}
+	while (sent < 400) {
+		int n = e1k_adapter_send(r.ad, fr, 16);
+
+		REQUIRE(n >= 0);
+		sent += (unsigned)n;
+		/* Paced: a batch at a time, so no frame is missed. */
+		REQUIRE(tl_wait_until(tx_all_done, r.ad, 10000));
+	}
+	CHECK(tl_wait_until(twice_got, &t, 10000));
+	o = (struct outstanding_is){ r.ad, 0 };
+	CHECK(tl_wait_until(outstanding_is, &o, 5000));
+	CHECK(atomic_load(&t.doubled) > 0);
+	CHECK_EQ(atomic_load(&r.ad->rx_bad_returns), atomic_load(&t.doubled));
+	CHECK_EQ(e1k_adapter_pause(r.ad), 0);
+	CHECK_OK(e1k_adapter_get_stats(r.ad, &st));
+	CHECK_EQ(st.rx_outstanding, 0);
+	CHECK_EQ(pkt_pool_free_count(r.ad->pool), st.pool_size);
+	CHECK_EQ(st.pool_bad_puts, 0);
+	REQUIRE(e1k_adapter_unbind(r.ad, &twice_ops, &t) == 0);
+	rig_down(&r, E1K_HALT_STOPPED, NULL);
+}
+
+/*
+ * A device that writes a frame's first descriptor back (DD, no EOP) and moves
+ * its head past the next one without writing it: poll waits on that next
+ * slot for good (the chain never completes) while the first shows DD.  The
+ * watchdog must call it a stall -- it used to look for DD on the first slot
+ * only, took the chain's head for a frame a late DPC would take, and never
+ * did (robust_rx_skip_detected, once under ASan: the model's HOSTILE status
+ * bytes can be DD without EOP before a skip).
+ */
+static bool halt_asked(void *ctx)
+{
+	struct rig *r = ctx;
+	int v;
+
+	pthread_mutex_lock(&r->olock);
+	v = r->halt_reason;
+	pthread_mutex_unlock(&r->olock);
+	return v >= 0;
+}
+
+static bool rx_ring_full(void *ctx)
+{
+	struct rig *r = ctx;
+	struct rx_ring_progress pr;
+
+	rx_ring_get_progress(r->ad->rx, &pr);
+	return pr.posted == rx_ring_size(r->ad->rx) - 1;
+}
+
+static void test_rx_stall_behind_chain_head(void)
+{
+	struct rig r;
+	struct e1k_config c;
+	struct rx_ring_progress pr;
+	struct e1k_stats st;
+	struct e1000_rx_desc *d;
+	unsigned mask;
+
+	e1k_config_defaults(&c);
+	c.watchdog_ms = 20;
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, &c) == 0);
+	REQUIRE(tl_wait_until(rx_ring_full, &r, 5000));
+	rx_ring_get_progress(r.ad->rx, &pr);
+	mask = rx_ring_size(r.ad->rx) - 1;
+	d = &rx_ring_desc(r.ad->rx)[pr.next_clean];
+	/* The device's part, played by the test: a full first buffer written
+	 * back without EOP, the next descriptor skipped, the head past it. */
+	__atomic_store_n(&d->length, (uint16_t)2048, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->status, (uint8_t)E1000_RXD_STAT_DD, __ATOMIC_RELEASE);
+	hal_wr32(r.hw, E1000_RDH, (pr.next_clean + 2) & mask);
+	CHECK(tl_wait_until(halt_asked, &r, 5000));
+	CHECK_EQ(r.halt_reason, E1K_HALT_FAILED);
+	CHECK_OK(e1k_adapter_get_stats(r.ad, &st));
+	CHECK_EQ(st.rx_stalls, 1);
+	rig_down(&r, E1K_HALT_STOPPED, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct tl_case cases[] = {
@@ -566,6 +774,9 @@ int main(int argc, char **argv)
 		TL_CASE(test_tx_hang_detected),
 		TL_CASE(test_tx_completion_while_sender_holds_lock),
 		TL_CASE(test_bad_frames_refused),
+		TL_CASE(test_tx_stash_counted_free),
+		TL_CASE(test_rx_recycle_refuses_double_return),
+		TL_CASE(test_rx_stall_behind_chain_head),
 		TL_CASE(test_corrupt_writeback),
 		TL_CASE(test_stale_state_82574l),
 		TL_CASE(test_stale_state_82540em),
