@@ -217,7 +217,7 @@ unsigned rx_ring_refill(struct rx_ring *r)
 	publish(r);
 	/* Descriptors (address, DD clear) before the tail that hands them over:
 	 * pairs with the device reading descriptors only below the RDT it saw. */
-	atomic_thread_fence(memory_order_release);
+	RING_TAIL_FENCE();
 	hal_wr32(r->hw, E1000_RDT, idx);
 	r->st.tail_writes++;
 	return got;

@@ -429,7 +429,7 @@ static unsigned submit(struct tx_ring *r, struct pkt_pool *pool, const struct tx
 	/* Descriptors (and, before them, the caller's frame data) must be
 	 * visible before the device can see the new tail: pairs with the device
 	 * fetching descriptors only after it observed TDT. */
-	atomic_thread_fence(memory_order_release);
+	RING_TAIL_FENCE();
 	hal_wr32(r->hw, E1000_TDT, idx);
 	r->st.tail_writes++;
 	return i;
@@ -504,7 +504,7 @@ static unsigned submit_plain(struct tx_ring *r, struct pkt_pool *pool,
 	r->in_flight += i;
 	r->st.submitted += i;
 	/* As in submit: descriptors and frame data before the tail. */
-	atomic_thread_fence(memory_order_release);
+	RING_TAIL_FENCE();
 	hal_wr32(r->hw, E1000_TDT, idx);
 	r->st.tail_writes++;
 	return i;
