@@ -142,9 +142,12 @@ static void op_stop_rx_tx(void *dev) { e1k_hw_stop_rx_tx(A(dev)->hw); }
 static unsigned op_mask_interrupts(void *dev)
 {
 	struct e1k_adapter *ad = dev;
-	/* Two throttle intervals (the longest moderation may have set), and
-	 * the MSI-X wait (see above). */
-	unsigned itr = ad->cfg.itr_max_ns > ad->cfg.itr_ns ? ad->cfg.itr_max_ns : ad->cfg.itr_ns;
+	/* Two throttle intervals, and the MSI-X wait (see above).  The
+	 * interval is the one programmed now: moderation writes it only from a
+	 * DPC that saw Running inside its read-side section, and reject-new-
+	 * work's grace period ended every such section. */
+	unsigned now = atomic_load_explicit(&ad->itr_ns_now, memory_order_relaxed);
+	unsigned itr = now > ad->cfg.itr_ns ? now : ad->cfg.itr_ns;
 	unsigned wait_us = 2 * itr / 1000u;
 
 	e1k_hw_irq_mask(ad->hw);

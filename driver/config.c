@@ -63,7 +63,7 @@ void e1k_config_defaults(struct e1k_config *cfg)
 	cfg->pool_size = 2048;
 	cfg->irq_mode = E1K_IRQ_AUTO;
 	cfg->itr_ns = 50000;
-	cfg->itr_max_ns = 250000;
+	cfg->itr_max_ns = 4000000;
 	cfg->watchdog_ms = 500;
 	cfg->tx_poll_ns = 50000;
 	cfg->offloads = ~0u;

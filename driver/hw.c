@@ -152,7 +152,16 @@ void e1k_hw_setup(struct hal_dev *hw, const struct e1k_hw_setup *s)
 
 void e1k_hw_set_itr(struct hal_dev *hw, unsigned ns)
 {
-	hal_wr32(hw, E1000_ITR, ns / E1000_ITR_UNIT_NS);
+	uint32_t units = ns / E1000_ITR_UNIT_NS;
+
+	hal_wr32(hw, E1000_ITR, units);
+	/* The 82574L throttles each MSI-X vector by its own EITR and ignores
+	 * ITR while MSI-X is on; written in every mode, so that the mode
+	 * chosen later finds it set.  (QEMU's e1000e raises a non-zero
+	 * interval below 128 us to 128 us.) */
+	if (hw->mac == E1K_MAC_82574L)
+		for (unsigned v = 0; v < E1000_82574_MSIX_VECTORS; v++)
+			hal_wr32(hw, E1000_EITR(v), units);
 }
 
 void e1k_hw_route_vectors(struct hal_dev *hw, bool msix)

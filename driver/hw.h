@@ -66,7 +66,8 @@ unsigned e1k_hw_offloads(const struct hal_dev *hw);
  * 16128 bytes (SDM 3.2.3), 82574L 9234 (Linux e1000e's limit for it). */
 unsigned e1k_hw_max_mtu(const struct hal_dev *hw);
 void e1k_hw_setup(struct hal_dev *hw, const struct e1k_hw_setup *s);
-/* The interrupt throttle interval (ITR), in ns (256 ns units on the wire).
+/* The interrupt throttle interval (ITR; on the 82574L also every EITR), in ns
+ * (256 ns units on the wire).
  * Context: initialize, or the interrupt DPC while Running (itr.h). */
 void e1k_hw_set_itr(struct hal_dev *hw, unsigned ns);
 /* Interrupt routing: MSI-X vectors RXQ0 -> 0, TXQ0 -> 1, other -> 2

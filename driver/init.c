@@ -44,7 +44,7 @@ static void program_device(struct e1k_adapter *ad)
 	rx_ring_hw_setup(ad->rx);
 	/* Station address in RAR 0; RAR 1..15 and the MTA from the filter state. */
 	e1k_hw_setup(ad->hw, &hs);
-	e1k_itr_init(&ad->itr, ad->cfg.itr_ns, ad->cfg.itr_max_ns);
+	e1k_itr_init(&ad->itr, ad->cfg.itr_ns, ad->cfg.itr_max_ns, ad->cfg.rx_ring_size);
 	atomic_store_explicit(&ad->itr_ns_now, ad->cfg.itr_ns, memory_order_relaxed);
 	e1k_program_filters(ad, e1k_pub_locked(ad));
 	hal_flush(ad->hw);

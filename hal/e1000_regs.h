@@ -108,6 +108,9 @@
 #define E1000_IAM   0x000e0u  /* RW  [82574] interrupt acknowledge auto-mask */
 #define E1000_IVAR  0x000e4u  /* RW  [82574] interrupt vector allocation, 10.2.4.9 */
 #define E1000_EIAC  0x000dcu  /* RW  [82574] extended interrupt auto clear */
+/* [82574] EITR 0-4: one throttling interval per MSI-X vector, in ITR's
+ * 256 ns units; used instead of ITR while MSI-X is on (INTx and MSI use ITR). */
+#define E1000_EITR(n) (0x000e8u + 4u * (n))
 
 /* ICR/ICS/IMS/IMC cause bits (13.4.17) */
 #define E1000_ICR_TXDW    (1u << 0)   /* transmit descriptor written back */

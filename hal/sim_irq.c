@@ -24,8 +24,9 @@
  *          E1000_ICR_OTHER_CAUSES also sets OTHER.
  * ITR (13.4.18): a vector signals at most once per ITR*256 ns.  A signal due
  * earlier is postponed to the end of the interval and then sent only if its
- * causes are still pending (0 = no throttling).  One ITR value throttles every
- * vector (EITR is not modelled).
+ * causes are still pending (0 = no throttling).  In MSI-X mode vector v takes
+ * its interval from EITR(v) instead, and ITR throttles nothing (82574 10.2.4,
+ * as QEMU's e1000e does).
  * MSI/MSI-X messages are memory writes: nothing is sent while bus mastering is
  * off.  Nothing at all is signalled while the device is quiet (removed, hung,
  * D3hot); the state is re-evaluated with every pending cause counted as new
@@ -46,9 +47,12 @@ static const unsigned queue_shift[] = {
 	E1000_IVAR_TXQ1_SHIFT, E1000_IVAR_OTHER_SHIFT,
 };
 
-static uint64_t itr_ns(const struct sim_dev *d)
+/* The throttling interval of vector v in the current mode. */
+static uint64_t itr_ns(const struct sim_dev *d, unsigned v)
 {
-	return (uint64_t)(sim_reg(d, E1000_ITR) & E1000_ITR_INTERVAL_MASK) * E1000_ITR_UNIT_NS;
+	uint32_t reg = d->irq_mode == SIM_MODE_MSIX ? E1000_EITR(v) : E1000_ITR;
+
+	return (uint64_t)(sim_reg(d, reg) & E1000_ITR_INTERVAL_MASK) * E1000_ITR_UNIT_NS;
 }
 
 /* Queue-cause bits that IVAR routes to MSI-X vector v (valid entries only). */
@@ -88,7 +92,7 @@ static void eiac_apply(struct sim_dev *d, uint32_t causes)
 
 static void fire(struct sim_dev *d, unsigned v, uint64_t now, uint32_t pend, struct sim_sig *sig)
 {
-	uint64_t itr = itr_ns(d);
+	uint64_t itr = itr_ns(d, v);
 
 	sig->mode = (uint8_t)d->irq_mode;
 	sig->vecs |= (uint8_t)(1u << v);

@@ -24,6 +24,8 @@ static uint32_t rw_mask(const struct sim_dev *d, uint32_t off)
 {
 	if (off >= E1000_MTA && off < E1000_MTA + 4u * E1000_MTA_WORDS)
 		return ~0u;
+	if (off >= E1000_EITR(0) && off < E1000_EITR(E1000_82574_MSIX_VECTORS))
+		return sim_is_82574(d) ? E1000_ITR_INTERVAL_MASK : 0u;
 	if (off >= E1000_RAL(0) && off < E1000_RAL(E1000_RAR_ENTRIES))
 		return (off & 4u) ? (E1000_RAH_AV | E1000_RAH_ASEL_MASK | E1000_RAH_ADDR_MASK) : ~0u;
 	switch (off) {

@@ -38,7 +38,7 @@ static void test_rule_up_and_down(void)
 	uint64_t t = 1000000000ull, n = 0;
 	unsigned ns;
 
-	e1k_itr_init(&m, FLOOR, CEIL);
+	e1k_itr_init(&m, FLOOR, CEIL, 0);
 	CHECK_EQ(m.cur_ns, FLOOR);
 	/* 10 kpps: 2.5 frames per ceiling interval -> up, once a window closed. */
 	CHECK(!e1k_itr_sample(&m, t, n, &ns));                 /* opens the window */
@@ -59,7 +59,7 @@ static void test_rule_hysteresis(void)
 	unsigned ns;
 
 	/* 6 kpps: 1.5 frames per ceiling interval, between the thresholds. */
-	e1k_itr_init(&m, FLOOR, CEIL);
+	e1k_itr_init(&m, FLOOR, CEIL, 0);
 	CHECK(!e1k_itr_sample(&m, t, n, &ns));
 	CHECK_EQ(feed(&m, &t, &n, 500000, 3, 20 * E1K_ITR_WINDOW_NS), 0);
 	CHECK_EQ(m.cur_ns, FLOOR);
@@ -75,7 +75,7 @@ static void test_rule_quiet_spell(void)
 	uint64_t t = 0, n = 0;
 	unsigned ns = 0;
 
-	e1k_itr_init(&m, FLOOR, CEIL);
+	e1k_itr_init(&m, FLOOR, CEIL, 0);
 	CHECK(!e1k_itr_sample(&m, t, n, &ns));
 	CHECK_EQ(feed(&m, &t, &n, 10000, 1, 3 * E1K_ITR_WINDOW_NS), CEIL);
 	/* No interrupt for a second, then a burst of 32: the window that
@@ -86,6 +86,41 @@ static void test_rule_quiet_spell(void)
 	CHECK_EQ(ns, FLOOR);
 }
 
+/* Above the trickle the interval is the one in which E1K_ITR_BATCH frames
+ * arrive, within the bounds; a rate that wobbles does not rewrite it. */
+static void test_rule_batch(void)
+{
+	const unsigned ceil = 4000000u;   /* 4 ms */
+	struct e1k_itr m;
+	uint64_t t = 0, n = 0;
+	unsigned ns = 0;
+
+	e1k_itr_init(&m, FLOOR, ceil, 0);
+	CHECK(!e1k_itr_sample(&m, t, n, &ns));
+	/* 160 kpps: a batch every 400 us. */
+	CHECK_EQ(feed(&m, &t, &n, 50000, 8, 4 * E1K_ITR_WINDOW_NS), 400000u);
+	/* 20 kpps: 3.2 ms. */
+	CHECK_EQ(feed(&m, &t, &n, 50000, 1, 4 * E1K_ITR_WINDOW_NS), 3200000u);
+	/* 21 kpps (5 % more): within a quarter, kept. */
+	CHECK_EQ(feed(&m, &t, &n, 47619, 1, 4 * E1K_ITR_WINDOW_NS), 0);
+	CHECK_EQ(m.cur_ns, 3200000u);
+	/* 1 kpps: 4 frames per ceiling interval, far fewer than a batch -> T. */
+	CHECK_EQ(feed(&m, &t, &n, 1000000, 1, 2 * E1K_ITR_WINDOW_NS), ceil);
+	/* 4 Mpps: 16 us, below the floor -> the floor. */
+	CHECK_EQ(feed(&m, &t, &n, 10000, 40, 4 * E1K_ITR_WINDOW_NS), FLOOR);
+	/* ... and 20 kpps from the floor: 3.2 ms again. */
+	CHECK_EQ(feed(&m, &t, &n, 50000, 1, 4 * E1K_ITR_WINDOW_NS), 3200000u);
+	/* 200 fps: under one frame per ceiling interval -> the floor. */
+	CHECK_EQ(feed(&m, &t, &n, 5000000, 1, 4 * E1K_ITR_WINDOW_NS), FLOOR);
+	/* A 64-slot RX ring: batches of 16, 20 kpps -> 800 us. */
+	e1k_itr_init(&m, FLOOR, ceil, 64);
+	CHECK(!e1k_itr_sample(&m, t, n, &ns));
+	CHECK_EQ(feed(&m, &t, &n, 50000, 1, 4 * E1K_ITR_WINDOW_NS), 800000u);
+	/* A large ring does not raise the batch. */
+	e1k_itr_init(&m, FLOOR, ceil, 4096);
+	CHECK_EQ(m.batch, E1K_ITR_BATCH);
+}
+
 static void test_rule_odd_inputs(void)
 {
 	struct e1k_itr m;
@@ -93,34 +128,44 @@ static void test_rule_odd_inputs(void)
 	unsigned ns;
 
 	/* A counter that went backwards (or a clock) restarts the window. */
-	e1k_itr_init(&m, FLOOR, CEIL);
+	e1k_itr_init(&m, FLOOR, CEIL, 0);
 	CHECK(!e1k_itr_sample(&m, t, n, &ns));
 	CHECK(!e1k_itr_sample(&m, t + 3 * E1K_ITR_WINDOW_NS, 0, &ns));
 	CHECK(!e1k_itr_sample(&m, t, 1000000, &ns));
 	CHECK_EQ(m.cur_ns, FLOOR);
 	/* Fixed: no ceiling, or a ceiling not above the floor. */
-	e1k_itr_init(&m, FLOOR, 0);
+	e1k_itr_init(&m, FLOOR, 0, 0);
 	CHECK_EQ(feed(&m, &t, &n, 1000, 10, 10 * E1K_ITR_WINDOW_NS), 0);
-	e1k_itr_init(&m, FLOOR, FLOOR);
+	e1k_itr_init(&m, FLOOR, FLOOR, 0);
 	CHECK_EQ(feed(&m, &t, &n, 1000, 10, 10 * E1K_ITR_WINDOW_NS), 0);
 	CHECK_EQ(m.cur_ns, FLOOR);
 	/* A floor of 0 (no throttling) moves too. */
-	e1k_itr_init(&m, 0, CEIL);
+	e1k_itr_init(&m, 0, CEIL, 0);
 	CHECK(!e1k_itr_sample(&m, t, n, &ns));
-	CHECK_EQ(feed(&m, &t, &n, 1000, 1, 2 * E1K_ITR_WINDOW_NS), CEIL);
+	CHECK_EQ(feed(&m, &t, &n, 100000, 1, 2 * E1K_ITR_WINDOW_NS), CEIL);
 }
 
 /* ---- on the model ---- */
 struct pump {
 	struct rig *r;
-	unsigned want_ns;
+	bool up;              /* wait for an interval above the floor, else at it */
 	unsigned burst;       /* frames sent per poll */
 	uint64_t *seq;        /* the next frame's sequence number (the sender's own) */
 };
 
+/* The interval the device throttles by: ITR, or in MSI-X mode the EITR of
+ * every vector e1kd uses (all the same, else 1). */
 static unsigned itr_reg_ns(struct rig *r)
 {
-	return (hal_rd32(r->hw, E1000_ITR) & E1000_ITR_INTERVAL_MASK) * E1000_ITR_UNIT_NS;
+	uint32_t reg = hal_rd32(r->hw, E1000_ITR);
+
+	if (e1k_adapter_irq_mode(r->ad) == E1K_IRQ_MSIX) {
+		reg = hal_rd32(r->hw, E1000_EITR(0));
+		for (unsigned v = 1; v < 3; v++)
+			if (hal_rd32(r->hw, E1000_EITR(v)) != reg)
+				return 1;
+	}
+	return (reg & E1000_ITR_INTERVAL_MASK) * E1000_ITR_UNIT_NS;
 }
 
 static uint64_t itr_stat(struct rig *r, uint64_t *changes)
@@ -141,7 +186,7 @@ static bool pump_until(void *ctx)
 	if (rig_send_paced(p->r, *p->seq, p->burst, p->burst, 2000) != (long)p->burst)
 		return false;
 	*p->seq += p->burst;
-	return itr_stat(p->r, NULL) == p->want_ns;
+	return p->up ? itr_stat(p->r, NULL) > FLOOR : itr_stat(p->r, NULL) == FLOOR;
 }
 
 static void model_adapts(enum sim_model model, enum e1k_irq_mode irq)
@@ -159,16 +204,19 @@ static void model_adapts(enum sim_model model, enum e1k_irq_mode irq)
 	CHECK_EQ(itr_reg_ns(&r), FLOOR / E1000_ITR_UNIT_NS * E1000_ITR_UNIT_NS);
 
 	/* A stream (the loopback wire doubles it: sent and received). */
-	struct pump up = { .r = &r, .want_ns = CEIL, .burst = 32, .seq = &seq };
+	struct pump up = { .r = &r, .up = true, .burst = 32, .seq = &seq };
+	unsigned now_ns;
 
 	CHECK(tl_wait_until(pump_until, &up, 10000));
-	CHECK_EQ(itr_reg_ns(&r), CEIL / E1000_ITR_UNIT_NS * E1000_ITR_UNIT_NS);
+	now_ns = (unsigned)itr_stat(&r, NULL);
+	CHECK(now_ns <= CEIL);
+	CHECK_EQ(itr_reg_ns(&r), now_ns / E1000_ITR_UNIT_NS * E1000_ITR_UNIT_NS);
 	itr_stat(&r, &changes);
 	CHECK(changes >= 1);
 
 	/* A trickle: one frame per poll, the polls backing off to a
 	 * millisecond -- well under one frame per ceiling interval. */
-	struct pump down = { .r = &r, .want_ns = FLOOR, .burst = 1, .seq = &seq };
+	struct pump down = { .r = &r, .up = false, .burst = 1, .seq = &seq };
 
 	CHECK(tl_wait_until(pump_until, &down, 10000));
 	CHECK_EQ(itr_reg_ns(&r), FLOOR / E1000_ITR_UNIT_NS * E1000_ITR_UNIT_NS);
@@ -210,6 +258,7 @@ int main(void)
 		TL_CASE(test_rule_up_and_down),
 		TL_CASE(test_rule_hysteresis),
 		TL_CASE(test_rule_quiet_spell),
+		TL_CASE(test_rule_batch),
 		TL_CASE(test_rule_odd_inputs),
 		TL_CASE(test_model_82540em_intx),
 		TL_CASE(test_model_82574l_msix),

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* 82574L MSI-X: vector routing by IVAR, IMS queue bits, EIAC auto-clear;
- * irq_count per model; irq_set argument rules (-EINVAL, -EBUSY). */
+ * irq_count per model; irq_set argument rules (-EINVAL, -EBUSY); per-vector
+ * throttling by EITR (ITR does not throttle MSI-X). */
 #include "simtest.h"
 #include "testlib.h"
 
@@ -196,12 +197,76 @@ static void test_routing(void)
 		close(efd[i]);
 }
 
+/* A cause on vector v right after a message: sent at once (0) or postponed (1)? */
+static int postponed(struct st_dev *t, int efd, uint32_t cause)
+{
+	hal_rd32(t->hw, E1000_ICR);
+	hal_wr32(t->hw, E1000_ICS, cause);
+	if (st_efd_wait(efd, 1000) != 1)
+		return -1;   /* the first message never came */
+	hal_rd32(t->hw, E1000_ICR);
+	hal_wr32(t->hw, E1000_ICS, cause);
+	return st_efd_take(efd) ? 0 : 1;
+}
+
+static void test_eitr(void)
+{
+	const uint32_t ms10 = 10000000u / E1000_ITR_UNIT_NS;   /* 10 ms */
+	struct st_dev t;
+	int efd[5];
+	uint64_t t0;
+
+	for (int i = 0; i < 5; i++)
+		efd[i] = st_efd();
+	/* The 82540EM has no EITR: writes are dropped. */
+	REQUIRE(st_open(&t, SIM_82540EM, SIM_WIRE_NONE) == 0);
+	hal_wr32(t.hw, E1000_EITR(0), ms10);
+	CHECK_EQ(hal_rd32(t.hw, E1000_EITR(0)), 0);
+	st_close(&t);
+
+	REQUIRE(st_open(&t, SIM_82574L, SIM_WIRE_NONE) == 0);
+	for (unsigned v = 0; v < E1000_82574_MSIX_VECTORS; v++) {
+		hal_wr32(t.hw, E1000_EITR(v), 0xffffffffu);
+		CHECK_EQ(hal_rd32(t.hw, E1000_EITR(v)), E1000_ITR_INTERVAL_MASK);
+		hal_wr32(t.hw, E1000_EITR(v), 0);
+	}
+	CHECK_OK(hal_irq_set(t.hw, HAL_IRQ_MSIX, efd, 5));
+	hal_wr32(t.hw, E1000_IVAR, (IVAR_ENTRY(0u) << E1000_IVAR_RXQ0_SHIFT) |
+	                           (IVAR_ENTRY(1u) << E1000_IVAR_TXQ0_SHIFT));
+	hal_wr32(t.hw, E1000_IMS, E1000_ICR_RXQ0 | E1000_ICR_TXQ0);
+	/* ITR alone throttles nothing in MSI-X mode. */
+	hal_wr32(t.hw, E1000_ITR, ms10);
+	CHECK_EQ(postponed(&t, efd[0], E1000_ICR_RXQ0), 0);
+	(void)st_efd_take(efd[0]);
+	/* EITR(0) throttles vector 0, and only it. */
+	hal_wr32(t.hw, E1000_ITR, 0);
+	hal_wr32(t.hw, E1000_EITR(0), ms10);
+	t0 = tl_now_ns();
+	CHECK_EQ(postponed(&t, efd[0], E1000_ICR_RXQ0), 1);
+	/* The postponed message is sent when the interval ends. */
+	CHECK_U64(st_efd_wait(efd[0], 5000), 1);
+	CHECK(tl_now_ns() - t0 >= 7000000ull);
+	/* Vector 1 (EITR(1) = 0) is not throttled meanwhile. */
+	CHECK_EQ(postponed(&t, efd[1], E1000_ICR_TXQ0), 0);
+	(void)st_efd_take(efd[1]);
+	/* With EITR(1) set, it is. */
+	hal_wr32(t.hw, E1000_EITR(1), ms10);
+	CHECK_U64(st_efd_wait(efd[1], 1000), 0);
+	CHECK_EQ(postponed(&t, efd[1], E1000_ICR_TXQ0), 1);
+
+	CHECK_OK(hal_irq_clear(t.hw, HAL_IRQ_MSIX));
+	st_close(&t);
+	for (int i = 0; i < 5; i++)
+		close(efd[i]);
+}
+
 int main(void)
 {
 	static const struct tl_case cases[] = {
 		TL_CASE(test_irq_count),
 		TL_CASE(test_irq_set_rules),
 		TL_CASE(test_routing),
+		TL_CASE(test_eitr),
 	};
 	return tl_run(cases, TL_N(cases));
 }
