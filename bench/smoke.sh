@@ -60,7 +60,9 @@ done
 # --- e1k_bench_nic on the model ---
 if "$bin/e1k_bench_nic" --device sim:82574l --mode tx --seconds 1 >"$tmp/nic-tx.out" 2>&1; then
 	grep '"event":"end"' "$tmp/nic-tx.out" >"$tmp/nic-tx.end"
-	jcheck nic_tx_sent "$tmp/nic-tx.end" 'd["tx"] > 0 and d["tx_completed"] > 0 and d["interrupts"] > 0'
+	# No interrupts expected: TX completions interrupt only while a sender
+	# waits for room, and reclaim does not need them (docs/architecture.md).
+	jcheck nic_tx_sent "$tmp/nic-tx.end" 'd["tx"] > 0 and d["tx_completed"] > 0'
 	grep '"event":"halt"' "$tmp/nic-tx.out" >"$tmp/nic-tx.halt"
 	jcheck nic_tx_clean_halt "$tmp/nic-tx.halt" 'd["clean"] is True and d["reason"] == "stopped"'
 else

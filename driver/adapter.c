@@ -48,8 +48,9 @@ int e1k_adapter_restart(struct e1k_adapter *ad)
 	/* Bindings learn the link state now (the TAP bridge sets its carrier). */
 	e1k_link_update(ad, true);
 	e1k_set_state(ad, E1K_STATE_RUNNING, false);
-	/* Interrupts last: a DPC that runs now sees Running. */
-	e1k_hw_irq_enable(hw, ad->isr.enabled_mask);
+	/* Interrupts last: a DPC that runs now sees Running.  TX completions
+	 * only once a sender waits (tx_irq_on_demand). */
+	e1k_hw_irq_enable(hw, ad->isr.enabled_mask & ~ad->tx_irq_on_demand);
 	/* The watchdog starts over (pause cancelled it synchronously): no
 	 * verdict carries over from before the pause. */
 	ad->wd_stuck = 0;

@@ -227,8 +227,9 @@ static inline unsigned e1k_frame_tx_slots(const struct e1k_frame *f)
 /*
  * Wait until the TX ring has at least `slots` free descriptors.  Reclaims
  * completed sends first; sleeps (never spins) until a reclaim frees
- * descriptors -- the interrupt DPC's on TX completion, or another sender's,
- * or its own every e1k_config.tx_poll_ns (moderation may delay the first) --
+ * descriptors -- the interrupt DPC's (TX completion interrupts are enabled
+ * while senders wait, from the DPC run after the first began), or another
+ * sender's, or its own every e1k_config.tx_poll_ns --
  * the adapter leaves Running (pause, shutdown, the halt's first stage:
  * every waiter is woken), `*cancel` is set and e1k_adapter_tx_wake called,
  * or timeout_ns passes.  Returns:

@@ -900,6 +900,7 @@ void e1k_dpc_intr(struct dpc *d)
 	struct rx_frame_ref refs[RX_BATCH];
 	uint32_t segs[RX_SEGS];
 	uint32_t causes = isr_take_causes(&ad->isr);
+	uint32_t mask;
 	unsigned budget = RX_BUDGET, n;
 	bool more = false;
 
@@ -921,6 +922,9 @@ void e1k_dpc_intr(struct dpc *d)
 	 * No holder of tx_lock waits for a grace period or a DPC flush. */
 	pthread_mutex_lock(&ad->tx_lock);
 	e1k_tx_reclaim_locked(ad);
+	/* TX completion interrupts while someone waits for room; a sender that
+	 * starts waiting after this polls the ring until the next run. */
+	mask = ad->tx_waiters ? ad->isr.enabled_mask : ad->isr.enabled_mask & ~ad->tx_irq_on_demand;
 	pthread_mutex_unlock(&ad->tx_lock);
 
 	/* RX: harvest, indicate, refill -- only while Running.  Pause and halt
@@ -957,7 +961,7 @@ void e1k_dpc_intr(struct dpc *d)
 		if (more)
 			dpc_queue(ad->dpcs, &ad->dpc_intr);
 		else
-			e1k_hw_irq_enable(ad->hw, ad->isr.enabled_mask);
+			e1k_hw_irq_enable(ad->hw, mask);
 	}
 	e1k_rcu_read_unlock();
 }

@@ -355,6 +355,8 @@ static void test_tx_hang_detected(void)
  * the sender reclaims only before it submits.  The test plays the sender
  * (internal API: lock, submit one frame, wait for the DPC to run, unlock);
  * the watchdog is slowed to a minute so it cannot reclaim in its place.
+ * TX completions interrupt here because tx_poll_ns is 0 (with it set they
+ * interrupt only while a sender waits: test_tx_tail_reclaimed_by_watchdog).
  */
 static bool dpc_ran(void *ctx)
 {
@@ -382,6 +384,7 @@ static void test_tx_completion_while_sender_holds_lock(void)
 
 	e1k_config_defaults(&c);
 	c.watchdog_ms = 60000;
+	c.tx_poll_ns = 0;
 	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, &c) == 0);
 	REQUIRE(tl_wait_until(tx_idle, r.ad, 5000));
 	e1k_rcu_read_lock();
@@ -398,6 +401,34 @@ static void test_tx_completion_while_sender_holds_lock(void)
 	pthread_mutex_unlock(&r.ad->tx_lock);
 	e1k_rcu_read_unlock();
 	CHECK(tl_wait_until(tx_idle, r.ad, 10000));
+	rig_down(&r, E1K_HALT_STOPPED, NULL);
+}
+
+/* With TX completion interrupts on demand (the default), the last frames a
+ * sender submitted before going quiet take no interrupt: the watchdog
+ * reclaims them within a period, and no hang is called. */
+static void test_tx_tail_reclaimed_by_watchdog(void)
+{
+	struct rig r;
+	struct e1k_config c;
+	struct e1k_frame fr;
+	struct e1k_stats st;
+	static uint8_t buf[64];
+
+	e1k_config_defaults(&c);
+	c.watchdog_ms = 20;
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, &c) == 0);
+	REQUIRE(tl_wait_until(tx_idle, r.ad, 5000));
+	rig_frame(&r, buf, sizeof(buf), 0);
+	fr = (struct e1k_frame){ .data = buf, .len = sizeof(buf) };
+	CHECK_EQ(e1k_adapter_send(r.ad, &fr, 1), 1);
+	CHECK(tl_wait_until(tx_idle, r.ad, 5000));
+	CHECK_OK(e1k_adapter_get_stats(r.ad, &st));
+	CHECK_EQ(st.tx_completed, 1);
+	CHECK_EQ(st.tx_hangs, 0);
+	pthread_mutex_lock(&r.olock);
+	CHECK_EQ(r.halt_reason, -1);
+	pthread_mutex_unlock(&r.olock);
 	rig_down(&r, E1K_HALT_STOPPED, NULL);
 }
 
@@ -773,6 +804,7 @@ int main(int argc, char **argv)
 		TL_CASE(test_remove_request),
 		TL_CASE(test_tx_hang_detected),
 		TL_CASE(test_tx_completion_while_sender_holds_lock),
+		TL_CASE(test_tx_tail_reclaimed_by_watchdog),
 		TL_CASE(test_bad_frames_refused),
 		TL_CASE(test_tx_stash_counted_free),
 		TL_CASE(test_rx_recycle_refuses_double_return),
