@@ -24,6 +24,9 @@
  *         --rate PPS paces the senders together at PPS frames per second in
  *         bursts of --batch frames (default 32), sleeping between bursts: a
  *         fixed offered load, for the CPU-at-load figure.
+ *         --tx-irq on-demand (default) asks for TX completion interrupts
+ *         only while a sender waits for room (e1k_config.tx_irq_on_demand:
+ *         the senders reclaim as they send); always is e1kd's default.
  *   rx    count what the adapter indicates, return every buffer at once.
  *   halt  tx load (and whatever arrives), then once --warm frames (default
  *         20000) were sent, one halt with --reason R (default stopped) under
@@ -35,7 +38,8 @@
  *
  * Output (stdout), one JSON object per line:
  *   {"event":"up",...}           the adapter is Running (after link-up);
- *                                send_mode: how a sender meets a full ring
+ *                                send_mode: how a sender meets a full ring;
+ *                                tx_irq: on-demand or always
  *   {"event":"snap",...}         on SIGUSR1: t_ns (CLOCK_MONOTONIC), tx, rx,
  *                                tx_completed, tx_full, tx_waits (sleeps in
  *                                e1k_adapter_tx_wait), interrupts, dpc_runs, cpu_ns
@@ -236,7 +240,7 @@ static void usage(FILE *f)
 "       [--reason R] [--warm N] [--send-mode wait|backoff] [--backoff-us N]\n"
 "       [--irq-mode M] [--itr-ns N] [--itr-max-ns N]\n"
 "       [--tx-ring N] [--rx-ring N] [--dpc-workers N] [--sim-wire loopback|none]\n"
-"       [--rate PPS] [--batch N]\n");
+"       [--rate PPS] [--batch N] [--tx-irq on-demand|always]\n");
 }
 
 static int parse_args(int argc, char **argv, struct nb_opts *o)
@@ -262,6 +266,7 @@ static int parse_args(int argc, char **argv, struct nb_opts *o)
 		{ "sim-wire", required_argument, NULL, 'S' },
 		{ "rate", required_argument, NULL, 'p' },
 		{ "batch", required_argument, NULL, 'B' },
+		{ "tx-irq", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -282,7 +287,8 @@ static int parse_args(int argc, char **argv, struct nb_opts *o)
 	o->wire = SIM_WIRE_LOOPBACK;
 	memcpy(o->dst, def_dst, 6);
 	e1k_config_defaults(&o->cfg);
-	while ((c = getopt_long(argc, argv, "d:m:t:f:z:s:D:r:w:M:b:i:I:X:T:R:W:S:p:B:h", lo, NULL)) != -1) {
+	o->cfg.tx_irq_on_demand = true;   /* the senders reclaim as they send */
+	while ((c = getopt_long(argc, argv, "d:m:t:f:z:s:D:r:w:M:b:i:I:X:T:R:W:S:p:B:Q:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->device = optarg; break;
 		case 'f': o->stop_file = optarg; break;
@@ -316,6 +322,14 @@ static int parse_args(int argc, char **argv, struct nb_opts *o)
 			break;
 		case 'i':
 			if (e1k_irq_mode_parse(optarg, &o->cfg.irq_mode) < 0)
+				goto bad;
+			break;
+		case 'Q':
+			if (!strcmp(optarg, "on-demand"))
+				o->cfg.tx_irq_on_demand = true;
+			else if (!strcmp(optarg, "always"))
+				o->cfg.tx_irq_on_demand = false;
+			else
 				goto bad;
 			break;
 		case 'S':
@@ -598,11 +612,12 @@ int main(int argc, char **argv)
 		e1k_adapter_get_stats(run.ad, &st);
 		printf("{\"event\":\"up\",\"device\":\"%s\",\"irq_mode\":\"%s\",\"tx_ring\":%u,"
 		       "\"rx_ring\":%u,\"itr_ns\":%u,\"senders\":%u,\"size\":%u,\"link_mbps\":%u,"
-		       "\"rate\":%lu,\"batch\":%u,\"itr_max_ns\":%u,\"send_mode\":\"%s\"}\n",
+		       "\"rate\":%lu,\"batch\":%u,\"itr_max_ns\":%u,\"send_mode\":\"%s\","
+		       "\"tx_irq\":\"%s\"}\n",
 		       run.hw->name, e1k_irq_mode_name(e1k_adapter_irq_mode(run.ad)),
 		       o.cfg.tx_ring_size, o.cfg.rx_ring_size, o.cfg.itr_ns,
 		       o.mode == NB_RX ? 0 : o.senders, o.size, st.link_mbps, o.rate, o.batch, o.cfg.itr_max_ns,
-		       nb_send_mode_name[o.send_mode]);
+		       nb_send_mode_name[o.send_mode], o.cfg.tx_irq_on_demand ? "on-demand" : "always");
 		fflush(stdout);
 	}
 	if (o.mode != NB_RX) {

@@ -110,7 +110,8 @@ struct e1k_adapter {
 	pthread_cond_t      tx_room;
 	unsigned            tx_waiters;
 	/* TX completion causes enabled only while a sender waits (set at
-	 * initialize; 0: always enabled).  Nobody else needs the interrupt: a
+	 * initialize from e1k_config.tx_irq_on_demand; 0: always enabled).
+	 * Nobody else needs the interrupt: a
 	 * sender reclaims before it submits, every DPC run reclaims, and the
 	 * watchdog reclaims each period; a waiter looks at the ring every
 	 * tx_poll_ns itself, so this is only nonzero when tx_poll_ns is.  The

@@ -480,7 +480,7 @@ int e1k_adapter_initialize(struct hal_dev *hw, const struct e1k_config *cfg,
 	INJECT(step);
 	e1k_hw_route_vectors(hw, ad->irq_mode == E1K_IRQ_MSIX);
 	ad->isr.enabled_mask = enabled_causes(ad);
-	ad->tx_irq_on_demand = ad->cfg.tx_poll_ns ?
+	ad->tx_irq_on_demand = ad->cfg.tx_irq_on_demand && ad->cfg.tx_poll_ns ?
 	                       ad->isr.enabled_mask & (E1000_ICR_TXDW | E1000_ICR_TXQ0) : 0;
 	rc = hal_irq_set(hw, idx, ad->efd, ad->nvec);
 	if (rc < 0) {

@@ -300,6 +300,7 @@ static void test_surprise_removal_detected(void)
 
 	e1k_config_defaults(&c);
 	c.watchdog_ms = 20;
+	c.tx_irq_on_demand = true;
 	REQUIRE(rig_up(&r, SIM_82574L, SIM_WIRE_LOOPBACK, &c) == 0);
 	CHECK_EQ(rig_send_paced(&r, 0, 300, 64, 10000), 300);
 	CHECK_OK(sim_fault(r.hw, SIM_FAULT_SURPRISE_REMOVE, true));
@@ -355,8 +356,8 @@ static void test_tx_hang_detected(void)
  * the sender reclaims only before it submits.  The test plays the sender
  * (internal API: lock, submit one frame, wait for the DPC to run, unlock);
  * the watchdog is slowed to a minute so it cannot reclaim in its place.
- * TX completions interrupt here because tx_poll_ns is 0 (with it set they
- * interrupt only while a sender waits: test_tx_tail_reclaimed_by_watchdog).
+ * (With tx_irq_on_demand TX completions would interrupt only while a sender
+ * waits: test_tx_tail_reclaimed_by_watchdog.)
  */
 static bool dpc_ran(void *ctx)
 {
@@ -384,7 +385,6 @@ static void test_tx_completion_while_sender_holds_lock(void)
 
 	e1k_config_defaults(&c);
 	c.watchdog_ms = 60000;
-	c.tx_poll_ns = 0;
 	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, &c) == 0);
 	REQUIRE(tl_wait_until(tx_idle, r.ad, 5000));
 	e1k_rcu_read_lock();
@@ -404,7 +404,7 @@ static void test_tx_completion_while_sender_holds_lock(void)
 	rig_down(&r, E1K_HALT_STOPPED, NULL);
 }
 
-/* With TX completion interrupts on demand (the default), the last frames a
+/* With TX completion interrupts on demand (tx_irq_on_demand), the last frames a
  * sender submitted before going quiet take no interrupt: the watchdog
  * reclaims them within a period, and no hang is called. */
 static void test_tx_tail_reclaimed_by_watchdog(void)

@@ -10,8 +10,8 @@
  * watchdog is slowed to a minute so that it neither reclaims nor calls a
  * hang meanwhile, and the wait's own poll (tx_poll_ns) is off except where
  * it is the subject: what wakes the waiter is then the reclaim alone.
- * Last, TX completion interrupts: off while nobody waits (with tx_poll_ns
- * set), on with tx_poll_ns 0.
+ * Last, TX completion interrupts with tx_irq_on_demand: off while nobody
+ * waits; on without it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -288,9 +288,9 @@ static void test_timeout_and_refusals(void)
 
 /* Sends of a TX-only load take no interrupt while no sender waits: the
  * device's IMS leaves TXDW out and the only interrupt is the one received
- * frame's, yet every frame is completed (the senders reclaim).  With tx_poll_ns 0 the
- * completions interrupt as before. */
-static void tx_only_load(unsigned poll_ns, uint64_t *irqs, uint32_t *ims)
+ * frame's, yet every frame is completed (the senders reclaim) -- with
+ * tx_irq_on_demand.  Without it (the default) they interrupt as before. */
+static void tx_only_load(bool on_demand, uint64_t *irqs, uint32_t *ims)
 {
 	struct e1k_config c;
 	struct rig r;
@@ -303,7 +303,7 @@ static void tx_only_load(unsigned poll_ns, uint64_t *irqs, uint32_t *ims)
 	e1k_config_defaults(&c);
 	c.watchdog_ms = 60000;
 	c.tx_ring_size = RING;
-	c.tx_poll_ns = poll_ns;
+	c.tx_irq_on_demand = on_demand;
 	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, &c) == 0);
 	CHECK(tl_wait_until(tx_idle, &r, 5000));
 	i0 = stats(&r).interrupts;
@@ -338,11 +338,11 @@ static void test_tx_irq_on_demand(void)
 	uint64_t irqs;
 	uint32_t ims;
 
-	tx_only_load(50000, &irqs, &ims);
+	tx_only_load(true, &irqs, &ims);
 	CHECK(irqs >= 1 && irqs <= 2);   /* the received frame's (and a late second look) */
 	CHECK(!(ims & E1000_ICR_TXDW));
 	CHECK(ims & E1000_ICR_RXT0);
-	tx_only_load(0, &irqs, &ims);
+	tx_only_load(false, &irqs, &ims);
 	CHECK(irqs > 0);
 	CHECK(ims & E1000_ICR_TXDW);
 }
