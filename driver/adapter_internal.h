@@ -111,12 +111,12 @@ struct e1k_adapter {
 	unsigned            tx_waiters;
 	/* TX completion causes enabled only while a sender waits (set at
 	 * initialize from e1k_config.tx_irq_on_demand; 0: always enabled).
-	 * Nobody else needs the interrupt: a
-	 * sender reclaims before it submits, every DPC run reclaims, and the
-	 * watchdog reclaims each period; a waiter looks at the ring every
-	 * tx_poll_ns itself, so this is only nonzero when tx_poll_ns is.  The
-	 * interrupt would wake a thread -- on another CPU, under TCG ~150 us of
-	 * the vCPU -- to do what the sender's next call does anyway. */
+	 * Nobody else needs the interrupt: a sender reclaims before it
+	 * submits, every DPC run reclaims, and the watchdog reclaims each
+	 * period; a waiter looks at the ring every tx_poll_ns itself, so this
+	 * is only nonzero when tx_poll_ns is.  The interrupt would wake a
+	 * thread -- on another CPU, under TCG ~150 us of the vCPU -- to do what
+	 * the sender's next call does anyway. */
 	uint32_t            tx_irq_on_demand;
 
 	/* Device statistics are clear-on-read: accumulated under stats_lock. */
