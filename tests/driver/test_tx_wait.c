@@ -342,9 +342,10 @@ static void test_tx_irq_on_demand(void)
 	CHECK(irqs >= 1 && irqs <= 2);   /* the received frame's (and a late second look) */
 	CHECK(!(ims & E1000_ICR_TXDW));
 	CHECK(ims & E1000_ICR_RXT0);
+	/* (IMS is not read here: an interrupt's ISR may have masked it and
+	 * its DPC not yet unmasked.) */
 	tx_only_load(false, &irqs, &ims);
-	CHECK(irqs > 0);
-	CHECK(ims & E1000_ICR_TXDW);
+	CHECK(irqs > 2);
 }
 
 int main(int argc, char **argv)
