@@ -183,7 +183,10 @@ int hal_vfio_parse_bdf(const char *s, char out[HAL_VFIO_BDF_LEN])
 		return -EINVAL;
 	if (dev >= 32 || fn >= 8)
 		return -EINVAL;
-	snprintf(out, HAL_VFIO_BDF_LEN, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	/* The casts tell the compiler the widths take_hex allowed (4, 2, 2, 1
+	 * digits), so an optimised build sees no possible truncation. */
+	snprintf(out, HAL_VFIO_BDF_LEN, "%04x:%02x:%02x.%x", (unsigned)(uint16_t)dom,
+	         (unsigned)(uint8_t)bus, (unsigned)(uint8_t)dev, (unsigned)(uint8_t)(fn & 7u));
 	return 0;
 }
 
