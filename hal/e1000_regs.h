@@ -100,7 +100,7 @@
 #define E1000_EEPROM_WORDS          64u
 
 /* ---- Interrupt registers (13.4.17-13.4.21) ---- */
-#define E1000_ICR   0x000c0u  /* RC  interrupt cause read */
+#define E1000_ICR   0x000c0u  /* RC  interrupt cause read ([82574] MSI-X: also W1C, irq/isr.c) */
 #define E1000_ITR   0x000c4u  /* RW  interrupt throttling, 256 ns units */
 #define E1000_ICS   0x000c8u  /* WO  interrupt cause set */
 #define E1000_IMS   0x000d0u  /* RW  interrupt mask set (read returns the mask) */

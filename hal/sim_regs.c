@@ -292,9 +292,19 @@ static uint32_t read_locked(struct sim_dev *d, uint32_t off, struct sim_sig *sig
 		v = icr;
 		if (sim_is_82574(d) && old_pend)
 			v |= E1000_ICR_INT_ASSERTED;
-		/* Read-to-clear in every interrupt mode (see docs: QEMU's e1000e
-		 * keeps ICR in MSI-X mode unless IAME; this model does not). */
-		sim_reg_set(d, E1000_ICR, 0);
+		/* Read-to-clear, except on the 82574 in MSI-X mode: there a read
+		 * clears ICR only while IMS is 0, or with CTRL_EXT.IAME when an
+		 * interrupt is asserted (the read then also masks IAM); otherwise
+		 * causes stay until written back (W1C) or auto-cleared by EIAC as
+		 * their message goes out (82574 10.2.4.1; QEMU's e1000e alike). */
+		if (!sim_is_82574(d) || d->irq_mode != SIM_MODE_MSIX ||
+		    sim_reg(d, E1000_IMS) == 0)
+			sim_reg_set(d, E1000_ICR, 0);
+		if (sim_is_82574(d) && (v & E1000_ICR_INT_ASSERTED) &&
+		    (sim_reg(d, E1000_CTRL_EXT) & E1000_CTRL_EXT_IAME)) {
+			sim_reg_set(d, E1000_ICR, 0);
+			sim_reg_set(d, E1000_IMS, sim_reg(d, E1000_IMS) & ~sim_reg(d, E1000_IAM));
+		}
 		sim_irq_update_locked(d, old_pend, sig);
 		return v;
 	}

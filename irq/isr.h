@@ -5,7 +5,8 @@
  * Lifecycle:
  *   isr_init(c, ...)                    before the vectors are registered
  *   irq_thread_add(it, efd, isr_handle, c, vector)
- *     ISR: read ICR, mask (IMC), record causes, queue the DPC, INTx unmask
+ *     ISR: read ICR, mask (IMC), MSI-X: clear what was read (W1C), record
+ *          causes, queue the DPC, INTx unmask
  *     DPC: isr_take_causes(c), handle them, isr_reenable(c)
  *   driver deregisters the vectors and stops the irq thread, then sets
  *   c->deregistered: any ISR after that is counted (isr_after_deregister).

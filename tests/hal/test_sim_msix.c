@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* 82574L MSI-X: vector routing by IVAR, IMS queue bits, EIAC auto-clear;
  * irq_count per model; irq_set argument rules (-EINVAL, -EBUSY); per-vector
- * throttling by EITR (ITR does not throttle MSI-X). */
+ * throttling by EITR (ITR does not throttle MSI-X); when a read clears ICR. */
 #include "simtest.h"
 #include "testlib.h"
 
 #include <unistd.h>
 
 #define IVAR_ENTRY(vec) (E1000_IVAR_VALID | (vec))
+
+/* In MSI-X mode a read does not clear ICR while IMS is set: write it back. */
+static void icr_clear(struct hal_dev *hw)
+{
+	hal_wr32(hw, E1000_ICR, 0xffffffffu);
+}
 
 static void test_irq_count(void)
 {
@@ -103,7 +109,7 @@ static void test_routing(void)
 	take_all(efd, got);
 	for (int i = 0; i < 5; i++)
 		CHECK_U64(got[i], 0);
-	hal_rd32(t.hw, E1000_ICR);
+	icr_clear(t.hw);
 
 	/* RXQ0 -> 3, TXQ0 -> 1, OTHER -> 4. */
 	hal_wr32(t.hw, E1000_IVAR, (IVAR_ENTRY(3u) << E1000_IVAR_RXQ0_SHIFT) |
@@ -121,10 +127,11 @@ static void test_routing(void)
 	CHECK_U64(got[4], 1); CHECK_U64(got[1], 0); CHECK_U64(got[3], 0);
 	CHECK_U64(hal_rd32(t.hw, E1000_ICR) & (E1000_ICR_LSC | E1000_ICR_OTHER),
 	          E1000_ICR_LSC | E1000_ICR_OTHER);
+	icr_clear(t.hw);
 	CHECK_OK(sim_fault(t.hw, SIM_FAULT_LINK_DOWN, false));
 	take_all(efd, got);
 	CHECK_U64(got[4], 1);
-	hal_rd32(t.hw, E1000_ICR);
+	icr_clear(t.hw);
 
 	/* Legacy causes without their queue bit do not fire MSI-X. */
 	hal_wr32(t.hw, E1000_IMS, E1000_ICR_RXT0 | E1000_ICR_TXDW);
@@ -133,7 +140,7 @@ static void test_routing(void)
 	take_all(efd, got);
 	for (int i = 0; i < 5; i++)
 		CHECK_U64(got[i], 0);
-	hal_rd32(t.hw, E1000_ICR);
+	icr_clear(t.hw);
 
 	/* Real traffic: TX raises TXDW|TXQ0 and RX RXT0|RXQ0. */
 	hal_wr32(t.hw, E1000_IMS, E1000_ICR_RXQ0 | E1000_ICR_TXQ0);
@@ -158,6 +165,7 @@ static void test_routing(void)
 		CHECK(icr & E1000_ICR_TXDW);
 		CHECK(icr & E1000_ICR_TXQ0);
 	}
+	icr_clear(t.hw);
 
 	/* An invalid IVAR entry: that queue's causes go nowhere. */
 	hal_wr32(t.hw, E1000_IVAR, (3u << E1000_IVAR_RXQ0_SHIFT) |
@@ -166,7 +174,7 @@ static void test_routing(void)
 	take_all(efd, got);
 	CHECK_U64(got[3], 0);
 	CHECK_U64(got[1], 1);
-	hal_rd32(t.hw, E1000_ICR);
+	icr_clear(t.hw);
 
 	/* EIAC: a sent message auto-clears its cause in ICR and IMS. */
 	hal_wr32(t.hw, E1000_IVAR, IVAR_ENTRY(0u) << E1000_IVAR_RXQ0_SHIFT);
@@ -197,14 +205,88 @@ static void test_routing(void)
 		close(efd[i]);
 }
 
+/* When a read clears ICR (82574 10.2.4.1, QEMU's e1000e alike): always
+ * outside MSI-X mode and on the 82540EM; in MSI-X mode only while IMS is 0
+ * or, with CTRL_EXT.IAME, when an interrupt is asserted (the read then masks
+ * IAM too).  A write clears the bits written (OTHER with its causes). */
+static void test_icr_clear_rules(void)
+{
+	struct st_dev t;
+	int efd[5];
+
+	for (int i = 0; i < 5; i++)
+		efd[i] = st_efd();
+	REQUIRE(st_open(&t, SIM_82574L, SIM_WIRE_NONE) == 0);
+	hal_wr32(t.hw, E1000_IMS, E1000_ICR_RXQ0 | E1000_ICR_OTHER | E1000_ICR_LSC);
+	/* Not MSI-X (no interrupt mode yet): read-to-clear. */
+	hal_wr32(t.hw, E1000_ICS, E1000_ICR_RXQ0);
+	CHECK(hal_rd32(t.hw, E1000_ICR) & E1000_ICR_RXQ0);
+	CHECK_EQ(sim_peek_reg(t.hw, E1000_ICR), 0);
+
+	CHECK_OK(hal_irq_set(t.hw, HAL_IRQ_MSIX, efd, 5));
+	hal_wr32(t.hw, E1000_IVAR, (IVAR_ENTRY(0u) << E1000_IVAR_RXQ0_SHIFT) |
+	                           (IVAR_ENTRY(2u) << E1000_IVAR_OTHER_SHIFT));
+	/* IMS set: the read leaves the causes, and IMS. */
+	hal_wr32(t.hw, E1000_ICS, E1000_ICR_RXQ0);
+	CHECK_U64(st_efd_take(efd[0]), 1);
+	CHECK(hal_rd32(t.hw, E1000_ICR) & E1000_ICR_RXQ0);
+	CHECK(sim_peek_reg(t.hw, E1000_ICR) & E1000_ICR_RXQ0);
+	CHECK(sim_peek_reg(t.hw, E1000_IMS) & E1000_ICR_RXQ0);
+	/* Written back: gone, and no message for it when IMS is rewritten. */
+	hal_wr32(t.hw, E1000_ICR, E1000_ICR_RXQ0);
+	CHECK_EQ(sim_peek_reg(t.hw, E1000_ICR) & E1000_ICR_RXQ0, 0);
+	hal_wr32(t.hw, E1000_IMC, 0xffffffffu);
+	hal_wr32(t.hw, E1000_IMS, E1000_ICR_RXQ0 | E1000_ICR_OTHER | E1000_ICR_LSC);
+	CHECK_U64(st_efd_take(efd[0]), 0);
+	/* Left in ICR, the same cause fires again on that IMS rewrite. */
+	hal_wr32(t.hw, E1000_ICS, E1000_ICR_RXQ0);
+	CHECK_U64(st_efd_take(efd[0]), 1);
+	(void)hal_rd32(t.hw, E1000_ICR);
+	hal_wr32(t.hw, E1000_IMC, 0xffffffffu);
+	hal_wr32(t.hw, E1000_IMS, E1000_ICR_RXQ0);
+	CHECK_U64(st_efd_take(efd[0]), 1);
+	/* IMS 0: the read clears. */
+	hal_wr32(t.hw, E1000_IMC, 0xffffffffu);
+	CHECK(hal_rd32(t.hw, E1000_ICR) & E1000_ICR_RXQ0);
+	CHECK_EQ(sim_peek_reg(t.hw, E1000_ICR), 0);
+	/* Writing OTHER clears the causes behind it. */
+	hal_wr32(t.hw, E1000_IMS, E1000_ICR_OTHER | E1000_ICR_LSC);
+	hal_wr32(t.hw, E1000_ICS, E1000_ICR_LSC);
+	CHECK_U64(st_efd_take(efd[2]), 1);
+	CHECK_EQ(sim_peek_reg(t.hw, E1000_ICR) & (E1000_ICR_LSC | E1000_ICR_OTHER),
+	         E1000_ICR_LSC | E1000_ICR_OTHER);
+	hal_wr32(t.hw, E1000_ICR, E1000_ICR_OTHER);
+	CHECK_EQ(sim_peek_reg(t.hw, E1000_ICR) & (E1000_ICR_LSC | E1000_ICR_OTHER), 0);
+	/* IAME: a read with an interrupt asserted clears ICR and masks IAM. */
+	hal_wr32(t.hw, E1000_CTRL_EXT, hal_rd32(t.hw, E1000_CTRL_EXT) | E1000_CTRL_EXT_IAME);
+	hal_wr32(t.hw, E1000_IAM, E1000_ICR_OTHER);
+	hal_wr32(t.hw, E1000_ICS, E1000_ICR_LSC);
+	CHECK_U64(st_efd_take(efd[2]), 1);
+	CHECK(hal_rd32(t.hw, E1000_ICR) & E1000_ICR_INT_ASSERTED);
+	CHECK_EQ(sim_peek_reg(t.hw, E1000_ICR), 0);
+	CHECK_EQ(sim_peek_reg(t.hw, E1000_IMS), E1000_ICR_LSC);
+	CHECK_OK(hal_irq_clear(t.hw, HAL_IRQ_MSIX));
+	st_close(&t);
+
+	/* The 82540EM: read-to-clear with IMS set. */
+	REQUIRE(st_open(&t, SIM_82540EM, SIM_WIRE_NONE) == 0);
+	hal_wr32(t.hw, E1000_IMS, E1000_ICR_RXT0);
+	hal_wr32(t.hw, E1000_ICS, E1000_ICR_RXT0);
+	CHECK(hal_rd32(t.hw, E1000_ICR) & E1000_ICR_RXT0);
+	CHECK_EQ(sim_peek_reg(t.hw, E1000_ICR), 0);
+	st_close(&t);
+	for (int i = 0; i < 5; i++)
+		close(efd[i]);
+}
+
 /* A cause on vector v right after a message: sent at once (0) or postponed (1)? */
 static int postponed(struct st_dev *t, int efd, uint32_t cause)
 {
-	hal_rd32(t->hw, E1000_ICR);
+	icr_clear(t->hw);
 	hal_wr32(t->hw, E1000_ICS, cause);
 	if (st_efd_wait(efd, 1000) != 1)
 		return -1;   /* the first message never came */
-	hal_rd32(t->hw, E1000_ICR);
+	icr_clear(t->hw);
 	hal_wr32(t->hw, E1000_ICS, cause);
 	return st_efd_take(efd) ? 0 : 1;
 }
@@ -267,6 +349,7 @@ int main(void)
 		TL_CASE(test_irq_set_rules),
 		TL_CASE(test_routing),
 		TL_CASE(test_eitr),
+		TL_CASE(test_icr_clear_rules),
 	};
 	return tl_run(cases, TL_N(cases));
 }
