@@ -520,9 +520,10 @@ def main():
                     lines.append("        e1kd at the fixed load, %s: %s interrupts/s, its own process %s%% CPU" % (
                         dr.upper(), fmt(i["median"]), fmt(c["median"] * 100)))
             lo = figs["e1kd"].get("load_rx_offered_pps")
-            lines.append("        fixed load: %s frames/s each way (RX offered by the host: %s kpps); DPDK's TX row is "
-                         "testpmd's idle poll loop (it cannot pace txonly): a lower bound" % (
-                             machine.get("load_pps", "?"), fmt(lo["median"], 1e-3) if lo else "-"))
+            lines.append("        fixed load: %s frames/s each way (RX offered by the host: %s kpps; TX sent in bursts of %s); "
+                         "DPDK's TX row is testpmd's idle poll loop (it cannot pace txonly): a lower bound" % (
+                             machine.get("load_pps", "?"), fmt(lo["median"], 1e-3) if lo else "-",
+                             machine.get("load_tx_batch", 8)))
         rxo = figs["e1kd"].get("rx_offered_pps")
         if rxo:
             lines.append("        RX offered by the host flood (TAP tx in the window): %s kpps; delivered to e1kd %s%%" % (
