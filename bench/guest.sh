@@ -240,13 +240,13 @@ stop_kernel() { [[ -n ${PGPID:-} ]] && pktgen_stop; PGPID=; return 0; }
 
 # ---- figures -------------------------------------------------------------------
 # One window: warm up, mark, wait DUR, mark.  For RX the driver's own counter is
-# read at both marks too.  Records one JSON line.
+# read at both marks too, and so are e1kd's interrupts and CPU (TX as well).  Records one JSON line.
 window() {   # window FIGURE DRIVER RUN
 	local fig=$1 d=$2 r=$3 m0 m1 rx0=0 rx1=0 ta tb rt0=0 rt1=0 drv0='' drv1='' extra=
 	nap "$WARM"
 	# The driver's count is timed by the guest's clock, around each read.
 	DRV=
-	if [[ $fig == rx || $fig == load_rx || ($fig == load_tx && $d == e1kd) ]]; then
+	if [[ $fig == rx || $fig == load_rx || ($d == e1kd && ($fig == tx || $fig == load_tx)) ]]; then
 		ta=$EPOCHREALTIME; "snap_$d" || { ERR="cannot read $d's RX counter"; return 1; }; tb=$EPOCHREALTIME
 		rx0=$RXCOUNT; rt0=$(((${ta/./} + ${tb/./}) / 2)); drv0=$DRV
 	fi
@@ -254,7 +254,7 @@ window() {   # window FIGURE DRIVER RUN
 	nap "$DUR"
 	mark m1 || { ERR="no answer from the host"; return 1; }
 	DRV=
-	if [[ $fig == rx || $fig == load_rx || ($fig == load_tx && $d == e1kd) ]]; then
+	if [[ $fig == rx || $fig == load_rx || ($d == e1kd && ($fig == tx || $fig == load_tx)) ]]; then
 		ta=$EPOCHREALTIME; "snap_$d" || { ERR="cannot read $d's RX counter"; return 1; }; tb=$EPOCHREALTIME
 		rx1=$RXCOUNT; rt1=$(((${ta/./} + ${tb/./}) / 2)); drv1=$DRV
 	fi

@@ -199,6 +199,9 @@ def nic_figures(nicdir):
                     if vcpu:
                         runs[d].setdefault("rx_vcpu_s_per_mpkt", []).append(vcpu / (pk / 1e6))
             win[d].setdefault(r["run"], {})[fig] = (pk, cpu)
+            # e1kd's own view of the window: its interrupts per second, per run
+            if "driver_irqs" in r:
+                runs[d].setdefault(fig + "_irqs", []).append(r["driver_irqs"] / s)
         elif fig in ("load_tx", "load_rx"):
             s = r["host_ns"] / 1e9
             if s <= 0:
@@ -456,7 +459,7 @@ def main():
                     entry[key + "_max"] = round(s["max"], 3)
                     entry[key + "_runs"] = [round(x, 3) for x in runs[d].get(key, [])]
             for extra in ("rx_offered_pps", "rx_delivered", "tx_frame_bytes", "load_rx_offered_pps",
-                          "load_tx_irqs", "load_rx_irqs", "load_tx_proc_cpu", "load_rx_proc_cpu"):
+                          "tx_irqs", "rx_irqs", "load_tx_irqs", "load_rx_irqs", "load_tx_proc_cpu", "load_rx_proc_cpu"):
                 s = figs[d].get(extra)
                 entry[extra] = round(s["median"], 3) if s else None
             if "halt_by_reason" in figs[d]:
@@ -513,6 +516,11 @@ def main():
             lines.append("        e1kd halt per reason (ms median/max, dominant stage): " + "; ".join(
                 "%s %s/%s %s" % (r, fmt(v["median_ms"]), fmt(v["max_ms"]), v["dominant_stage"])
                 for r, v in hb.items()))
+        for dr in ("tx", "rx"):
+            v = runs["e1kd"].get(dr + "_irqs")
+            if v:
+                lines.append("        e1kd in the %s windows: %s interrupts/s (runs in order: %s)" % (
+                    dr.upper(), fmt(statistics.median(v)), ", ".join(fmt(x) for x in v)))
         if "load" in groups:
             for dr in ("tx", "rx"):
                 i, c = figs["e1kd"].get("load_%s_irqs" % dr), figs["e1kd"].get("load_%s_proc_cpu" % dr)
