@@ -106,10 +106,10 @@ int capture_cmd_run(int fd, const char *file, unsigned snaplen, uint64_t count)
 		return 1;
 	}
 	out = pcap_dump_file(r.dump);
-	/* The header now: a reader (or a test) sees a valid, empty capture. */
-	if (pcap_dump_flush(r.dump) != 0)
-		ex = 1;
 
+	/* Stopping works from here on: before the header is out, which is what
+	 * a reader (or a test) takes as "armed" -- a SIGINT right after it
+	 * must end the capture (exit 0), not kill the process. */
 	sa.sa_handler = on_stop;   /* no SA_RESTART: ppoll returns */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
@@ -118,6 +118,10 @@ int capture_cmd_run(int fd, const char *file, unsigned snaplen, uint64_t count)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, &orig);
+
+	/* The header now: a reader sees a valid, empty capture. */
+	if (pcap_dump_flush(r.dump) != 0)
+		ex = 1;
 
 	while (!ex && !r.ended && !r.broken) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
