@@ -63,8 +63,11 @@ int  rig_up_preset(struct rig *r, const struct sim_config *sc, const struct e1k_
 void rig_down(struct rig *r, enum e1k_halt_reason reason, struct e1k_halt_report *rep);
 /* Build frame seq with len bytes addressed to the station MAC. */
 void rig_frame(const struct rig *r, uint8_t *buf, uint32_t len, uint64_t seq);
-/* Send count frames seq..seq+count-1, keeping at most window in flight
- * (sent - received).  Returns frames sent or a negative errno. */
+/* Send count frames seq..seq+count-1, keeping at most window of them in
+ * flight (sent by this call - received since it began): frames still in
+ * flight from an earlier call are not counted, so a loop of calls must wait
+ * for them (rig_wait_received) or the receive ring can overflow.  Returns
+ * frames sent or a negative errno. */
 long rig_send_paced(struct rig *r, uint64_t first_seq, uint64_t count, unsigned window,
                     unsigned timeout_ms);
 /* The same with frames of 60 .. max_len bytes (<= RIG_FRAME_MAX). */
