@@ -296,7 +296,7 @@ static uint32_t read_locked(struct sim_dev *d, uint32_t off, struct sim_sig *sig
 		 * clears ICR only while IMS is 0, or with CTRL_EXT.IAME when an
 		 * interrupt is asserted (the read then also masks IAM); otherwise
 		 * causes stay until written back (W1C) or auto-cleared by EIAC as
-		 * their message goes out (82574 10.2.4.1; QEMU's e1000e alike). */
+		 * their message goes out (82574 10.2.4.x; QEMU's e1000e alike). */
 		if (!sim_is_82574(d) || d->irq_mode != SIM_MODE_MSIX ||
 		    sim_reg(d, E1000_IMS) == 0)
 			sim_reg_set(d, E1000_ICR, 0);

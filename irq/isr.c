@@ -70,7 +70,7 @@ void isr_handle(void *ctx, uint32_t vector)
 	/* Mask first: the DPC's IMS write must come after this (see isr.h). */
 	hal_wr32(c->hw, E1000_IMC, E1000_IMS_ALL);
 	/* [82574] MSI-X: the read above cleared nothing while IMS was set
-	 * (82574 10.2.4.1): write back what we took, or the DPC's IMS write
+	 * (82574 10.2.4.x): write back what we took, or the DPC's IMS write
 	 * raises the same causes again.  Causes that came since stay. */
 	if (c->mode == HAL_IRQ_MSIX)
 		hal_wr32(c->hw, E1000_ICR, icr & ~E1000_ICR_INT_ASSERTED);

@@ -205,7 +205,7 @@ static void test_routing(void)
 		close(efd[i]);
 }
 
-/* When a read clears ICR (82574 10.2.4.1, QEMU's e1000e alike): always
+/* When a read clears ICR (82574 10.2.4.x, QEMU's e1000e alike): always
  * outside MSI-X mode and on the 82540EM; in MSI-X mode only while IMS is 0
  * or, with CTRL_EXT.IAME, when an interrupt is asserted (the read then masks
  * IAM too).  A write clears the bits written (OTHER with its causes). */
