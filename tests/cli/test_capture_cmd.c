@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "capture_cmd.h"
+#include "cli_testutil.h"
 #include "capture_proto.h"
 #include "testlib.h"
 
@@ -172,14 +173,12 @@ int main(void)
 	};
 	int rc;
 
-	snprintf(dir, sizeof(dir), "/tmp/e1k-capcmd.XXXXXX");
-	if (!mkdtemp(dir)) {
+	if (tu_mkdtemp(dir, sizeof(dir)) != 0) {
 		perror("mkdtemp");
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/cap.pcap", dir);
 	rc = tl_run(cases, TL_N(cases));
-	unlink(path);
-	rmdir(dir);
+	tu_rm_rf(dir);
 	return rc;
 }
