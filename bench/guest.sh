@@ -483,7 +483,11 @@ echo 128 >/proc/sys/vm/nr_hugepages
 mkdir -p /dev/hugepages
 mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages
 log "guest: $(nproc) CPUs, $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo), hugepages $(cat /proc/sys/vm/nr_hugepages); drivers: $DRIVERS; runs $RUNS x ${DUR}s"
-result "{\"nic\":\"$NIC\",\"figure\":\"guest\",\"kernel\":\"$(uname -r)\",\"ncpu\":$(nproc),\"bdf\":\"$BDF\",\"dpdk\":\"$(dpkg-query -W -f='${Version}' dpdk 2>/dev/null)\"}"
+# The clocksource the kernel runs on (scripts/bench --guest-clock asks for one).
+clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null || echo unknown)
+[[ -z ${GUEST_CLOCK:-} || $clocksource == "$GUEST_CLOCK" ]] ||
+	log "guest: WARNING: clocksource is $clocksource, not the $GUEST_CLOCK asked for"
+result "{\"nic\":\"$NIC\",\"figure\":\"guest\",\"kernel\":\"$(uname -r)\",\"ncpu\":$(nproc),\"bdf\":\"$BDF\",\"dpdk\":\"$(dpkg-query -W -f='${Version}' dpdk 2>/dev/null)\",\"clocksource\":\"$clocksource\"}"
 
 # FIGURES: pps (TX and RX windows), tcp, halt, load (CPU at a fixed load).  The packet figures and the
 # halts know e1kd, dpdk and kernel; the TCP figures e1kd, e1kd-nooff and

@@ -135,7 +135,8 @@ def nic_figures(nicdir):
     for r in rows:
         fig, d = r.get("figure"), r.get("driver")
         if fig == "guest":
-            notes.append("guest kernel %s, %s CPUs, DPDK %s" % (r.get("kernel"), r.get("ncpu"), r.get("dpdk")))
+            notes.append("guest kernel %s, %s CPUs, DPDK %s, clocksource %s" % (
+                r.get("kernel"), r.get("ncpu"), r.get("dpdk"), r.get("clocksource", "not recorded")))
             continue
         if fig == "flood":
             floods[r.get("run")] = r.get("flood")
@@ -439,8 +440,9 @@ def main():
     lines.append("e1kd benchmarks: %s; %s CPUs (%s), load %s; QEMU %s (TCG)" % (
         machine.get("date", "?"), machine.get("nproc", "?"), machine.get("cpu", "?"),
         machine.get("loadavg", "?"), machine.get("qemu", "?")))
-    lines.append("command: %s; median [min..max] of %s run(s)%s" % (
+    lines.append("command: %s; median [min..max] of %s run(s); guest clocksource %s%s" % (
         machine.get("command", "?"), machine.get("runs", "?"),
+        machine.get("guest_clock", "hpet (the guest's own choice)"),
         "; halts: every sample pooled (p99 = nearest rank)" if "halt" in groups else ""))
     nicdirs = [n for n in ("e1000", "e1000e") if os.path.isdir(os.path.join(a.out, n))]
     for nic in nicdirs:
