@@ -14,6 +14,7 @@
 #   FIGURES        which figures: "pps tcp halt load" or a part of it
 #   LOAD_PPS LOAD_RX_BATCH LOAD_TX_BATCH   the fixed load of the load figures
 #   NB_ARGS        more options for e1k_bench_nic (e.g. --itr-ns N)
+#   TESTPMD_ARGS   more options for dpdk-testpmd's application part (e.g. --burst=64)
 # Every figure goes to the host as one JSON line (rpc result ...); a figure
 # that cannot be had is recorded as {"error": "..."} with the reason.
 set -uo pipefail
@@ -26,6 +27,7 @@ LOAD_PPS=${LOAD_PPS:-20000}
 LOAD_RX_BATCH=${LOAD_RX_BATCH:-1}
 LOAD_TX_BATCH=${LOAD_TX_BATCH:-8}
 read -r -a NB_EXTRA <<<"${NB_ARGS:-}"
+read -r -a TP_EXTRA <<<"${TESTPMD_ARGS:-}"
 KDRV=$NIC                     # the kernel driver for this model: e1000 / e1000e
 W=/run/bench                  # guest-local scratch (tmpfs)
 NB=$BENCH_BIN/e1k_bench_nic
@@ -157,7 +159,7 @@ start_dpdk() {   # start_dpdk txonly|rxonly
 	: >"$W/dpdk.out"
 	# stdbuf: testpmd's stdout is a file here, and its answers must not wait in a buffer.
 	stdbuf -oL -eL dpdk-testpmd -l 0-1 -n 1 --in-memory -a "$BDF" -- -i --forward-mode="$1" --txpkts=60 \
-		--nb-cores=1 --txq=1 --rxq=1 --txd=512 --rxd=512 --total-num-mbufs=32768 \
+		--nb-cores=1 --txq=1 --rxq=1 --txd=512 --rxd=512 --total-num-mbufs=32768 "${TP_EXTRA[@]}" \
 		<"$TP_IN" >"$W/dpdk.out" 2>&1 &
 	PID=$!
 	exec 7<>"$TP_IN"   # read-write: opening never blocks on the FIFO

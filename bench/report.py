@@ -444,6 +444,10 @@ def main():
         machine.get("command", "?"), machine.get("runs", "?"),
         machine.get("guest_clock", "hpet (the guest's own choice)"),
         "; halts: every sample pooled (p99 = nearest rank)" if "halt" in groups else ""))
+    extra = ["%s %s" % (who, machine[k]) for k, who in (("nb_args", "e1k_bench_nic"), ("testpmd_args", "dpdk-testpmd"))
+             if machine.get(k)]
+    if extra:
+        lines.append("extra options (E1K_BENCH_NB_ARGS / E1K_BENCH_TESTPMD_ARGS): " + "; ".join(extra))
     nicdirs = [n for n in ("e1000", "e1000e") if os.path.isdir(os.path.join(a.out, n))]
     for nic in nicdirs:
         figs, runs, errors, notes, floods, runmap = nic_figures(os.path.join(a.out, nic))
