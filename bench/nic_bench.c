@@ -399,7 +399,9 @@ static int parse_args(int argc, char **argv, struct nb_opts *o)
 	}
 	return 0;
 bad:
-	fprintf(stderr, "e1k_bench_nic: bad value '%s' for %s\n", optarg, argv[optind - 1]);
+	/* "--opt VALUE" leaves the option two words back, "--opt=VALUE" one. */
+	fprintf(stderr, "e1k_bench_nic: bad value '%s' for %s\n", optarg,
+	        optind >= 2 && argv[optind - 1] == optarg ? argv[optind - 2] : argv[optind - 1]);
 	usage(stderr);
 	return -EINVAL;
 }
