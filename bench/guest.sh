@@ -31,6 +31,7 @@ read -r -a TP_EXTRA <<<"${TESTPMD_ARGS:-}"
 KDRV=$NIC                     # the kernel driver for this model: e1000 / e1000e
 W=/run/bench                  # guest-local scratch (tmpfs)
 NB=$BENCH_BIN/e1k_bench_nic
+PACE=$BENCH_BIN/e1k_bench_pace
 DST_MAC=02:00:00:00:be:01     # TX frames go to a MAC nobody has (the host counts them)
 mkdir -p "$W"
 # BENCH_TRACE=1: an xtrace of this script in the share (the host can watch it).
@@ -315,6 +316,34 @@ measure_load() {   # measure_load tx|rx DRIVER RUN
 	log "load $dir $d run $r done${e1:+ ($e1)}"
 }
 
+# The floor under the TX fixed load: the idle guest (nothing started), and
+# e1k_bench_pace waking LOAD_PPS / LOAD_TX_BATCH times a second on the
+# deadlines e1kd's paced sender keeps, doing nothing else -- what any driver
+# that sleeps between the load's bursts pays before it sends a frame.
+# Figure load_floor, "drivers" idle and pace.
+measure_floor() {   # measure_floor RUN
+	local r=$1 what ok wk
+	for what in idle pace; do
+		ok=1
+		ERR=
+		if [[ $what == pace ]]; then
+			"$PACE" --rate "$LOAD_PPS" --batch "$LOAD_TX_BATCH" >"$W/pace.out" 2>&1 &
+			PID=$!
+		fi
+		window load_floor "$what" "$r" || ok=0
+		wk=
+		if [[ $what == pace ]]; then
+			kill -TERM "$PID" 2>/dev/null
+			wait "$PID"
+			PID=
+			wk=$(grep '"event":"end"' "$W/pace.out")
+			[[ -n $wk ]] || { ok=0; ERR="e1k_bench_pace did not end cleanly: $(tail -n 2 "$W/pace.out")"; }
+		fi
+		((ok)) || fail_result load_floor "$what" "$r" "$ERR"
+		log "load floor $what run $r done${wk:+ ($wk)}"
+	done
+}
+
 # TCP through the driver: iperf3 between the guest's kernel (198.18.0.2) and
 # the host (198.18.0.1), guest -> host and host -> guest (-R).  Drivers:
 # e1kd (the daemon with --tap, offloads as it defaults: all), e1kd-nooff
@@ -516,6 +545,7 @@ if has "$FIGURES" tcp && ((${#tcp_drivers[@]})); then measure_tcp "${tcp_drivers
 if has "$FIGURES" load && ((${#pkt_drivers[@]})); then
 	for ((run = 1; run <= RUNS; run++)); do
 		for d in "${pkt_drivers[@]}"; do measure_load tx "$d" "$run"; done
+		measure_floor "$run"
 		rpc flood-start "$LOAD_PPS $LOAD_RX_BATCH"
 		for d in "${pkt_drivers[@]}"; do measure_load rx "$d" "$run"; done
 		rpc flood-stop

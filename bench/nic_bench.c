@@ -77,6 +77,7 @@
 #include "halt.h"
 #include "log.h"
 #include "mac.h"
+#include "pace.h"
 #include "sim.h"
 #include "vfio.h"
 
@@ -155,29 +156,16 @@ static void *sender_thread(void *arg)
 		fr[i].len = s->o->size;
 	}
 	/* Paced: this sender's share of the rate, one burst of nb frames due
-	 * every period (absolute deadlines, so waking late does not lower the
-	 * rate; a sender more than a second off starts afresh rather than
-	 * bursting to catch up). */
+	 * every period (pace.h). */
 	const unsigned nb = s->o->batch;
-	uint64_t period = s->o->rate ? (uint64_t)nb * 1000000000ull * s->o->senders / s->o->rate : 0;
-	uint64_t due = e1k_now_ns();
+	struct bench_pace pace;
 
+	bench_pace_init(&pace, s->o->rate, nb, s->o->senders);
 	while (!atomic_load_explicit(&s->stop[0], memory_order_relaxed)) {
 		unsigned off = 0;
 
-		if (period) {
-			uint64_t now = e1k_now_ns();
-
-			if (now + 1000000000ull < due || now > due + 1000000000ull)
-				due = now;
-			if (due > now) {
-				struct timespec ts = { .tv_sec = (time_t)(due / 1000000000ull),
-				                       .tv_nsec = (long)(due % 1000000000ull) };
-
-				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-			}
-			due += period;
-		}
+		if (!bench_pace_wait(&pace))
+			continue;
 		/* A sequence number per frame (frames are copied into DMA buffers
 		 * by the send, so rewriting ours afterwards is safe). */
 		for (unsigned i = 0; i < nb; i++, seq++)

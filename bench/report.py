@@ -122,8 +122,21 @@ def add(runs, runmap, d, key, run, v):
     runmap[d].setdefault(key, {})[run] = v
 
 
+def load_window_cpu(r):
+    """A fixed-load window's guest CPU, in CPUs (busy seconds per second):
+    the larger of the vCPU threads' run time (host) and /proc/stat (guest)."""
+    s = r["host_ns"] / 1e9
+    if s <= 0:
+        return None
+    vcpu = r.get("vcpu_ns", 0) / 1e9 or None
+    gcpu = r["cpu_jiffies"] / float(r["hz"])
+    return (max(vcpu, gcpu) if vcpu else gcpu) / s
+
+
 def nic_figures(nicdir):
-    """-> (figs[driver][key] = summary, runs[driver][key] = [..], errors[driver] = [..], notes)"""
+    """-> (figs[driver][key] = summary, runs[driver][key] = [..], errors[driver] = [..], notes,
+    floods[run], runmap, floor): floor = {"idle"|"pace": {run: CPUs}, "errors": [..]}, the
+    TX fixed load's floor (bench/guest.sh measure_floor)"""
     rows = load_jsonl(os.path.join(nicdir, "results.jsonl"))
     runs = {d: {} for d in DRIVERS}
     runmap = {d: {} for d in DRIVERS}   # d -> key -> run -> value (for paired ratios)
@@ -132,6 +145,7 @@ def nic_figures(nicdir):
     halts = {d: {} for d in DRIVERS}
     win = {d: {} for d in DRIVERS}   # run -> {"tx": row, "rx": row}
     floods = {}
+    floor = {"idle": {}, "pace": {}, "errors": []}
     for r in rows:
         fig, d = r.get("figure"), r.get("driver")
         if fig == "guest":
@@ -142,6 +156,12 @@ def nic_figures(nicdir):
             floods[r.get("run")] = r.get("flood")
             continue
         if fig == "load_flood":
+            continue
+        if fig == "load_floor":
+            if "error" in r:
+                floor["errors"].append("%s run %s: %s" % (d, r.get("run"), r["error"]))
+            elif d in ("idle", "pace") and load_window_cpu(r) is not None:
+                floor[d][r["run"]] = load_window_cpu(r)
             continue
         if d not in DRIVERS:
             continue
@@ -205,11 +225,9 @@ def nic_figures(nicdir):
                 runs[d].setdefault(fig + "_irqs", []).append(r["driver_irqs"] / s)
         elif fig in ("load_tx", "load_rx"):
             s = r["host_ns"] / 1e9
-            if s <= 0:
+            cpu = load_window_cpu(r)
+            if cpu is None:
                 continue
-            vcpu = r.get("vcpu_ns", 0) / 1e9 or None
-            gcpu = r["cpu_jiffies"] / float(r["hz"])
-            cpu = max(vcpu, gcpu) if vcpu else gcpu
             pre = fig + "_"
             if fig == "load_tx":
                 # DPDK: testpmd's rxonly poll loop with nothing to do (it
@@ -220,7 +238,7 @@ def nic_figures(nicdir):
                 ds = r.get("driver_us", 0) / 1e6 or s
                 add(runs, runmap, d, pre + "pps", r["run"], r["driver_rx"] / ds)
                 runs[d].setdefault("load_rx_offered_pps", []).append(r["tap_tx"] / s)
-            add(runs, runmap, d, pre + "cpu", r["run"], cpu / s)
+            add(runs, runmap, d, pre + "cpu", r["run"], cpu)
             # e1kd's own view: its interrupts per second and its process's CPU
             if "driver_irqs" in r:
                 runs[d].setdefault(pre + "irqs", []).append(r["driver_irqs"] / s)
@@ -280,7 +298,25 @@ def nic_figures(nicdir):
                     "min_ms": min(t), "max_ms": max(t), "n": len(t),
                     "dominant_stage": dom,
                     "dominant_stage_ms": statistics.median(stages[dom]) if dom else None}
-    return figs, runs, errors, notes, floods, runmap
+    return figs, runs, errors, notes, floods, runmap, floor
+
+
+def floor_line(floor, runmap):
+    """-> (the report's line or None, the JSON): the TX fixed load's floor in
+    guest CPU % (idle guest, e1k_bench_pace's wake-ups alone) and what e1kd
+    used above the wake-ups, paired by run."""
+    idle, pace = summary(floor["idle"].values()), summary(floor["pace"].values())
+    e = runmap["e1kd"].get("load_tx_cpu", {})
+    above = summary([e[r] - floor["pace"][r] for r in e if r in floor["pace"]])
+    doc = {k: None if v is None else {x: round(v[x] * 100, 2) for x in ("median", "min", "max")}
+           for k, v in (("idle_cpu_pct", idle), ("pace_cpu_pct", pace), ("e1kd_above_pace_pct", above))}
+    if not idle and not pace:
+        return None, doc
+    pct = lambda v: "-" if v is None else "%s [%s..%s]" % (fmt(v["median"] * 100), fmt(v["min"] * 100),
+                                                           fmt(v["max"] * 100))
+    return ("        floor of the TX fixed load, guest CPU %%: idle guest %s; e1k_bench_pace (wakes as e1kd's "
+            "sender does, sends nothing) %s; e1kd above it, same run %s" % (pct(idle), pct(pace), pct(above)),
+            doc)
 
 
 def paired_ratio(runmap, key, peer, who="e1kd"):
@@ -451,7 +487,7 @@ def main():
         lines.append("extra options (E1K_BENCH_NB_ARGS / E1K_BENCH_TESTPMD_ARGS): " + "; ".join(extra))
     nicdirs = [n for n in ("e1000", "e1000e") if os.path.isdir(os.path.join(a.out, n))]
     for nic in nicdirs:
-        figs, runs, errors, notes, floods, runmap = nic_figures(os.path.join(a.out, nic))
+        figs, runs, errors, notes, floods, runmap, floor = nic_figures(os.path.join(a.out, nic))
         doc["nics"][nic] = {}
         ratios = {}
         for d in DRIVERS:
@@ -539,6 +575,12 @@ def main():
                          "DPDK's TX row is testpmd's idle poll loop (it cannot pace txonly): a lower bound" % (
                              machine.get("load_pps", "?"), fmt(lo["median"], 1e-3) if lo else "-",
                              machine.get("load_tx_batch", 8)))
+            fl = floor_line(floor, runmap)
+            doc["nics"][nic]["load_floor"] = fl[1]
+            if fl[0]:
+                lines.append(fl[0])
+            for e in floor["errors"][:4]:
+                lines.append("        ! floor: %s" % e)
         rxo = figs["e1kd"].get("rx_offered_pps")
         if rxo:
             lines.append("        RX offered by the host flood (TAP tx in the window): %s kpps; delivered to e1kd %s%%" % (

@@ -80,16 +80,32 @@ if "$bin/e1k_bench_nic" --device sim:82540em --mode bogus >/dev/null 2>&1; then
 else
 	ok nic_usage
 fi
+# e1k_bench_pace: 1000 frames/s in bursts of 10 for 1 s is 100 wake-ups on
+# absolute deadlines (however late each one is), and about a second.
+if "$bin/e1k_bench_pace" --rate 1000 --batch 10 --seconds 1 >"$tmp/pace.out" 2>&1; then
+	grep '"event":"end"' "$tmp/pace.out" >"$tmp/pace.end"
+	jcheck pace_wakeups "$tmp/pace.end" 'd["wakeups"] == 100 and 0.99 <= d["seconds"] < 5'
+else
+	nok pace "exit $?: $(tail -n 3 "$tmp/pace.out")"
+fi
+if "$bin/e1k_bench_pace" --rate 0 >/dev/null 2>&1; then nok pace_usage "--rate 0 was accepted"; else ok pace_usage; fi
 if "$bin/e1k_bench_flood" --ifname lo --dst nonsense >/dev/null 2>&1; then
 	nok flood_usage "a bad --dst was accepted"
 else
 	ok flood_usage
 fi
 
-# --- the report on the model figures ---
+# --- the report on the model figures, and on one made-up fixed-load run ---
+# (the floor arithmetic: e1kd 25% of a CPU, e1k_bench_pace 20%, idle 3%)
+mkdir -p "$out/e1000"
+for w in "load_tx e1kd 250" "load_floor pace 200" "load_floor idle 30"; do
+	read -r f d v <<<"$w"
+	echo "{\"nic\":\"e1000\",\"figure\":\"$f\",\"driver\":\"$d\",\"run\":1,\"host_ns\":1000000000,\"tap_rx\":20000,\"tap_rx_bytes\":1200000,\"tap_tx\":0,\"tap_tx_dropped\":0,\"driver_rx\":0,\"driver_us\":0,\"cpu_jiffies\":1,\"vcpu_ns\":${v}000000,\"qemu_ns\":${v}000000,\"hz\":100,\"ncpu\":2}"
+done >"$out/e1000/results.jsonl"
 python3 "$here/report.py" "$out" --json "$tmp/report.json" >"$tmp/report.txt" 2>&1
 if grep -q 'interrupt-to-DPC 82540em' "$tmp/report.txt"; then ok report_table; else nok report_table "$(tail -n 5 "$tmp/report.txt")"; fi
 want='d["sim"]["irq_dpc_us_p50"] > 0 and d["sim"]["irq_dpc_us_p99"] > 0 and "nics" in d and "ratios" in d'
+want="$want"' and d["nics"]["e1000"]["load_floor"] == {"idle_cpu_pct": {"median": 3.0, "min": 3.0, "max": 3.0}, "pace_cpu_pct": {"median": 20.0, "min": 20.0, "max": 20.0}, "e1kd_above_pace_pct": {"median": 5.0, "min": 5.0, "max": 5.0}}'
 if [[ -s $out/callgrind-tx.txt ]]; then
 	want="$want"' and 20 < d["sim"]["tx_instr_per_pkt"] < 5000 and 20 < d["sim"]["rx_instr_per_pkt"] < 5000'
 fi
