@@ -253,9 +253,18 @@ window() {   # window FIGURE DRIVER RUN
 		ta=$EPOCHREALTIME; "snap_$d" || { ERR="cannot read $d's RX counter"; return 1; }; tb=$EPOCHREALTIME
 		rx0=$RXCOUNT; rt0=$(((${ta/./} + ${tb/./}) / 2)); drv0=$DRV
 	fi
+	local prof=
+	if [[ $fig == profile_tx ]]; then
+		prof=$NIC-$d-$r
+		rpc profile-start "$prof" && [[ $RESP == ok ]] || { ERR="profile: $RESP"; return 1; }
+	fi
 	mark m0 || { ERR="no answer from the host"; return 1; }
 	nap "$DUR"
 	mark m1 || { ERR="no answer from the host"; return 1; }
+	if [[ -n $prof ]]; then
+		rpc profile-stop && [[ $RESP == ok ]] || { ERR="profile: $RESP"; return 1; }
+		extra=",\"profile\":\"$prof.txt\""
+	fi
 	DRV=
 	if [[ $fig == rx || $fig == load_rx || ($d == e1kd && ($fig == tx || $fig == load_tx)) ]]; then
 		ta=$EPOCHREALTIME; "snap_$d" || { ERR="cannot read $d's RX counter"; return 1; }; tb=$EPOCHREALTIME
@@ -265,7 +274,7 @@ window() {   # window FIGURE DRIVER RUN
 		local di0 dc0 di1 dc1
 		read -r di0 dc0 <<<"$drv0"
 		read -r di1 dc1 <<<"$drv1"
-		[[ $di0$di1$dc0$dc1 =~ ^[0-9]+$ ]] && extra=",\"driver_irqs\":$((di1 - di0)),\"driver_cpu_ns\":$((dc1 - dc0))"
+		[[ $di0$di1$dc0$dc1 =~ ^[0-9]+$ ]] && extra+=",\"driver_irqs\":$((di1 - di0)),\"driver_cpu_ns\":$((dc1 - dc0))"
 	fi
 	read -r t0 hrx0 hrxb0 htx0 hdr0 v0 q0 c0 <<<"$m0"
 	read -r t1 hrx1 hrxb1 htx1 hdr1 v1 q1 c1 <<<"$m1"
@@ -290,6 +299,26 @@ measure() {   # measure tx|rx DRIVER RUN
 	"stop_$d" || { ok=0; e1="$e1 $ERR"; }
 	((ok)) || fail_result "$fig" "$d" "$r" "$e1"
 	log "$fig $d run $r done${e1:+ ($e1)}"
+}
+
+# Where a full-rate TX window's vCPU time goes, with perf sampling QEMU on
+# the host (bench/host.sh profile-start): how much is guest code (driver,
+# generator, guest kernel) and how much the emulated device and the host.  A
+# window of its own: the sampling slows QEMU down, so its rate is not a
+# figure.
+measure_profile() {   # measure_profile DRIVER RUN
+	local d=$1 r=$2 ok=1 mode=tx
+	ERR=
+	[[ $d == dpdk ]] && mode=txonly   # the kernel: pktgen, as in the pps figure
+	if "start_$d" "$mode"; then
+		window profile_tx "$d" "$r" || ok=0
+	else
+		ok=0
+	fi
+	local e1=$ERR
+	"stop_$d" || { ok=0; e1="$e1 $ERR"; }
+	((ok)) || fail_result profile_tx "$d" "$r" "$e1"
+	log "profile tx $d run $r done${e1:+ ($e1)}"
 }
 
 # CPU at a fixed load, well below saturation (issue 16): the host floods
@@ -520,7 +549,8 @@ clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksour
 	log "guest: WARNING: clocksource is $clocksource, not the $GUEST_CLOCK asked for"
 result "{\"nic\":\"$NIC\",\"figure\":\"guest\",\"kernel\":\"$(uname -r)\",\"ncpu\":$(nproc),\"bdf\":\"$BDF\",\"dpdk\":\"$(dpkg-query -W -f='${Version}' dpdk 2>/dev/null)\",\"clocksource\":\"$clocksource\"}"
 
-# FIGURES: pps (TX and RX windows), tcp, halt, load (CPU at a fixed load).  The packet figures and the
+# FIGURES: pps (TX and RX windows), tcp, halt, load (CPU at a fixed load),
+# profile (where each driver's full-rate TX time goes; not by default).  The packet figures and the
 # halts know e1kd, dpdk and kernel; the TCP figures e1kd, e1kd-nooff and
 # kernel.  Other names in DRIVERS are skipped where they have no figure.
 has() { [[ " $1 " == *" $2 "* ]]; }
@@ -550,6 +580,11 @@ if has "$FIGURES" load && ((${#pkt_drivers[@]})); then
 		for d in "${pkt_drivers[@]}"; do measure_load rx "$d" "$run"; done
 		rpc flood-stop
 		result "{\"nic\":\"$NIC\",\"figure\":\"load_flood\",\"run\":$run,\"flood\":$RESP}"
+	done
+fi
+if has "$FIGURES" profile; then
+	for ((run = 1; run <= RUNS; run++)); do
+		for d in "${pkt_drivers[@]}"; do measure_profile "$d" "$run"; done
 	done
 fi
 if has "$FIGURES" halt && ((HALT_RUNS > 0)); then

@@ -18,6 +18,12 @@
 #   flood-stop         stop it; answers its JSON line ({"sent":..,...})
 #   iperf-start        an iperf3 server on 198.18.0.1 (one at a time)
 #   iperf-stop
+#   profile-start NAME perf record (sampling) of QEMU's threads until
+#                      profile-stop, which leaves OUTDIR/NAME.txt: where the
+#                      vCPU threads' time went, per shared object (guest code
+#                      runs in TCG's "[JIT]" buffer; the rest is QEMU and the
+#                      host kernel)
+#   profile-stop
 #   result JSON        append JSON (one line) to OUTDIR/results.jsonl
 #   save NAME          copy $E1K_RIG_SHARE/NAME into OUTDIR/
 #   quit
@@ -29,12 +35,14 @@ TAP=$E1K_RIG_TAP
 OUT=$1
 FLOOD=$2
 NIC_MAC=52:54:00:12:34:56
-fpid='' ipid=''
+fpid='' ipid='' ppid='' pname=''
 
 cleanup() {
 	[[ -n $fpid ]] && kill -TERM "$fpid" 2>/dev/null
 	[[ -n $ipid ]] && kill -TERM "$ipid" 2>/dev/null
+	[[ -n $ppid ]] && kill -INT "$ppid" 2>/dev/null
 	wait 2>/dev/null
+	rm -f "$OUT"/*.perf.data
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT
@@ -118,6 +126,38 @@ while :; do
 	iperf-stop)
 		[[ -n $ipid ]] && { kill -TERM "$ipid" 2>/dev/null; wait "$ipid" 2>/dev/null; }
 		ipid=''
+		;;
+	profile-start)
+		[[ -n $qpid && -d /proc/$qpid ]] || find_qemu
+		if [[ -n $ppid ]]; then
+			resp="error: a profile is already running"
+		elif ! [[ $args =~ ^[A-Za-z0-9._-]+$ && -n $qpid ]] || ! command -v perf >/dev/null; then
+			resp="error: cannot profile '$args' (QEMU pid '${qpid}', perf $(command -v perf || echo missing))"
+		else
+			pname=$args
+			perf record -q -F 997 -p "$qpid" -o "$OUT/$pname.perf.data" >"$OUT/$pname.perf.log" 2>&1 &
+			ppid=$!
+			# perf attached: its log says so, or the data file has a header
+			for _ in $(seq 100); do [[ -s $OUT/$pname.perf.data ]] && break; read -r -t 0.02 -u 8 _ || true; done
+		fi
+		;;
+	profile-stop)
+		if [[ -z $ppid ]]; then
+			resp="error: no profile running"
+		else
+			kill -INT "$ppid" 2>/dev/null
+			wait "$ppid" 2>/dev/null
+			ppid=''
+			vcpus=''
+			for task in /proc/"$qpid"/task/*; do
+				read -r comm <"$task/comm" 2>/dev/null || continue
+				[[ $comm == CPU\ * ]] && vcpus+=${vcpus:+,}$comm
+			done
+			perf report -i "$OUT/$pname.perf.data" --comms "$vcpus" --no-children \
+				--sort dso --stdio -g none --percentage relative >"$OUT/$pname.txt" 2>>"$OUT/$pname.perf.log"
+			rm -f "$OUT/$pname.perf.data"
+			grep -q '%' "$OUT/$pname.txt" || resp="error: perf recorded nothing: $(tail -n 2 "$OUT/$pname.perf.log")"
+		fi
 		;;
 	result)
 		printf '%s\n' "$args" >>"$OUT/results.jsonl"

@@ -28,7 +28,7 @@ import sys
 # before/after of the TAP bridge's offloads).
 DRIVERS = ("e1kd", "dpdk", "kernel", "e1kd-nooff")
 PEERS = ("e1kd", "dpdk", "kernel")          # the main table's columns
-FIGURE_GROUPS = ("pps", "tcp", "halt", "load")   # scripts/bench --figures
+FIGURE_GROUPS = ("pps", "tcp", "halt", "load")   # scripts/bench --figures (by default; also "profile")
 # figure key -> (label, unit scale, higher is better, group)
 FIGS = [
     ("tx_pps", "TX kpps, 64 B (host TAP count)", 1e-3, True, "pps"),
@@ -243,6 +243,13 @@ def nic_figures(nicdir):
             if "driver_irqs" in r:
                 runs[d].setdefault(pre + "irqs", []).append(r["driver_irqs"] / s)
                 runs[d].setdefault(pre + "proc_cpu", []).append(r["driver_cpu_ns"] / 1e9 / s)
+        elif fig == "profile_tx":
+            shares, err = perf_shares(os.path.join(nicdir, r.get("profile", "")))
+            if err:
+                errors[d].append("profile run %s: %s" % (r.get("run"), err))
+                continue
+            for k, v in shares.items():
+                runs[d].setdefault("profile_" + k, []).append(v)
         elif fig in ("tcp_tx", "tcp_rx"):
             mbps, nbytes, err = iperf_mbps(os.path.join(nicdir, r.get("iperf", "")))
             if mbps is None:
@@ -299,6 +306,57 @@ def nic_figures(nicdir):
                     "dominant_stage": dom,
                     "dominant_stage_ms": statistics.median(stages[dom]) if dom else None}
     return figs, runs, errors, notes, floods, runmap, floor
+
+
+def perf_shares(path):
+    """-> ({"guest": %, "qemu": %, "host": %}, error) from bench/host.sh's
+    profile: `perf report --sort dso --percentage relative` of the vCPU
+    threads.  Guest code runs from TCG's buffer ("[JIT] tid N"); the host
+    kernel is [kernel.kallsyms]; everything else is QEMU (device emulation,
+    TCG's runtime, libc, glib)."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError as e:
+        return None, "no perf report (%s)" % e.strerror
+    shares = {"guest": 0.0, "qemu": 0.0, "host": 0.0}
+    n = 0
+    for line in text.splitlines():
+        m = re.match(r"\s+([0-9.]+)%\s+(\S.*?)\s*$", line)
+        if not m:
+            continue
+        n += 1
+        dso = m.group(2)
+        key = "guest" if dso.startswith("[JIT]") else "host" if dso == "[kernel.kallsyms]" else "qemu"
+        shares[key] += float(m.group(1))
+    if not n:
+        return None, "the perf report has no samples"
+    return shares, None
+
+
+def profile_lines(figs, chosen):
+    """-> (the report's lines, the JSON): per driver, the vCPU time of full-rate
+    TX in guest code / QEMU / host kernel, and what a driver that cost nothing
+    would send: the same QEMU and host time per frame, no guest code."""
+    doc, parts = {}, []
+    for d in PEERS:
+        g, q, h = (figs[d].get("profile_" + k) for k in ("guest", "qemu", "host"))
+        if d not in chosen or not g or not q or not h:
+            continue
+        ceil = 100.0 / (100.0 - g["median"]) if g["median"] < 100 else None
+        doc[d] = {"guest_code_pct": round(g["median"], 2), "qemu_pct": round(q["median"], 2),
+                  "host_kernel_pct": round(h["median"], 2),
+                  "zero_cost_driver_ratio": None if ceil is None else round(ceil, 3)}
+        parts.append((d, g, q, h, ceil))
+    if not parts:
+        return [], doc
+    lines = ["        full-rate TX under perf (windows of their own), the vCPUs' time in guest code / QEMU / "
+             "host kernel, %:"]
+    for d, g, q, h, ceil in parts:
+        lines.append("          %-7s %s / %s / %s (guest code %s..%s); a driver that cost nothing: %s its rate" % (
+            d, fmt(g["median"]), fmt(q["median"]), fmt(h["median"]), fmt(g["min"]), fmt(g["max"]),
+            "-" if ceil is None else "%.3fx" % ceil))
+    return lines, doc
 
 
 def floor_line(floor, runmap):
@@ -581,6 +639,10 @@ def main():
                 lines.append(fl[0])
             for e in floor["errors"][:4]:
                 lines.append("        ! floor: %s" % e)
+        if "profile" in groups:
+            pl, pdoc = profile_lines(figs, chosen)
+            doc["nics"][nic]["profile_tx"] = pdoc
+            lines.extend(pl)
         rxo = figs["e1kd"].get("rx_offered_pps")
         if rxo:
             lines.append("        RX offered by the host flood (TAP tx in the window): %s kpps; delivered to e1kd %s%%" % (

@@ -31,7 +31,7 @@ jcheck() {   # jcheck NAME FILE EXPR
 # --- model figures (the same commands scripts/bench runs, shorter) ---
 out=$tmp/out
 mkdir -p "$out"
-echo '{"figure":"machine","nproc":1,"cpu":"smoke","date":"smoke","command":"bench/smoke.sh","runs":1}' >"$out/machine.json"
+echo '{"figure":"machine","nproc":1,"cpu":"smoke","date":"smoke","command":"bench/smoke.sh","runs":1,"figures":["pps","load","profile"]}' >"$out/machine.json"
 if "$bin/e1k_bench_sim" irq --model 82540em --probes 200 >"$out/sim-irq-82540em.json" 2>"$tmp/irq.err"; then
 	ok irq_runs
 	jcheck irq_idle_answered "$out/sim-irq-82540em.json" 'd["idle"]["n"] >= 190 and 0 < d["idle"]["p50_us"] <= d["idle"]["p99_us"] <= d["idle"]["max_us"]'
@@ -95,16 +95,22 @@ else
 	ok flood_usage
 fi
 
-# --- the report on the model figures, and on one made-up fixed-load run ---
+# --- the report on the model figures, and on one made-up QEMU run ---
 # (the floor arithmetic: e1kd 25% of a CPU, e1k_bench_pace 20%, idle 3%)
 mkdir -p "$out/e1000"
 for w in "load_tx e1kd 250" "load_floor pace 200" "load_floor idle 30"; do
 	read -r f d v <<<"$w"
 	echo "{\"nic\":\"e1000\",\"figure\":\"$f\",\"driver\":\"$d\",\"run\":1,\"host_ns\":1000000000,\"tap_rx\":20000,\"tap_rx_bytes\":1200000,\"tap_tx\":0,\"tap_tx_dropped\":0,\"driver_rx\":0,\"driver_us\":0,\"cpu_jiffies\":1,\"vcpu_ns\":${v}000000,\"qemu_ns\":${v}000000,\"hz\":100,\"ncpu\":2}"
 done >"$out/e1000/results.jsonl"
+# (and a profile: 4% guest code, 46% QEMU in two objects, 50% host kernel)
+echo '{"nic":"e1000","figure":"profile_tx","driver":"e1kd","run":1,"host_ns":1000000000,"tap_rx":1,"tap_rx_bytes":60,"tap_tx":0,"tap_tx_dropped":0,"driver_rx":0,"driver_us":0,"cpu_jiffies":1,"vcpu_ns":1,"qemu_ns":1,"hz":100,"ncpu":2,"profile":"e1000-e1kd-1.txt"}' \
+	>>"$out/e1000/results.jsonl"
+printf '# Samples: 4K of event cpu-clock\n#\n    50.00%%  [kernel.kallsyms]\n    40.00%%  qemu-system-x86_64\n     6.00%%  libc.so.6\n     4.00%%  [JIT] tid 42\n' \
+	>"$out/e1000/e1000-e1kd-1.txt"
 python3 "$here/report.py" "$out" --json "$tmp/report.json" >"$tmp/report.txt" 2>&1
 if grep -q 'interrupt-to-DPC 82540em' "$tmp/report.txt"; then ok report_table; else nok report_table "$(tail -n 5 "$tmp/report.txt")"; fi
 want='d["sim"]["irq_dpc_us_p50"] > 0 and d["sim"]["irq_dpc_us_p99"] > 0 and "nics" in d and "ratios" in d'
+want="$want"' and d["nics"]["e1000"]["profile_tx"]["e1kd"] == {"guest_code_pct": 4.0, "qemu_pct": 46.0, "host_kernel_pct": 50.0, "zero_cost_driver_ratio": 1.042}'
 want="$want"' and d["nics"]["e1000"]["load_floor"] == {"idle_cpu_pct": {"median": 3.0, "min": 3.0, "max": 3.0}, "pace_cpu_pct": {"median": 20.0, "min": 20.0, "max": 20.0}, "e1kd_above_pace_pct": {"median": 5.0, "min": 5.0, "max": 5.0}}'
 if [[ -s $out/callgrind-tx.txt ]]; then
 	want="$want"' and 20 < d["sim"]["tx_instr_per_pkt"] < 5000 and 20 < d["sim"]["rx_instr_per_pkt"] < 5000'
