@@ -7,7 +7,8 @@
 # options), mounts the host root read-only (9p tag hostroot) at /host and the
 # rig's writable share (9p tag rigshare) at /host$SHARE, then runs the scenario
 # ($SHARE/cmd.sh) chrooted into /host with /proc /sys /dev bind-mounted and a
-# tmpfs on /run, so every path and binary is the host's.  Prints the markers
+# tmpfs on /run, so every path and binary is the host's, with the kernel's
+# log copied to $SHARE/kmsg as it goes.  Prints the markers
 # E1K-RIG-BEGIN and E1K-RIG-EXIT=N on the console (the rig parses them) and
 # powers off.  Kernel command line: e1krig.share=PATH.
 PATH=/bin
@@ -52,6 +53,11 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs -o mode=0755 tmpfs /host/run || fail "tmpfs on /run"
 ip link set lo up 2>/dev/null
+
+# The kernel's whole log, every level, into the share as it is written: the
+# console shows errors only (`quiet`), not a stall's backtraces.  The rig
+# keeps it next to the console log (scripts/qemu-rig --log: FILE.kmsg).
+cat /dev/kmsg >"/host$share/kmsg" 2>/dev/null &
 
 cwd=$(cat "/host$share/cwd" 2>/dev/null)
 echo "E1K-RIG-BEGIN"
