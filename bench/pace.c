@@ -15,7 +15,6 @@
  *   {"event":"end","wakeups":..,"seconds":..,"cpu_ns":..}   cpu_ns: user + system
  * Exit status: 0, 2 on a usage error.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include <sys/resource.h>
 
 #include "clock.h"
+#include "num.h"
 #include "pace.h"
 
 static volatile sig_atomic_t stop_sig;
@@ -31,19 +31,6 @@ static volatile sig_atomic_t stop_sig;
 static void on_signal(int sig)
 {
 	stop_sig = sig;
-}
-
-static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || end == s || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static void usage(FILE *f)
@@ -60,7 +47,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long rate = 0, batch = 8, seconds = 0, v;
+	uint64_t rate = 0, batch = 8, seconds = 0, v;
 	struct sigaction sa;
 	struct bench_pace pace;
 	struct rusage ru;
@@ -68,9 +55,9 @@ int main(int argc, char **argv)
 	int c, li = 0;
 
 	while ((c = getopt_long(argc, argv, "", lo, &li)) != -1) {
-		unsigned long *dst = c == 'r' ? &rate : c == 'b' ? &batch : &seconds;
-		unsigned long min = c == 'r' || c == 'b' ? 1 : 0;
-		unsigned long max = c == 'r' ? 10000000ul : c == 'b' ? 1024ul : 86400ul;
+		uint64_t *dst = c == 'r' ? &rate : c == 'b' ? &batch : &seconds;
+		uint64_t min = c == 'r' || c == 'b' ? 1 : 0;
+		uint64_t max = c == 'r' ? 10000000u : c == 'b' ? 1024u : 86400u;
 
 		if (c == 'h') {
 			usage(stdout);
@@ -80,8 +67,9 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
-		if (parse_ulong(optarg, min, max, &v) < 0) {
-			fprintf(stderr, "e1k_bench_pace: bad value '%s' for --%s\n", optarg, lo[li].name);
+		if (e1k_num_parse(optarg, min, max, &v) < 0) {
+			fprintf(stderr, "e1k_bench_pace: --%s must be a number in %llu..%llu, not '%s'\n", lo[li].name,
+			        (unsigned long long)min, (unsigned long long)max, optarg);
 			return 2;
 		}
 		*dst = v;
@@ -95,7 +83,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 
-	bench_pace_init(&pace, rate, (unsigned)batch, 1);
+	bench_pace_init(&pace, (unsigned long)rate, (unsigned)batch, 1);
 	t0 = pace.due_ns;
 	end = seconds ? t0 + seconds * 1000000000ull : UINT64_MAX;
 	printf("{\"event\":\"up\",\"period_ns\":%llu}\n", (unsigned long long)pace.period_ns);
