@@ -258,9 +258,11 @@ window() {   # window FIGURE DRIVER RUN
 		prof=$NIC-$d-$r
 		rpc profile-start "$prof" && [[ $RESP == ok ]] || { ERR="profile: $RESP"; return 1; }
 	fi
-	mark m0 || { ERR="no answer from the host"; return 1; }
-	nap "$DUR"
-	mark m1 || { ERR="no answer from the host"; return 1; }
+	if ! mark m0 || ! nap "$DUR" || ! mark m1; then
+		ERR="no answer from the host"
+		[[ -z $prof ]] || rpc profile-stop   # perf must not outlive its window
+		return 1
+	fi
 	if [[ -n $prof ]]; then
 		rpc profile-stop && [[ $RESP == ok ]] || { ERR="profile: $RESP"; return 1; }
 		extra=",\"profile\":\"$prof.txt\""
@@ -351,7 +353,7 @@ measure_load() {   # measure_load tx|rx DRIVER RUN
 # that sleeps between the load's bursts pays before it sends a frame.
 # Figure load_floor, "drivers" idle and pace.
 measure_floor() {   # measure_floor RUN
-	local r=$1 what ok wk
+	local r=$1 what ok wk i
 	for what in idle pace; do
 		ok=1
 		ERR=
@@ -363,6 +365,8 @@ measure_floor() {   # measure_floor RUN
 		wk=
 		if [[ $what == pace ]]; then
 			kill -TERM "$PID" 2>/dev/null
+			for ((i = 0; i < 200; i++)); do kill -0 "$PID" 2>/dev/null || break; nap 0.05; done
+			kill -KILL "$PID" 2>/dev/null
 			wait "$PID"
 			PID=
 			wk=$(grep '"event":"end"' "$W/pace.out")

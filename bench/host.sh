@@ -137,7 +137,7 @@ while :; do
 			pname=$args
 			perf record -q -F 997 -p "$qpid" -o "$OUT/$pname.perf.data" >"$OUT/$pname.perf.log" 2>&1 &
 			ppid=$!
-			# perf attached: its log says so, or the data file has a header
+			# perf attached: its data file has a header (at most 2 s)
 			for _ in $(seq 100); do [[ -s $OUT/$pname.perf.data ]] && break; read -r -t 0.02 -u 8 _ || true; done
 		fi
 		;;
@@ -146,6 +146,9 @@ while :; do
 			resp="error: no profile running"
 		else
 			kill -INT "$ppid" 2>/dev/null
+			# perf writes its data and exits; at most 30 s, then it is killed
+			for _ in $(seq 1500); do kill -0 "$ppid" 2>/dev/null || break; read -r -t 0.02 -u 8 _ || true; done
+			kill -KILL "$ppid" 2>/dev/null
 			wait "$ppid" 2>/dev/null
 			ppid=''
 			vcpus=''

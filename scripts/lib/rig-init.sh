@@ -8,9 +8,10 @@
 # rig's writable share (9p tag rigshare) at /host$SHARE, then runs the scenario
 # ($SHARE/cmd.sh) chrooted into /host with /proc /sys /dev bind-mounted and a
 # tmpfs on /run, so every path and binary is the host's, with the kernel's
-# log copied to $SHARE/kmsg as it goes.  Prints the markers
+# log copied to $SHARE/kmsg as it goes and the receive-timestamp switch held
+# on (below).  Prints the markers
 # E1K-RIG-BEGIN and E1K-RIG-EXIT=N on the console (the rig parses them) and
-# powers off.  Kernel command line: e1krig.share=PATH.
+# powers off.  Kernel command line: e1krig.share=PATH [e1krig.netstamp=off].
 PATH=/bin
 export PATH
 
@@ -58,6 +59,22 @@ ip link set lo up 2>/dev/null
 # console shows errors only (`quiet`), not a stall's backtraces.  The rig
 # keeps it next to the console log (scripts/qemu-rig --log: FILE.kmsg).
 cat /dev/kmsg >"/host$share/kmsg" 2>/dev/null &
+
+# The kernel's receive-timestamp switch held on for the guest's life (unless
+# e1krig.netstamp=off), so that no ping run under the host's traffic flips
+# it.  ping turns SO_TIMESTAMP on; the first such socket and the last one
+# closed patch kernel text (the jump label behind net_enable_timestamp,
+# through an int3).  Under TCG a vCPU looping in the receive path can keep
+# executing that int3 from stale translated code after the patch is done:
+# the int3 handler finds no int3 in memory, rewinds and retries, forever --
+# a soft lockup in netif_receive_skb_list_internal (e1kd_handback's guest:
+# Linux's driver after the hand-back, under the flood, just after a ping
+# ended).  A ping that never ends holds the switch; it goes with the guest
+# (never killed: its exit would patch again).
+case " $(cat /proc/cmdline) " in
+*" e1krig.netstamp=off "*) ;;
+*) chroot /host /usr/bin/ping -q -i 1000 127.0.0.1 >/dev/null 2>&1 & ;;
+esac
 
 cwd=$(cat "/host$share/cwd" 2>/dev/null)
 echo "E1K-RIG-BEGIN"

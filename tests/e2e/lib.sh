@@ -207,15 +207,3 @@ trap 'e2e_cleanup' EXIT
 # counters see: keep it off on every interface e1kd creates.
 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 2>/dev/null || true
 
-# The kernel's receive-timestamp switch held on for the whole scenario, so
-# that no check's ping flips it.  ping turns SO_TIMESTAMP on; the first such
-# socket and the last one closed patch kernel text (the jump label behind
-# net_enable_timestamp, through an int3).  Under TCG a vCPU looping in the
-# receive path under the host's flood can keep executing the int3 from stale
-# translated code after the patch is done: the int3 handler finds no int3 in
-# memory, rewinds and retries, forever -- a soft lockup in
-# netif_receive_skb_list_internal (three times in e1kd_handback: Linux's
-# driver after the hand-back, under the flood, just after a ping ended).  A
-# ping that never ends holds the switch; it goes with the guest (never
-# killed: its exit would patch again, maybe under the flood).
-ping -q -i 1000 127.0.0.1 >/dev/null 2>&1 &
