@@ -16,9 +16,9 @@
  *
  * Modes:
  *   tx    N sender threads (default 1) send frames of --size bytes (default 60:
- *         64 on the wire) to --dst in batches of --batch (default 64: e1kd
- *         submits up to 64 frames per tail write, so a batch is one doorbell)
- *         through e1k_adapter_send();
+ *         64 on the wire) to --dst in batches of --batch (default 64, at
+ *         most 256) through e1k_adapter_send(): one call per batch, and
+ *         e1kd writes the tail once per call, so a batch is one doorbell;
  *         when the ring is full a sender waits for room: --send-mode wait
  *         (default) sleeps in e1k_adapter_tx_wait until a TX completion
  *         frees slots (as the TAP bridge does); --send-mode backoff sleeps
@@ -82,8 +82,8 @@
 #include "vfio.h"
 
 #define NB_ETHERTYPE   0x88b5u      /* IEEE local experimental */
-#define NB_BATCH       64u    /* frames per send, by default: e1kd's submission (datapath.c TX_BATCH) */
-#define NB_BATCH_MAX   64u    /* --batch at most */
+#define NB_BATCH       64u    /* frames per send (one doorbell), by default */
+#define NB_BATCH_MAX   256u   /* --batch at most */
 #define NB_MAX_SENDERS 8u
 #define NB_MAX_FRAME   1514u
 #define NB_LINK_WAIT_MS 5000u

@@ -26,7 +26,7 @@
 #define RX_BUDGET   256u   /* frames per DPC run before yielding the worker */
 #define RX_BATCH    64u    /* frames per ring harvest */
 #define RX_SEGS     256u   /* buffers per ring harvest (chained frames take several) */
-#define TX_BATCH    64u    /* frames per ring submission */
+#define TX_BATCH    64u    /* frames per ring submission (one doorbell per send call) */
 #define TX_SEGS     128u   /* buffers per ring submission */
 
 bool e1k_check_removed(struct e1k_adapter *ad, uint32_t val)
@@ -307,6 +307,9 @@ int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, uns
 	 * in a larger batch). */
 	if (ad->tx_nstash < n || tx_ring_free_slots(ad->tx) < n)
 		e1k_tx_reclaim_locked(ad);
+	/* One doorbell for the whole call, however many submissions it takes
+	 * (under TCG a TDT write costs the vCPU microseconds of its own). */
+	tx_ring_hold(ad->tx);
 	while (done < n && !bad) {
 		const struct e1k_frame *fs = frames + done;
 		unsigned lim = n - done < TX_BATCH ? n - done : TX_BATCH;
@@ -402,6 +405,7 @@ int e1k_adapter_send(struct e1k_adapter *ad, const struct e1k_frame *frames, uns
 		if (accepted < nf)
 			break;
 	}
+	tx_ring_release(ad->tx);
 	pthread_mutex_unlock(&ad->tx_lock);
 	e1k_capture_tx_hook(ad, frames, done);
 	e1k_rcu_read_unlock();
@@ -464,6 +468,7 @@ int e1k_adapter_send_borrowed(struct e1k_adapter *ad, const struct e1k_tx_borrow
 	}
 	pthread_mutex_lock(&ad->tx_lock);
 	e1k_tx_reclaim_locked(ad);
+	tx_ring_hold(ad->tx);   /* one doorbell for the call, as in e1k_adapter_send */
 	while (done < n && !bad) {
 		unsigned nf, nb = 0, accepted, slots = tx_ring_free_slots(ad->tx);
 
@@ -506,6 +511,7 @@ int e1k_adapter_send_borrowed(struct e1k_adapter *ad, const struct e1k_tx_borrow
 		if (accepted < nf)
 			break;
 	}
+	tx_ring_release(ad->tx);
 	pthread_mutex_unlock(&ad->tx_lock);
 	/* The accepted frames' buffers are the ring's now, not the borrower's. */
 	if (nbufs)

@@ -542,6 +542,7 @@ void sim_get_stats(struct hal_dev *hw, struct sim_stats *st)
 	st->tx_tso_segments = d->tx_tso_segs;
 	st->tx_csum = d->tx_csum;
 	st->tx_bad_offload = d->tx_bad_offload;
+	st->tdt_writes = d->tdt_writes;
 	st->power_state = d->d3hot ? PCI_PM_STATE_D3HOT : PCI_PM_STATE_D0;
 	pthread_mutex_unlock(&d->reg_lock);
 	st->dma_faults = atomic_load_explicit(&d->dma.faults, memory_order_relaxed);

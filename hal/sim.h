@@ -140,6 +140,7 @@ struct sim_stats {
 	uint64_t tx_bad_offload;     /* packets dropped: a context that does not fit them
 	                              * (MSS 0, HDRLEN/offsets past the packet, PAYLEN
 	                              * not the packet's, longer than 64 KiB + header) */
+	uint64_t tdt_writes;         /* TDT writes: doorbells, and the ring set-up's TDT = 0 */
 };
 void sim_get_stats(struct hal_dev *hw, struct sim_stats *st);
 

@@ -219,6 +219,7 @@ struct sim_dev {
 	/* 64-bit internal mirrors of counters whose registers clear on read */
 	uint64_t             rx_frames, rx_filtered, rx_missed, tx_dext;
 	uint64_t             tx_tso_segs, tx_csum, tx_bad_offload;
+	uint64_t             tdt_writes;     /* doorbells (sim_stats) */
 
 	/* ---- model thread only (no lock) ---- */
 	struct sim_frame     stage[SIM_TX_BURST_FRAMES + 1];

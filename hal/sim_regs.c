@@ -418,6 +418,7 @@ static void write_locked(struct sim_dev *d, uint32_t off, uint32_t val, struct s
 		break;
 	case E1000_TDT:
 		d->tx.bad = false;
+		d->tdt_writes++;
 		sig->kick = true;
 		break;
 	default:

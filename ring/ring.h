@@ -37,8 +37,8 @@
  * checked, and a DD on a slot software does not consider in flight is counted
  * and ignored.
  *
- * Batching: the tail register is written at most once per submit/refill call
- * (tail_writes counts them).  Nothing here allocates per packet.
+ * Batching: the tail register is written at most once per submit/refill call,
+ * or once per tx_ring_hold/tx_ring_release pair (tail_writes counts them).  Nothing here allocates per packet.
  */
 #ifndef E1K_RING_H
 #define E1K_RING_H
@@ -72,7 +72,7 @@ struct tx_ring_stats {
 	uint64_t submitted;    /* buffers handed to the device */
 	uint64_t completed;    /* returned by reclaim (DD seen) */
 	uint64_t aborted;      /* returned by abort (or parked by hw_setup) */
-	uint64_t tail_writes;  /* TDT writes by submit (hw_setup's TDT = 0 not counted) */
+	uint64_t tail_writes;  /* TDT writes by submit/release (hw_setup's TDT = 0 not counted) */
 	uint64_t full;         /* submit calls that stopped because the ring was full */
 	/* additions */
 	uint64_t rejected;     /* submit calls that stopped at a bad length / buffer */
@@ -129,8 +129,9 @@ void tx_ring_hw_setup(struct tx_ring *r);
 /*
  * Write up to n legacy descriptors (EOP | IFCS), one per packet, with RS on
  * the last one and on every TX_RS_INTERVAL-th (counted from the first of this
- * call), then ONE TDT write (none when nothing was accepted).  The device
- * writes DD back only where RS is set: one status write per batch.  Returns
+ * call), then ONE TDT write (none when nothing was accepted, nor while the
+ * ring is held: tx_ring_hold).  The device writes DD back only where RS is
+ * set: one status write per batch.  Returns
  * how many packets were accepted: ownership of those buffers passes to the
  * ring until reclaim or abort returns them.  Stops at the first packet whose
  * length is 0, larger than the pool's buffer size or larger than
@@ -141,6 +142,22 @@ void tx_ring_hw_setup(struct tx_ring *r);
  */
 unsigned tx_ring_submit(struct tx_ring *r, struct pkt_pool *pool,
                         const struct pkt_ref *pkts, unsigned n);
+
+/*
+ * One doorbell for several submits.  After tx_ring_hold, tx_ring_submit and
+ * tx_ring_submit_frames write descriptors and close their batches as usual
+ * but leave TDT alone; tx_ring_release writes it once, when anything was
+ * submitted since the last write (tail_writes counts that write only).  For
+ * a caller whose one request takes several submits: the device is rung
+ * once, for all of it.  Hold and release in one section of the ring's owner,
+ * with nothing in between that waits for the device: until release, the
+ * device does not see what was submitted (reclaim finds no DD there).
+ * tx_ring_hw_setup ends a hold, and release never rings for slots that
+ * tx_ring_abort took back.
+ * Context: the ring's owner.  Locks: none.  May block: no.
+ */
+void tx_ring_hold(struct tx_ring *r);
+void tx_ring_release(struct tx_ring *r);
 
 /*
  * Harvest completed descriptors in ring order: a slot is complete when the RS
@@ -234,8 +251,8 @@ struct tx_frame {
 /*
  * Write descriptors for up to n whole frames (a frame is never split across
  * calls, nor half written: the tail never covers part of one), then ONE TDT
- * write (none when nothing was accepted).  TX_OFFLOAD_NONE: legacy
- * descriptors, IFCS on each, EOP on the last.  CSUM/TSO: a context
+ * write (none when nothing was accepted, nor while the ring is held).
+ * TX_OFFLOAD_NONE: legacy descriptors, IFCS on each, EOP on the last.  CSUM/TSO: a context
  * descriptor when the context (offsets, TUCMD, and for TSO hdr_len, mss and
  * PAYLEN = frame length - hdr_len) differs from the last one this ring wrote
  * since hw_setup or abort, then data descriptors (DEXT, IFCS, TSE for TSO;

@@ -85,7 +85,9 @@ struct tx_ring {
 	unsigned              ndesc;
 	unsigned              mask;
 	unsigned              next_clean;   /* oldest in-flight slot */
-	unsigned              next_use;     /* next slot to fill == TDT */
+	unsigned              next_use;     /* next slot to fill (== tail unless held) */
+	unsigned              tail;         /* the last TDT value written */
+	bool                  held;         /* tx_ring_hold: submit leaves TDT to release */
 	unsigned              in_flight;
 	uint32_t             *slot_buf;     /* [ndesc] buffer (| SLOT_EOP) of each in-flight slot */
 	uint16_t             *batch_rs;     /* [ndesc] FIFO: RS slot of each closed in-flight batch */
@@ -192,6 +194,8 @@ void tx_ring_hw_setup(struct tx_ring *r)
 		txd_clear(&r->desc[i]);
 	r->next_clean = 0;
 	r->next_use = 0;
+	r->tail = 0;
+	r->held = false;
 
 	/* SDM 14.5: base, length, then head and tail both 0 (empty ring). */
 	hal_wr32(r->hw, E1000_TDBAL, lo32(r->dma.iova));
@@ -249,6 +253,18 @@ static void unwrite(struct tx_ring *r, unsigned from, unsigned n)
 static inline void close_batch(struct tx_ring *r, unsigned last)
 {
 	r->batch_rs[r->btail++ & r->mask] = (uint16_t)last;
+}
+
+/* The doorbell: TDT = next_use.  Descriptors (and, before them, the
+ * caller's frame data) must be visible before the device can see the new
+ * tail: the fence pairs with the device fetching descriptors only after it
+ * observed TDT. */
+static inline void tail_write(struct tx_ring *r)
+{
+	RING_TAIL_FENCE();
+	hal_wr32(r->hw, E1000_TDT, r->next_use);
+	r->tail = r->next_use;
+	r->st.tail_writes++;
 }
 
 /*
@@ -426,12 +442,8 @@ static unsigned submit(struct tx_ring *r, struct pkt_pool *pool, const struct tx
 	r->next_use = idx;
 	r->in_flight += used;
 	r->st.submitted += nbuf_desc;
-	/* Descriptors (and, before them, the caller's frame data) must be
-	 * visible before the device can see the new tail: pairs with the device
-	 * fetching descriptors only after it observed TDT. */
-	RING_TAIL_FENCE();
-	hal_wr32(r->hw, E1000_TDT, idx);
-	r->st.tail_writes++;
+	if (!r->held)
+		tail_write(r);
 	return i;
 }
 
@@ -503,10 +515,8 @@ static unsigned submit_plain(struct tx_ring *r, struct pkt_pool *pool,
 	r->next_use = idx;
 	r->in_flight += i;
 	r->st.submitted += i;
-	/* As in submit: descriptors and frame data before the tail. */
-	RING_TAIL_FENCE();
-	hal_wr32(r->hw, E1000_TDT, idx);
-	r->st.tail_writes++;
+	if (!r->held)
+		tail_write(r);
 	return i;
 }
 
@@ -524,6 +534,21 @@ unsigned tx_ring_submit_frames(struct tx_ring *r, struct pkt_pool *pool,
 	if (!r || !pool || !f || n == 0)
 		return 0;
 	return submit(r, pool, f, n);
+}
+
+void tx_ring_hold(struct tx_ring *r)
+{
+	if (r)
+		r->held = true;
+}
+
+void tx_ring_release(struct tx_ring *r)
+{
+	if (!r)
+		return;
+	r->held = false;
+	if (r->tail != r->next_use)
+		tail_write(r);
 }
 
 unsigned tx_ring_reclaim_frames(struct tx_ring *r, uint32_t *bufs, unsigned max,
@@ -655,8 +680,11 @@ unsigned tx_ring_abort_frames(struct tx_ring *r, uint32_t *bufs, unsigned max, u
 		r->in_flight--;
 	}
 	/* The device is stopped and will be set up again; whatever context it
-	 * held is not to be relied on. */
+	 * held is not to be relied on.  Nothing is left to ring for: a held
+	 * tail is not written for slots that were aborted. */
 	r->ctx_valid = false;
+	if (r->in_flight == 0)
+		r->tail = r->next_use;
 	r->st.aborted += got;
 	if (frames)
 		*frames = nframes;

@@ -547,6 +547,82 @@ static void test_tx_stash_counted_free(void)
 	rig_down(&r, E1K_HALT_STOPPED, NULL);
 }
 
+/*
+ * One doorbell per send call: a call the datapath submits in several parts
+ * (more than its 64 frames per submission, or a run of plain frames broken
+ * by one that takes the other path, or borrowed buffers) writes TDT once,
+ * after the last part, and the device sends every frame of it.
+ */
+static uint64_t tdt_writes(struct rig *r)
+{
+	struct sim_stats ss;
+
+	sim_sync(r->hw);
+	sim_get_stats(r->hw, &ss);
+	return ss.tdt_writes;
+}
+
+static uint64_t sim_tx_frames(struct rig *r)
+{
+	struct sim_stats ss;
+
+	sim_sync(r->hw);
+	sim_get_stats(r->hw, &ss);
+	return ss.tx_frames;
+}
+
+static void test_tx_one_doorbell_per_send(void)
+{
+	static uint8_t buf[200][64], big[3000];
+	struct rig r;
+	struct e1k_frame fr[200];
+	struct e1k_tx_borrowed b[100];
+	uint32_t bufs[100];
+	uint8_t *va[100];
+	uint64_t w, f;
+
+	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, NULL) == 0);
+	REQUIRE(e1k_adapter_set_mtu(r.ad, 4000) == 0);
+	REQUIRE(tl_wait_until(tx_all_done, r.ad, 5000));
+	for (unsigned i = 0; i < 200; i++) {
+		rig_frame(&r, buf[i], sizeof(buf[i]), i);
+		fr[i] = (struct e1k_frame){ .data = buf[i], .len = sizeof(buf[i]) };
+	}
+	rig_frame(&r, big, sizeof(big), 999);
+
+	/* 200 plain frames: four submissions, one doorbell. */
+	w = tdt_writes(&r);
+	f = sim_tx_frames(&r);
+	CHECK_EQ(e1k_adapter_send(r.ad, fr, 200), 200);
+	CHECK_U64(tdt_writes(&r), w + 1);
+	CHECK_U64(sim_tx_frames(&r), f + 200);
+	REQUIRE(tl_wait_until(tx_all_done, r.ad, 10000));
+
+	/* Plain, a two-buffer frame (the other path), plain again. */
+	fr[10] = (struct e1k_frame){ .data = big, .len = sizeof(big) };
+	w = tdt_writes(&r);
+	f = sim_tx_frames(&r);
+	CHECK_EQ(e1k_adapter_send(r.ad, fr, 20), 20);
+	CHECK_U64(tdt_writes(&r), w + 1);
+	CHECK_U64(sim_tx_frames(&r), f + 20);
+	REQUIRE(tl_wait_until(tx_all_done, r.ad, 10000));
+
+	/* 100 borrowed buffers sent as 100 frames: two submissions, one doorbell. */
+	REQUIRE(e1k_adapter_tx_borrow(r.ad, bufs, va, 100) == 100);
+	for (unsigned i = 0; i < 100; i++) {
+		memcpy(va[i], buf[i], sizeof(buf[i]));
+		b[i] = (struct e1k_tx_borrowed){ .f = { .data = va[i], .len = sizeof(buf[i]) },
+		                                 .bufs = &bufs[i] };
+	}
+	w = tdt_writes(&r);
+	f = sim_tx_frames(&r);
+	CHECK_EQ(e1k_adapter_send_borrowed(r.ad, b, 100), 100);
+	CHECK_U64(tdt_writes(&r), w + 1);
+	CHECK_U64(sim_tx_frames(&r), f + 100);
+	CHECK(tl_wait_until(tx_all_done, r.ad, 10000));
+	rig_down(&r, E1K_HALT_STOPPED, NULL);
+}
+
 static void test_bad_frames_refused(void)
 {
 	struct rig r;
@@ -858,6 +934,7 @@ int main(int argc, char **argv)
 		TL_CASE(test_tx_tail_reclaimed_by_watchdog),
 		TL_CASE(test_bad_frames_refused),
 		TL_CASE(test_tx_stash_counted_free),
+		TL_CASE(test_tx_one_doorbell_per_send),
 		TL_CASE(test_rx_recycle_refuses_double_return),
 		TL_CASE(test_rx_stall_behind_chain_head),
 		TL_CASE(test_corrupt_writeback),

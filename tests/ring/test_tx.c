@@ -503,6 +503,88 @@ static void test_wraparound(void)
 	fix_fini(&f);
 }
 
+/* tx_ring_hold/release: several submits, one TDT write, at release, to the
+ * end of all of them; before it the device is shown nothing (the tail stays
+ * where it was, and a device that stopped at the tail completes nothing new).
+ * A release with nothing submitted writes nothing; one after an abort does
+ * not ring for the aborted slots; hw_setup ends a hold. */
+static void test_hold_release_one_doorbell(void)
+{
+	struct fix f;
+	struct pkt_ref p[100];
+	struct tx_frame fr[10];
+	uint32_t bufs[128];
+	struct tx_ring_stats st;
+	unsigned w0;
+
+	REQUIRE(fix_init(&f, 256, 256, 2048));
+	w0 = fake_hal_writes(f.fake, E1000_TDT);
+	REQUIRE(take(&f, p, 100, 0) == 100);
+
+	/* Submitted, then rung: one write for three submits of both kinds. */
+	CHECK_EQ(tx_ring_submit(f.r, f.pool, p, 5), 5);
+	CHECK_EQ(fake_hal_writes(f.fake, E1000_TDT), w0 + 1);
+	tx_ring_hold(f.r);
+	CHECK_EQ(tx_ring_submit(f.r, f.pool, p + 5, 40), 40);
+	for (unsigned i = 0; i < 10; i++)
+		fr[i] = (struct tx_frame){ .seg = &p[45 + i], .nseg = 1,
+		                           .off = { .kind = TX_OFFLOAD_NONE } };
+	CHECK_EQ(tx_ring_submit_frames(f.r, f.pool, fr, 10), 10);
+	CHECK_EQ(tx_ring_submit(f.r, f.pool, p + 55, 5), 5);
+	CHECK_EQ(fake_hal_writes(f.fake, E1000_TDT), w0 + 1);
+	CHECK_EQ(fake_hal_reg(f.fake, E1000_TDT), 5);
+	CHECK_EQ(tx_ring_in_flight(f.r), 60);
+	/* Batches still close per submit: RS on each one's last descriptor. */
+	CHECK(tx_ring_desc(f.r)[44].cmd & E1000_TXD_CMD_RS);
+	CHECK(tx_ring_desc(f.r)[54].cmd & E1000_TXD_CMD_RS);
+	CHECK(tx_ring_desc(f.r)[59].cmd & E1000_TXD_CMD_RS);
+	/* The device went as far as the tail it saw: only the first 5 come back. */
+	dev_process(f.r, 0, 5);
+	CHECK_EQ(tx_ring_reclaim(f.r, bufs, 128), 5);
+	tx_ring_release(f.r);
+	CHECK_EQ(fake_hal_writes(f.fake, E1000_TDT), w0 + 2);
+	CHECK_EQ(fake_hal_reg(f.fake, E1000_TDT), 60);
+	dev_process(f.r, 5, 55);
+	CHECK_EQ(tx_ring_reclaim(f.r, bufs + 5, 123), 55);
+	for (unsigned i = 0; i < 60; i++)
+		CHECK_EQ(bufs[i], p[i].buf);
+	tx_ring_get_stats(f.r, &st);
+	CHECK_U64(st.tail_writes, 2);
+	CHECK_U64(st.submitted, 60);
+
+	/* Released: submit rings per call again. */
+	CHECK_EQ(tx_ring_submit(f.r, f.pool, p + 60, 3), 3);
+	CHECK_EQ(fake_hal_writes(f.fake, E1000_TDT), w0 + 3);
+	CHECK_EQ(fake_hal_reg(f.fake, E1000_TDT), 63);
+
+	/* A hold with nothing submitted: release writes nothing. */
+	tx_ring_hold(f.r);
+	CHECK_EQ(tx_ring_submit(f.r, f.pool, p, 0), 0);
+	tx_ring_release(f.r);
+	CHECK_EQ(fake_hal_writes(f.fake, E1000_TDT), w0 + 3);
+
+	/* Held, then aborted (the device stopped): release does not ring for
+	 * slots that are no longer in flight. */
+	tx_ring_hold(f.r);
+	CHECK_EQ(tx_ring_submit(f.r, f.pool, p + 63, 10), 10);
+	CHECK_EQ(tx_ring_abort(f.r, bufs + 60, 68), 13);
+	tx_ring_release(f.r);
+	CHECK_EQ(fake_hal_writes(f.fake, E1000_TDT), w0 + 3);
+
+	/* hw_setup ends a hold: the next submit rings on its own. */
+	tx_ring_hold(f.r);
+	tx_ring_hw_setup(f.r);
+	CHECK_EQ(tx_ring_submit(f.r, f.pool, p + 73, 2), 2);
+	CHECK_EQ(fake_hal_reg(f.fake, E1000_TDT), 2);
+	CHECK_EQ(tx_ring_abort(f.r, bufs + 73, 2), 2);
+
+	pkt_pool_put(f.pool, bufs, 75);
+	give_back(&f, p + 75, 25);
+	CHECK_EQ(pkt_pool_free_count(f.pool), 256);
+	CHECK_U64(pkt_pool_bad_puts(f.pool), 0);
+	fix_fini(&f);
+}
+
 int main(void)
 {
 	static const struct tl_case cases[] = {
@@ -514,6 +596,7 @@ int main(void)
 		TL_CASE(test_rs_interval),
 		TL_CASE(test_abort_returns_everything),
 		TL_CASE(test_wraparound),
+		TL_CASE(test_hold_release_one_doorbell),
 	};
 
 	return tl_run(cases, TL_N(cases));
