@@ -553,22 +553,26 @@ static void test_tx_stash_counted_free(void)
  * by one that takes the other path, or borrowed buffers) writes TDT once,
  * after the last part, and the device sends every frame of it.
  */
-static uint64_t tdt_writes(struct rig *r)
+struct tx_marks {
+	uint64_t tdt_writes, tx_frames;
+};
+
+static struct tx_marks tx_marks(struct rig *r)
 {
 	struct sim_stats ss;
 
 	sim_sync(r->hw);
 	sim_get_stats(r->hw, &ss);
-	return ss.tdt_writes;
+	return (struct tx_marks){ ss.tdt_writes, ss.tx_frames };
 }
 
-static uint64_t sim_tx_frames(struct rig *r)
+/* Since m: one TDT write, and the device sent n frames. */
+static void check_one_doorbell(struct rig *r, struct tx_marks m, unsigned n)
 {
-	struct sim_stats ss;
+	struct tx_marks now = tx_marks(r);
 
-	sim_sync(r->hw);
-	sim_get_stats(r->hw, &ss);
-	return ss.tx_frames;
+	CHECK_U64(now.tdt_writes, m.tdt_writes + 1);
+	CHECK_U64(now.tx_frames, m.tx_frames + n);
 }
 
 static void test_tx_one_doorbell_per_send(void)
@@ -579,7 +583,7 @@ static void test_tx_one_doorbell_per_send(void)
 	struct e1k_tx_borrowed b[100];
 	uint32_t bufs[100];
 	uint8_t *va[100];
-	uint64_t w, f;
+	struct tx_marks m;
 
 	REQUIRE(rig_up(&r, SIM_82540EM, SIM_WIRE_NONE, NULL) == 0);
 	REQUIRE(e1k_adapter_set_mtu(r.ad, 4000) == 0);
@@ -591,20 +595,16 @@ static void test_tx_one_doorbell_per_send(void)
 	rig_frame(&r, big, sizeof(big), 999);
 
 	/* 200 plain frames: four submissions, one doorbell. */
-	w = tdt_writes(&r);
-	f = sim_tx_frames(&r);
+	m = tx_marks(&r);
 	CHECK_EQ(e1k_adapter_send(r.ad, fr, 200), 200);
-	CHECK_U64(tdt_writes(&r), w + 1);
-	CHECK_U64(sim_tx_frames(&r), f + 200);
+	check_one_doorbell(&r, m, 200);
 	REQUIRE(tl_wait_until(tx_all_done, r.ad, 10000));
 
 	/* Plain, a two-buffer frame (the other path), plain again. */
 	fr[10] = (struct e1k_frame){ .data = big, .len = sizeof(big) };
-	w = tdt_writes(&r);
-	f = sim_tx_frames(&r);
+	m = tx_marks(&r);
 	CHECK_EQ(e1k_adapter_send(r.ad, fr, 20), 20);
-	CHECK_U64(tdt_writes(&r), w + 1);
-	CHECK_U64(sim_tx_frames(&r), f + 20);
+	check_one_doorbell(&r, m, 20);
 	REQUIRE(tl_wait_until(tx_all_done, r.ad, 10000));
 
 	/* 100 borrowed buffers sent as 100 frames: two submissions, one doorbell. */
@@ -614,11 +614,9 @@ static void test_tx_one_doorbell_per_send(void)
 		b[i] = (struct e1k_tx_borrowed){ .f = { .data = va[i], .len = sizeof(buf[i]) },
 		                                 .bufs = &bufs[i] };
 	}
-	w = tdt_writes(&r);
-	f = sim_tx_frames(&r);
+	m = tx_marks(&r);
 	CHECK_EQ(e1k_adapter_send_borrowed(r.ad, b, 100), 100);
-	CHECK_U64(tdt_writes(&r), w + 1);
-	CHECK_U64(sim_tx_frames(&r), f + 100);
+	check_one_doorbell(&r, m, 100);
 	CHECK(tl_wait_until(tx_all_done, r.ad, 10000));
 	rig_down(&r, E1K_HALT_STOPPED, NULL);
 }
