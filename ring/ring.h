@@ -38,7 +38,8 @@
  * and ignored.
  *
  * Batching: the tail register is written at most once per submit/refill call,
- * or once per tx_ring_hold/tx_ring_release pair (tail_writes counts them).  Nothing here allocates per packet.
+ * or once per tx_ring_hold/tx_ring_release pair (tail_writes counts them).
+ * Nothing here allocates per packet.
  */
 #ifndef E1K_RING_H
 #define E1K_RING_H
@@ -131,13 +132,12 @@ void tx_ring_hw_setup(struct tx_ring *r);
  * the last one and on every TX_RS_INTERVAL-th (counted from the first of this
  * call), then ONE TDT write (none when nothing was accepted, nor while the
  * ring is held: tx_ring_hold).  The device writes DD back only where RS is
- * set: one status write per batch.  Returns
- * how many packets were accepted: ownership of those buffers passes to the
- * ring until reclaim or abort returns them.  Stops at the first packet whose
- * length is 0, larger than the pool's buffer size or larger than
- * TX_DESC_LEN_MAX, or whose buffer index is out of range (counted in
- * rejected), or when the ring is full (counted in full); that packet and the
- * rest stay the caller's.
+ * set: one status write per batch.  Returns how many packets were accepted:
+ * ownership of those buffers passes to the ring until reclaim or abort
+ * returns them.  Stops at the first packet whose length is 0, larger than
+ * the pool's buffer size or larger than TX_DESC_LEN_MAX, or whose buffer
+ * index is out of range (counted in rejected), or when the ring is full
+ * (counted in full); that packet and the rest stay the caller's.
  * Context: the ring's owner.  Locks: none.  May block: no.
  */
 unsigned tx_ring_submit(struct tx_ring *r, struct pkt_pool *pool,
@@ -252,12 +252,13 @@ struct tx_frame {
  * Write descriptors for up to n whole frames (a frame is never split across
  * calls, nor half written: the tail never covers part of one), then ONE TDT
  * write (none when nothing was accepted, nor while the ring is held).
- * TX_OFFLOAD_NONE: legacy descriptors, IFCS on each, EOP on the last.  CSUM/TSO: a context
- * descriptor when the context (offsets, TUCMD, and for TSO hdr_len, mss and
- * PAYLEN = frame length - hdr_len) differs from the last one this ring wrote
- * since hw_setup or abort, then data descriptors (DEXT, IFCS, TSE for TSO;
- * POPTS TXSM, and IXSM when ipv4, on the first; EOP on the last).  For ipv4
- * the context's IP checksum ends at l4_off - 1; IPv6: 0 and no IXSM.
+ * TX_OFFLOAD_NONE: legacy descriptors, IFCS on each, EOP on the last.
+ * CSUM/TSO: a context descriptor when the context (offsets, TUCMD, and for
+ * TSO hdr_len, mss and PAYLEN = frame length - hdr_len) differs from the
+ * last one this ring wrote since hw_setup or abort, then data descriptors
+ * (DEXT, IFCS, TSE for TSO; POPTS TXSM, and IXSM when ipv4, on the first;
+ * EOP on the last).  For ipv4 the context's IP checksum ends at l4_off - 1;
+ * IPv6: 0 and no IXSM.
  * RS goes on a frame's last descriptor only: on the last frame accepted,
  * and on the first frame that brings the descriptors since the previous RS
  * to TX_RS_INTERVAL or more.  Returns frames accepted; their buffers belong
