@@ -14,6 +14,7 @@
 #   FIGURES        which figures: "pps tcp halt load" or a part of it
 #   LOAD_PPS LOAD_RX_BATCH LOAD_TX_BATCH   the fixed load of the load figures
 #   NB_ARGS        more options for e1k_bench_nic (e.g. --itr-ns N)
+#   AB_ARGS        the ab figure's B: options added to e1k_bench_nic's
 #   TESTPMD_ARGS   more options for dpdk-testpmd's application part (e.g. --burst=64)
 # Every figure goes to the host as one JSON line (rpc result ...); a figure
 # that cannot be had is recorded as {"error": "..."} with the reason.
@@ -27,6 +28,7 @@ LOAD_PPS=${LOAD_PPS:-20000}
 LOAD_RX_BATCH=${LOAD_RX_BATCH:-1}
 LOAD_TX_BATCH=${LOAD_TX_BATCH:-8}
 read -r -a NB_EXTRA <<<"${NB_ARGS:-}"
+read -r -a AB_EXTRA <<<"${AB_ARGS:-}"
 read -r -a TP_EXTRA <<<"${TESTPMD_ARGS:-}"
 KDRV=$NIC                     # the kernel driver for this model: e1000 / e1000e
 W=/run/bench                  # guest-local scratch (tmpfs)
@@ -249,10 +251,11 @@ window() {   # window FIGURE DRIVER RUN
 	nap "$WARM"
 	# The driver's count is timed by the guest's clock, around each read.
 	DRV=
-	if [[ $fig == rx || $fig == load_rx || ($d == e1kd && ($fig == tx || $fig == load_tx)) ]]; then
+	if [[ $fig == rx || $fig == load_rx || ($d == e1kd && ($fig == tx || $fig == load_tx || $fig == ab_tx)) ]]; then
 		ta=$EPOCHREALTIME; "snap_$d" || { ERR="cannot read $d's RX counter"; return 1; }; tb=$EPOCHREALTIME
 		rx0=$RXCOUNT; rt0=$(((${ta/./} + ${tb/./}) / 2)); drv0=$DRV
 	fi
+	[[ -z ${VARIANT:-} ]] || extra+=",\"variant\":\"$VARIANT\""
 	local prof=
 	if [[ $fig == profile_tx ]]; then
 		prof=$NIC-$d-$r
@@ -268,7 +271,7 @@ window() {   # window FIGURE DRIVER RUN
 		extra=",\"profile\":\"$prof.txt\""
 	fi
 	DRV=
-	if [[ $fig == rx || $fig == load_rx || ($d == e1kd && ($fig == tx || $fig == load_tx)) ]]; then
+	if [[ $fig == rx || $fig == load_rx || ($d == e1kd && ($fig == tx || $fig == load_tx || $fig == ab_tx)) ]]; then
 		ta=$EPOCHREALTIME; "snap_$d" || { ERR="cannot read $d's RX counter"; return 1; }; tb=$EPOCHREALTIME
 		rx1=$RXCOUNT; rt1=$(((${ta/./} + ${tb/./}) / 2)); drv1=$DRV
 	fi
@@ -321,6 +324,23 @@ measure_profile() {   # measure_profile DRIVER RUN
 	"stop_$d" || { ok=0; e1="$e1 $ERR"; }
 	((ok)) || fail_result profile_tx "$d" "$r" "$e1"
 	log "profile tx $d run $r done${e1:+ ($e1)}"
+}
+
+# The ab figure: e1kd's full-rate TX as configured (variant a) against the
+# same with AB_ARGS added (variant b), one window each per run in this one
+# guest, a first in odd runs and b first in even ones (ABBA), so that a host
+# whose speed drifts during the bench favours neither.  Figure ab_tx.
+measure_ab() {   # measure_ab RUN
+	local r=$1 v ok e1
+	for v in $( ((r % 2)) && echo "a b" || echo "b a"); do
+		ok=1 ERR=
+		if [[ $v == a ]]; then start_e1kd tx; else start_e1kd tx "${AB_EXTRA[@]}"; fi || ok=0
+		if ((ok)); then VARIANT=$v window ab_tx e1kd "$r" || ok=0; fi
+		e1=$ERR
+		stop_e1kd || { ok=0; e1="$e1 $ERR"; }
+		((ok)) || fail_result ab_tx "e1kd-$v" "$r" "$e1"
+		log "ab $v run $r done${e1:+ ($e1)}"
+	done
 }
 
 # CPU at a fixed load, well below saturation (issue 16): the host floods
@@ -554,7 +574,8 @@ clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksour
 result "{\"nic\":\"$NIC\",\"figure\":\"guest\",\"kernel\":\"$(uname -r)\",\"ncpu\":$(nproc),\"bdf\":\"$BDF\",\"dpdk\":\"$(dpkg-query -W -f='${Version}' dpdk 2>/dev/null)\",\"clocksource\":\"$clocksource\"}"
 
 # FIGURES: pps (TX and RX windows), tcp, halt, load (CPU at a fixed load),
-# profile (where each driver's full-rate TX time goes; not by default).  The packet figures and the
+# profile (where each driver's full-rate TX time goes; not by default), ab
+# (e1kd's TX against itself with AB_ARGS; not by default).  The packet figures and the
 # halts know e1kd, dpdk and kernel; the TCP figures e1kd, e1kd-nooff and
 # kernel.  Other names in DRIVERS are skipped where they have no figure.
 has() { [[ " $1 " == *" $2 "* ]]; }
@@ -585,6 +606,9 @@ if has "$FIGURES" load && ((${#pkt_drivers[@]})); then
 		rpc flood-stop
 		result "{\"nic\":\"$NIC\",\"figure\":\"load_flood\",\"run\":$run,\"flood\":$RESP}"
 	done
+fi
+if has "$FIGURES" ab && has "$DRIVERS" e1kd; then
+	for ((run = 1; run <= RUNS; run++)); do measure_ab "$run"; done
 fi
 if has "$FIGURES" profile; then
 	for ((run = 1; run <= RUNS; run++)); do

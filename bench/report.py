@@ -28,7 +28,7 @@ import sys
 # before/after of the TAP bridge's offloads).
 DRIVERS = ("e1kd", "dpdk", "kernel", "e1kd-nooff")
 PEERS = ("e1kd", "dpdk", "kernel")          # the main table's columns
-FIGURE_GROUPS = ("pps", "tcp", "halt", "load")   # scripts/bench --figures (by default; also "profile")
+FIGURE_GROUPS = ("pps", "tcp", "halt", "load")   # scripts/bench --figures (by default; also "profile", "ab")
 # figure key -> (label, unit scale, higher is better, group)
 FIGS = [
     ("tx_pps", "TX kpps, 64 B (host TAP count)", 1e-3, True, "pps"),
@@ -395,6 +395,44 @@ def floor_line(floor, runmap):
             doc)
 
 
+def ab_lines(nicdir, ab_args):
+    """-> (the report's lines, the JSON) for the ab figure (bench/guest.sh
+    measure_ab): e1kd's full-rate TX as configured (a) and with ab_args
+    added (b), one window each per run in one guest.  TX rate from the host
+    TAP, vCPU us per frame from the vCPU threads; b/a paired by run."""
+    var = {"a": {}, "b": {}}
+    errors = []
+    for r in load_jsonl(os.path.join(nicdir, "results.jsonl")):
+        if r.get("figure") != "ab_tx":
+            continue
+        if "error" in r:
+            errors.append("%s run %s: %s" % (r.get("driver"), r.get("run"), r["error"]))
+            continue
+        s = r["host_ns"] / 1e9
+        v = r.get("variant")
+        if v in var and s > 0 and r["tap_rx"] > 0:
+            var[v][r["run"]] = (r["tap_rx"] / s / 1e3, r.get("vcpu_ns", 0) / 1e3 / r["tap_rx"])
+    if not var["a"] and not var["b"] and not errors:
+        return [], None
+    kpps = {v: summary([x[0] for x in var[v].values()]) for v in var}
+    us = {v: summary([x[1] for x in var[v].values()]) for v in var}
+    both = [r for r in var["a"] if r in var["b"]]
+    ratio = summary([var["b"][r][0] / var["a"][r][0] for r in both])
+    cpu_ratio = summary([var["b"][r][1] / var["a"][r][1] for r in both if var["a"][r][1]])
+    rnd = lambda x, n=3: None if x is None else {k: round(x[k], n) for k in ("median", "min", "max")}
+    doc = {"b_args": ab_args, "a_kpps": rnd(kpps["a"], 1), "b_kpps": rnd(kpps["b"], 1),
+           "b_over_a": rnd(ratio), "a_vcpu_us_per_frame": rnd(us["a"]), "b_vcpu_us_per_frame": rnd(us["b"]),
+           "b_over_a_vcpu_per_frame": rnd(cpu_ratio), "pairs": len(both)}
+    mm = lambda x, sc=1.0: "-" if x is None else "%s [%s..%s]" % (fmt(x["median"] * sc), fmt(x["min"] * sc),
+                                                                 fmt(x["max"] * sc))
+    lines = ["        A/B, e1kd's TX (B = e1k_bench_nic %s; one window each per run, ABBA): kpps A %s, B %s; "
+             "B/A paired %s over %d pairs; vCPU us/frame A %s, B %s (B/A %s)" % (
+                 ab_args or "?", mm(kpps["a"]), mm(kpps["b"]), mm(ratio), len(both), mm(us["a"]), mm(us["b"]),
+                 mm(cpu_ratio))]
+    lines += ["        ! ab: %s" % e for e in errors[:4]]
+    return lines, doc
+
+
 def paired_ratio(runmap, key, peer, who="e1kd"):
     """Median over runs of e1kd (or who) / peer measured in the same run
     (adjacent in time): less sensitive to a host whose load changes during
@@ -657,6 +695,10 @@ def main():
                 lines.append(fl[0])
             for e in floor["errors"][:4]:
                 lines.append("        ! floor: %s" % e)
+        if "ab" in groups:
+            al, adoc = ab_lines(os.path.join(a.out, nic), machine.get("ab_args"))
+            doc["nics"][nic]["ab_tx"] = adoc
+            lines.extend(al)
         if "profile" in groups:
             pl, pdoc = profile_lines(figs, chosen)
             doc["nics"][nic]["profile_tx"] = pdoc

@@ -31,7 +31,7 @@ jcheck() {   # jcheck NAME FILE EXPR
 # --- model figures (the same commands scripts/bench runs, shorter) ---
 out=$tmp/out
 mkdir -p "$out"
-echo '{"figure":"machine","nproc":1,"cpu":"smoke","date":"smoke","command":"bench/smoke.sh","runs":1,"figures":["pps","load","profile"]}' >"$out/machine.json"
+echo '{"figure":"machine","nproc":1,"cpu":"smoke","date":"smoke","command":"bench/smoke.sh","runs":1,"figures":["pps","load","profile","ab"],"ab_args":"--batch 256"}' >"$out/machine.json"
 if "$bin/e1k_bench_sim" irq --model 82540em --probes 200 >"$out/sim-irq-82540em.json" 2>"$tmp/irq.err"; then
 	ok irq_runs
 	jcheck irq_idle_answered "$out/sim-irq-82540em.json" 'd["idle"]["n"] >= 190 and 0 < d["idle"]["p50_us"] <= d["idle"]["p99_us"] <= d["idle"]["max_us"]'
@@ -102,6 +102,12 @@ for w in "load_tx e1kd 250" "load_floor pace 200" "load_floor idle 30"; do
 	read -r f d v <<<"$w"
 	echo "{\"nic\":\"e1000\",\"figure\":\"$f\",\"driver\":\"$d\",\"run\":1,\"host_ns\":1000000000,\"tap_rx\":20000,\"tap_rx_bytes\":1200000,\"tap_tx\":0,\"tap_tx_dropped\":0,\"driver_rx\":0,\"driver_us\":0,\"cpu_jiffies\":1,\"vcpu_ns\":${v}000000,\"qemu_ns\":${v}000000,\"hz\":100,\"ncpu\":2}"
 done >"$out/e1000/results.jsonl"
+# (and an A/B: run 1 A 300 kpps at 3 us of vCPU a frame, B 330 at 2.7;
+# run 2 B first, 310 at 3.1, A 310 at 3.1 -> B/A 1.1 and 1.0, median 1.05)
+for w in "1 a 300000 900" "1 b 330000 891" "2 b 310000 961" "2 a 310000 961"; do
+	read -r r v n vc <<<"$w"
+	echo "{\"nic\":\"e1000\",\"figure\":\"ab_tx\",\"driver\":\"e1kd\",\"run\":$r,\"host_ns\":1000000000,\"tap_rx\":$n,\"tap_rx_bytes\":$((n * 60)),\"tap_tx\":0,\"tap_tx_dropped\":0,\"driver_rx\":0,\"driver_us\":0,\"cpu_jiffies\":100,\"vcpu_ns\":${vc}000000,\"qemu_ns\":${vc}000000,\"hz\":100,\"ncpu\":2,\"variant\":\"$v\"}"
+done >>"$out/e1000/results.jsonl"
 # (and a profile: 4% guest code, 46% QEMU in two objects, 50% host kernel)
 echo '{"nic":"e1000","figure":"profile_tx","driver":"e1kd","run":1,"host_ns":1000000000,"tap_rx":1,"tap_rx_bytes":60,"tap_tx":0,"tap_tx_dropped":0,"driver_rx":0,"driver_us":0,"cpu_jiffies":1,"vcpu_ns":1,"qemu_ns":1,"hz":100,"ncpu":2,"profile":"e1000-e1kd-1.txt"}' \
 	>>"$out/e1000/results.jsonl"
@@ -112,6 +118,7 @@ if grep -q 'interrupt-to-DPC 82540em' "$tmp/report.txt"; then ok report_table; e
 want='d["sim"]["irq_dpc_us_p50"] > 0 and d["sim"]["irq_dpc_us_p99"] > 0 and "nics" in d and "ratios" in d'
 want="$want"' and d["nics"]["e1000"]["profile_tx"]["e1kd"] == {"guest_code_pct": 4.0, "qemu_pct": 46.0, "host_kernel_pct": 50.0, "zero_cost_driver_ratio": 1.042}'
 want="$want"' and d["nics"]["e1000"]["load_floor"] == {"idle_cpu_pct": {"median": 3.0, "min": 3.0, "max": 3.0}, "pace_cpu_pct": {"median": 20.0, "min": 20.0, "max": 20.0}, "e1kd_above_pace_pct": {"median": 5.0, "min": 5.0, "max": 5.0}}'
+want="$want"' and d["nics"]["e1000"]["ab_tx"]["b_over_a"] == {"median": 1.05, "min": 1.0, "max": 1.1} and d["nics"]["e1000"]["ab_tx"]["pairs"] == 2 and d["nics"]["e1000"]["ab_tx"]["b_over_a_vcpu_per_frame"]["min"] == 0.9 and d["nics"]["e1000"]["ab_tx"]["b_args"] == "--batch 256"'
 if [[ -s $out/callgrind-tx.txt ]]; then
 	want="$want"' and 20 < d["sim"]["tx_instr_per_pkt"] < 5000 and 20 < d["sim"]["rx_instr_per_pkt"] < 5000'
 fi
