@@ -395,7 +395,7 @@ def floor_line(floor, runmap):
             doc)
 
 
-def ab_lines(nicdir, ab_args):
+def ab_lines(nicdir, nic, ab_args):
     """-> (the report's lines, the JSON) for the ab figure (bench/guest.sh
     measure_ab): e1kd's full-rate TX as configured (a) and with ab_args
     added (b), one window each per run in one guest.  TX rate from the host
@@ -425,9 +425,9 @@ def ab_lines(nicdir, ab_args):
            "b_over_a_vcpu_per_frame": rnd(cpu_ratio), "pairs": len(both)}
     mm = lambda x, sc=1.0: "-" if x is None else "%s [%s..%s]" % (fmt(x["median"] * sc), fmt(x["min"] * sc),
                                                                  fmt(x["max"] * sc))
-    lines = ["        A/B, e1kd's TX (B = e1k_bench_nic %s; one window each per run, ABBA): kpps A %s, B %s; "
+    lines = ["%-7s A/B, e1kd's TX (B = e1k_bench_nic %s; one window each per run, ABBA): kpps A %s, B %s; "
              "B/A paired %s over %d pairs; vCPU us/frame A %s, B %s (B/A %s)" % (
-                 ab_args or "?", mm(kpps["a"]), mm(kpps["b"]), mm(ratio), len(both), mm(us["a"]), mm(us["b"]),
+                 nic, ab_args or "?", mm(kpps["a"]), mm(kpps["b"]), mm(ratio), len(both), mm(us["a"]), mm(us["b"]),
                  mm(cpu_ratio))]
     lines += ["        ! ab: %s" % e for e in errors[:4]]
     return lines, doc
@@ -696,7 +696,7 @@ def main():
             for e in floor["errors"][:4]:
                 lines.append("        ! floor: %s" % e)
         if "ab" in groups:
-            al, adoc = ab_lines(os.path.join(a.out, nic), machine.get("ab_args"))
+            al, adoc = ab_lines(os.path.join(a.out, nic), nic, machine.get("ab_args"))
             doc["nics"][nic]["ab_tx"] = adoc
             lines.extend(al)
         if "profile" in groups:
