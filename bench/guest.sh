@@ -286,24 +286,32 @@ window() {   # window FIGURE DRIVER RUN
 	result "{\"nic\":\"$NIC\",\"figure\":\"$fig\",\"driver\":\"$d\",\"run\":$r,\"host_ns\":$((t1 - t0)),\"tap_rx\":$((hrx1 - hrx0)),\"tap_rx_bytes\":$((hrxb1 - hrxb0)),\"tap_tx\":$((htx1 - htx0)),\"tap_tx_dropped\":$((hdr1 - hdr0)),\"driver_rx\":$((rx1 - rx0)),\"driver_us\":$((rt1 - rt0)),\"cpu_jiffies\":$((c1 - c0)),\"vcpu_ns\":$((v1 - v0)),\"qemu_ns\":$((q1 - q0)),\"hz\":$HZ,\"ncpu\":$(nproc)$extra}"
 }
 
-measure() {   # measure tx|rx DRIVER RUN
-	local fig=$1 d=$2 r=$3 ok=1 mode
+# One window of FIGURE: start_DRIVER START_ARGS, window, stop_DRIVER; a
+# failure at any step is recorded as the figure's error (the driver name
+# gets -VARIANT when VARIANT is set, as the ab figure's windows do).
+run_window() {   # run_window FIGURE DRIVER RUN START_ARGS...
+	local fig=$1 d=$2 r=$3 ok=1 e1
 	ERR=
+	if "start_$d" "${@:4}"; then
+		window "$fig" "$d" "$r" || ok=0
+	else
+		ok=0
+	fi
+	e1=$ERR
+	"stop_$d" || { ok=0; e1="$e1 $ERR"; }
+	((ok)) || fail_result "$fig" "$d${VARIANT:+-$VARIANT}" "$r" "$e1"
+	log "$fig $d${VARIANT:+ $VARIANT} run $r done${e1:+ ($e1)}"
+}
+
+measure() {   # measure tx|rx DRIVER RUN
+	local fig=$1 d=$2 r=$3 mode
 	case $d/$fig in
 	e1kd/*) mode=$fig ;;
 	dpdk/tx) mode=txonly ;;
 	dpdk/rx) mode=rxonly ;;
 	kernel/*) mode=$fig ;;
 	esac
-	if "start_$d" "$mode"; then
-		window "$fig" "$d" "$r" || ok=0
-	else
-		ok=0
-	fi
-	local e1=$ERR
-	"stop_$d" || { ok=0; e1="$e1 $ERR"; }
-	((ok)) || fail_result "$fig" "$d" "$r" "$e1"
-	log "$fig $d run $r done${e1:+ ($e1)}"
+	run_window "$fig" "$d" "$r" "$mode"
 }
 
 # Where a full-rate TX window's vCPU time goes, with perf sampling QEMU on
@@ -312,18 +320,9 @@ measure() {   # measure tx|rx DRIVER RUN
 # window of its own: the sampling slows QEMU down, so its rate is not a
 # figure.
 measure_profile() {   # measure_profile DRIVER RUN
-	local d=$1 r=$2 ok=1 mode=tx
-	ERR=
-	[[ $d == dpdk ]] && mode=txonly   # the kernel: pktgen, as in the pps figure
-	if "start_$d" "$mode"; then
-		window profile_tx "$d" "$r" || ok=0
-	else
-		ok=0
-	fi
-	local e1=$ERR
-	"stop_$d" || { ok=0; e1="$e1 $ERR"; }
-	((ok)) || fail_result profile_tx "$d" "$r" "$e1"
-	log "profile tx $d run $r done${e1:+ ($e1)}"
+	local mode=tx
+	[[ $1 == dpdk ]] && mode=txonly   # the kernel: pktgen, as in the pps figure
+	run_window profile_tx "$1" "$2" "$mode"
 }
 
 # The ab figure: e1kd's full-rate TX as configured (variant a) against the
@@ -331,15 +330,13 @@ measure_profile() {   # measure_profile DRIVER RUN
 # guest, a first in odd runs and b first in even ones (ABBA), so that a host
 # whose speed drifts during the bench favours neither.  Figure ab_tx.
 measure_ab() {   # measure_ab RUN
-	local r=$1 v ok e1
-	for v in $( ((r % 2)) && echo "a b" || echo "b a"); do
-		ok=1 ERR=
-		if [[ $v == a ]]; then start_e1kd tx; else start_e1kd tx "${AB_EXTRA[@]}"; fi || ok=0
-		if ((ok)); then VARIANT=$v window ab_tx e1kd "$r" || ok=0; fi
-		e1=$ERR
-		stop_e1kd || { ok=0; e1="$e1 $ERR"; }
-		((ok)) || fail_result ab_tx "e1kd-$v" "$r" "$e1"
-		log "ab $v run $r done${e1:+ ($e1)}"
+	local v
+	for v in $( (($1 % 2)) && echo "a b" || echo "b a"); do
+		if [[ $v == a ]]; then
+			VARIANT=a run_window ab_tx e1kd "$1" tx
+		else
+			VARIANT=b run_window ab_tx e1kd "$1" tx "${AB_EXTRA[@]}"
+		fi
 	done
 }
 
@@ -351,20 +348,15 @@ measure_ab() {   # measure_ab RUN
 # pace its txonly mode, so DPDK's TX row is its rxonly poll loop with nothing
 # arriving: what its lcore burns whatever it sends -- a lower bound.
 measure_load() {   # measure_load tx|rx DRIVER RUN
-	local dir=$1 d=$2 r=$3 ok=1
-	ERR=
+	local dir=$1 d=$2 r=$3 args
 	case $d/$dir in
-	e1kd/tx) start_e1kd tx --rate "$LOAD_PPS" --batch "$LOAD_TX_BATCH" ;;
-	e1kd/rx) start_e1kd rx ;;
-	dpdk/*) start_dpdk rxonly ;;
-	kernel/tx) start_kernel tx $((LOAD_TX_BATCH * 1000000000 / LOAD_PPS)) "$LOAD_TX_BATCH" ;;
-	kernel/rx) start_kernel rx ;;
-	esac || ok=0
-	if ((ok)); then window "load_$dir" "$d" "$r" || ok=0; fi
-	local e1=$ERR
-	"stop_$d" || { ok=0; e1="$e1 $ERR"; }
-	((ok)) || fail_result "load_$dir" "$d" "$r" "$e1"
-	log "load $dir $d run $r done${e1:+ ($e1)}"
+	e1kd/tx) args=(tx --rate "$LOAD_PPS" --batch "$LOAD_TX_BATCH") ;;
+	e1kd/rx) args=(rx) ;;
+	dpdk/*) args=(rxonly) ;;
+	kernel/tx) args=(tx $((LOAD_TX_BATCH * 1000000000 / LOAD_PPS)) "$LOAD_TX_BATCH") ;;
+	kernel/rx) args=(rx) ;;
+	esac
+	run_window "load_$dir" "$d" "$r" "${args[@]}"
 }
 
 # The floor under the TX fixed load: the idle guest (nothing started), and

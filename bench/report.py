@@ -426,8 +426,9 @@ def ab_lines(nicdir, nic, ab_args):
     mm = lambda x, sc=1.0: "-" if x is None else "%s [%s..%s]" % (fmt(x["median"] * sc), fmt(x["min"] * sc),
                                                                  fmt(x["max"] * sc))
     lines = ["%-7s A/B, e1kd's TX (B = e1k_bench_nic %s; one window each per run, ABBA): kpps A %s, B %s; "
-             "B/A paired %s over %d pairs; vCPU us/frame A %s, B %s (B/A %s)" % (
-                 nic, ab_args or "?", mm(kpps["a"]), mm(kpps["b"]), mm(ratio), len(both), mm(us["a"]), mm(us["b"]),
+             "B/A paired %s over %d pair%s; vCPU us/frame A %s, B %s (B/A %s)" % (
+                 nic, ab_args or "?", mm(kpps["a"]), mm(kpps["b"]), mm(ratio), len(both),
+                 "" if len(both) == 1 else "s", mm(us["a"]), mm(us["b"]),
                  mm(cpu_ratio))]
     lines += ["        ! ab: %s" % e for e in errors[:4]]
     return lines, doc

@@ -206,4 +206,3 @@ trap 'e2e_cleanup' EXIT
 # The guest's own IPv6 (router solicitations, MLD) would add frames the host's
 # counters see: keep it off on every interface e1kd creates.
 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 2>/dev/null || true
-
